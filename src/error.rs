@@ -1,0 +1,48 @@
+//! The harness's error type: every variant renders as one line that names the file, key or value
+//! at fault and says what to do about it.
+
+use std::path::PathBuf;
+
+/// Anything that stops a sweep before or while it writes results.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The experiment config is missing, unreadable or invalid.
+    #[error("{}{}: {message}", file.display(), line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Config {
+        file: PathBuf,
+        line: Option<usize>,
+        message: String,
+    },
+    /// A vendored MNIST file is missing, truncated, of the wrong kind or corrupt.
+    #[error("{}: {message}", file.display())]
+    Data { file: PathBuf, message: String },
+    /// A result file or folder could not be written.
+    #[error("{}: {message}", path.display())]
+    Output { path: PathBuf, message: String },
+    /// linfa rejected a fit before starting it (bad hyperparameters or data).
+    #[error("run {run_id}: {message}")]
+    Fit { run_id: String, message: String },
+}
+
+/// The harness's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An output error from an I/O failure, with a hint on what to check.
+    pub fn output(path: impl Into<PathBuf>, err: impl std::fmt::Display) -> Self {
+        Error::Output {
+            path: path.into(),
+            message: format!(
+                "{err} (check that the folder exists and is writable, or pass --out DIR)"
+            ),
+        }
+    }
+
+    /// The process exit code for this error: 2 for user input (config, data), 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config { .. } | Error::Data { .. } => 2,
+            Error::Output { .. } | Error::Fit { .. } => 1,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! A reproducible experiment harness for logistic regression on MNIST, built on linfa.
+//!
+//! The pipeline, one module per stage:
+//! [`config`] (TOML -> validated runs) -> [`data`] (vendored MNIST, checked) -> [`split`]
+//! (scikit-learn's `train_test_split`, index for index) -> [`preprocessing`] (scalers, fitted on
+//! the training part) -> [`model`] (linfa-logistic with scikit-learn's semantics, every fit
+//! checked) -> [`metrics`] -> [`report`] and [`charts`] (CSV, PNG, Markdown) -> [`sweep`]
+//! (orchestration and progress).
+
+pub mod charts;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod preprocessing;
+pub mod report;
+pub mod split;
+pub mod sweep;
+
+pub use error::{Error, Result};

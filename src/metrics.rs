@@ -1,0 +1,138 @@
+//! Test-set metrics with scikit-learn's definitions: accuracy, per-class precision / recall / F1
+//! (`classification_report`), macro and weighted averages, log-loss and the confusion matrix with
+//! true classes in rows and predicted classes in columns.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::model::{argmax, N_CLASSES};
+
+/// Scores of one class.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassScores {
+    pub class: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Number of test samples of this class.
+    pub support: u64,
+}
+
+/// All test metrics of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub accuracy: f64,
+    pub precision_macro: f64,
+    pub recall_macro: f64,
+    pub f1_macro: f64,
+    pub f1_weighted: f64,
+    pub log_loss: f64,
+    pub per_class: Vec<ClassScores>,
+    /// `confusion[[true, predicted]]` counts.
+    pub confusion: Array2<u64>,
+    /// Predicted class per test sample.
+    pub predicted: Vec<u8>,
+}
+
+/// scikit-learn's `zero_division=0`: an empty denominator scores 0.
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+/// Evaluates class probabilities (rows: samples) against the true labels.
+pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
+    assert_eq!(
+        y_true.len(),
+        probabilities.nrows(),
+        "one probability row per label"
+    );
+    let mut confusion = Array2::<u64>::zeros((N_CLASSES, N_CLASSES));
+    let mut predicted = Vec::with_capacity(y_true.len());
+    let mut log_loss = 0.0;
+    for (row, &t) in probabilities.rows().into_iter().zip(y_true) {
+        let p = argmax(row);
+        predicted.push(p as u8);
+        confusion[[t as usize, p]] += 1;
+        // scikit-learn clips to [eps, 1 - eps] with eps the float64 machine epsilon.
+        let p_true = row[t as usize].clamp(f64::EPSILON, 1.0 - f64::EPSILON);
+        log_loss -= p_true.ln();
+    }
+    let n = y_true.len() as u64;
+    let correct: u64 = (0..N_CLASSES).map(|k| confusion[[k, k]]).sum();
+    let per_class: Vec<ClassScores> = (0..N_CLASSES)
+        .map(|k| {
+            let tp = confusion[[k, k]];
+            let support = confusion.row(k).sum();
+            let predicted_k = confusion.column(k).sum();
+            let precision = ratio(tp, predicted_k);
+            let recall = ratio(tp, support);
+            let f1 = if precision + recall > 0.0 {
+                2.0 * precision * recall / (precision + recall)
+            } else {
+                0.0
+            };
+            ClassScores {
+                class: k,
+                precision,
+                recall,
+                f1,
+                support,
+            }
+        })
+        .collect();
+    let mean = |f: fn(&ClassScores) -> f64| per_class.iter().map(f).sum::<f64>() / N_CLASSES as f64;
+    let f1_weighted = per_class
+        .iter()
+        .map(|c| c.f1 * c.support as f64)
+        .sum::<f64>()
+        / n.max(1) as f64;
+    Metrics {
+        accuracy: ratio(correct, n),
+        precision_macro: mean(|c| c.precision),
+        recall_macro: mean(|c| c.recall),
+        f1_macro: mean(|c| c.f1),
+        f1_weighted,
+        log_loss: log_loss / n.max(1) as f64,
+        per_class,
+        confusion,
+        predicted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_hot(classes: &[usize]) -> Array2<f64> {
+        let mut p = Array2::from_elem((classes.len(), N_CLASSES), 0.01);
+        for (i, &c) in classes.iter().enumerate() {
+            p[[i, c]] = 0.91;
+        }
+        p
+    }
+
+    #[test]
+    fn matches_scikit_learn_on_a_small_case() {
+        // y_true = [0, 0, 1, 1, 2], y_pred = [0, 1, 1, 1, 0]. scikit-learn:
+        // precision [0.5, 0.667, 0, 0...], recall [0.5, 1, 0, ...], accuracy 0.6.
+        let y = [0u8, 0, 1, 1, 2];
+        let m = evaluate(&y, one_hot(&[0, 1, 1, 1, 0]).view());
+        assert_eq!(m.accuracy, 0.6);
+        assert_eq!(m.confusion[[0, 0]], 1);
+        assert_eq!(m.confusion[[0, 1]], 1);
+        assert_eq!(m.confusion[[2, 0]], 1);
+        assert_eq!(m.per_class[0].precision, 0.5);
+        assert!((m.per_class[1].precision - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(m.per_class[1].recall, 1.0);
+        assert_eq!(m.per_class[2].f1, 0.0);
+        assert_eq!(m.per_class[3].support, 0);
+        // f1: class 0 = 0.5, class 1 = 0.8; macro over 10 classes, weighted by support.
+        assert!((m.f1_macro - 1.3 / 10.0).abs() < 1e-12);
+        assert!((m.f1_weighted - (0.5 * 2.0 + 0.8 * 2.0) / 5.0).abs() < 1e-12);
+        assert!((m.log_loss - (-(0.6 * 0.91f64.ln() + 0.4 * 0.01f64.ln()))).abs() < 1e-12);
+        assert_eq!(m.predicted, vec![0, 1, 1, 1, 0]);
+    }
+}

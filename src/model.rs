@@ -1,0 +1,589 @@
+//! Fitting linfa-logistic with scikit-learn's semantics, and checking every fit.
+//!
+//! scikit-learn minimises `mean(log_loss) + ||W||^2 / (2 C n)`; linfa-logistic 0.8.1 minimises
+//! `sum(log_loss) + alpha/2 ||W||^2`, which is `n` times the same objective when `alpha = 1/C`.
+//! Its `gradient_tolerance` is on the L2 norm of the summed gradient, so scikit-learn's `tol`
+//! becomes `n * tol`.
+//!
+//! linfa-logistic returns `Ok` with an all-zero model when its first line search overshoots
+//! (raw 0..255 pixels, or `f32`). The harness therefore fits on `x / s` with `alpha / s^2`, an
+//! objective-equivalent problem whose optimum is `s` times the original weights, and reports the
+//! weights in the original units. After every fit it recomputes, in scikit-learn's terms, the
+//! objective, the largest gradient component (scipy's L-BFGS stopping measure) and a `converged`
+//! flag. A fit that made no progress is retried at a 16x larger `s`, and if it still fails it is
+//! reported as failed, never as a result.
+
+use std::time::Instant;
+
+use linfa::prelude::*;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, NdFloat};
+
+/// Number of MNIST classes.
+pub const N_CLASSES: usize = 10;
+
+/// How a fit that made no progress is retried: the fit scale grows by this factor.
+const RETRY_SCALE_FACTOR: f64 = 16.0;
+/// How many fits a run may take before it is reported as failed.
+const MAX_ATTEMPTS: usize = 3;
+
+/// How ten classes are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MultiClass {
+    /// One softmax model over all classes (`MultiLogisticRegression`).
+    Multinomial,
+    /// One binary model per class, predicted by the largest decision value.
+    Ovr,
+}
+
+/// The floating-point type the fit runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dtype {
+    F64,
+    F32,
+}
+
+impl MultiClass {
+    pub const NAMES: &'static [&'static str] = &["multinomial", "ovr"];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "multinomial" => Some(Self::Multinomial),
+            "ovr" => Some(Self::Ovr),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Multinomial => "multinomial",
+            Self::Ovr => "ovr",
+        }
+    }
+}
+
+impl Dtype {
+    pub const NAMES: &'static [&'static str] = &["f64", "f32"];
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "f64" => Some(Self::F64),
+            "f32" => Some(Self::F32),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F64 => "f64",
+            Self::F32 => "f32",
+        }
+    }
+}
+
+/// Model hyperparameters, with scikit-learn's names and defaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelParams {
+    pub multi_class: MultiClass,
+    /// Inverse regularisation strength.
+    pub c: f64,
+    pub max_iter: u64,
+    /// Stop when the largest gradient component of the mean objective is at most this.
+    pub tol: f64,
+    pub fit_intercept: bool,
+    pub dtype: Dtype,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            multi_class: MultiClass::Multinomial,
+            c: 1.0,
+            max_iter: 100,
+            tol: 1e-4,
+            fit_intercept: true,
+            dtype: Dtype::F64,
+        }
+    }
+}
+
+/// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
+pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
+    1.0 / (c * fit_scale * fit_scale)
+}
+
+/// linfa's `gradient_tolerance` for scikit-learn's `tol`: linfa sums the loss over `n_train`
+/// samples, and dividing the features by `fit_scale` divides the weight gradient by `fit_scale`.
+pub fn linfa_gradient_tolerance(tol: f64, n_train: usize, fit_scale: f64) -> f64 {
+    // linfa rejects 0; the smallest positive value means "never stop on the gradient".
+    (tol * n_train as f64 / fit_scale).max(f64::MIN_POSITIVE)
+}
+
+/// A fitted linear model in the units of the (preprocessed) features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearModel {
+    pub multi_class: MultiClass,
+    /// Features x classes.
+    pub weights: Array2<f64>,
+    /// One intercept per class.
+    pub intercept: Array1<f64>,
+}
+
+impl LinearModel {
+    /// Decision values `x W / scale + b` (rows: samples, columns: classes), where `x` holds the
+    /// features divided by `scale`.
+    pub fn decision<F: NdFloat>(&self, x: ArrayView2<F>, scale: f64) -> Array2<f64> {
+        let w = self
+            .weights
+            .mapv(|v| F::from(v * scale).expect("finite weight"));
+        let mut z = x.dot(&w).mapv(|v| v.to_f64().expect("finite decision"));
+        z += &self.intercept;
+        z
+    }
+
+    /// Class probabilities: softmax for multinomial, normalised sigmoids for one-vs-rest (as
+    /// scikit-learn's `OneVsRestClassifier.predict_proba`).
+    pub fn probabilities(&self, decision: &Array2<f64>) -> Array2<f64> {
+        let mut p = decision.clone();
+        for mut row in p.rows_mut() {
+            match self.multi_class {
+                MultiClass::Multinomial => {
+                    let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - max).exp());
+                }
+                MultiClass::Ovr => row.mapv_inplace(sigmoid),
+            }
+            let sum = row.sum();
+            row /= sum;
+        }
+        p
+    }
+
+    /// True when every weight and intercept is exactly zero (linfa's silent failure).
+    pub fn is_zero(&self) -> bool {
+        self.weights
+            .iter()
+            .chain(self.intercept.iter())
+            .all(|&v| v == 0.0)
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// `ln(1 + exp(z))` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+/// Whether a run produced a usable model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FitStatus {
+    Ok,
+    /// The fit made no progress; the reason says what was seen.
+    Failed(String),
+}
+
+/// The fitted model and its diagnostics.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    pub model: LinearModel,
+    pub diagnostics: Diagnostics,
+}
+
+/// What a fit reached, in scikit-learn's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostics {
+    /// scikit-learn's objective at the returned weights: mean log-loss + ||W||^2 / (2 C n).
+    pub objective: f64,
+    /// Largest absolute component of the objective's gradient (scipy L-BFGS's `pgtol` measure).
+    pub grad_norm: f64,
+    /// `grad_norm <= tol`: false is scikit-learn's ConvergenceWarning.
+    pub converged: bool,
+    pub status: FitStatus,
+    /// The divisor `s` of the features in the fit that was kept.
+    pub fit_scale: f64,
+    /// Number of linfa fits made (more than 1 when a fit was retried at a larger scale).
+    pub attempts: usize,
+    /// Training accuracy of the returned model.
+    pub train_accuracy: f64,
+    pub fit_seconds: f64,
+}
+
+/// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
+pub trait FitFloat: NdFloat + linfa::Float {
+    /// Fits a softmax model; returns weights (features x classes) and intercepts in the fit's units.
+    fn fit_multinomial(
+        x: ArrayView2<Self>,
+        y: ArrayView1<usize>,
+        alpha: f64,
+        gradient_tolerance: f64,
+        params: &ModelParams,
+    ) -> Result<(Array2<f64>, Array1<f64>), String>;
+
+    /// Fits a binary model of `y` (true = positive class); returns weights and intercept such
+    /// that the decision value is positive for `true`.
+    fn fit_binary(
+        x: ArrayView2<Self>,
+        y: ArrayView1<bool>,
+        alpha: f64,
+        gradient_tolerance: f64,
+        params: &ModelParams,
+    ) -> Result<(Array1<f64>, f64), String>;
+}
+
+macro_rules! impl_fit_float {
+    ($float:ty) => {
+        impl FitFloat for $float {
+            fn fit_multinomial(
+                x: ArrayView2<Self>,
+                y: ArrayView1<usize>,
+                alpha: f64,
+                gradient_tolerance: f64,
+                params: &ModelParams,
+            ) -> Result<(Array2<f64>, Array1<f64>), String> {
+                let dataset = DatasetBase::new(x, y);
+                let fitted = MultiLogisticRegression::<$float>::default()
+                    .alpha(alpha as $float)
+                    .gradient_tolerance((gradient_tolerance as $float).max(<$float>::MIN_POSITIVE))
+                    .max_iterations(params.max_iter)
+                    .with_intercept(params.fit_intercept)
+                    .fit(&dataset)
+                    .map_err(|e| e.to_string())?;
+                Ok((
+                    fitted.params().mapv(f64::from),
+                    fitted.intercept().mapv(f64::from),
+                ))
+            }
+
+            fn fit_binary(
+                x: ArrayView2<Self>,
+                y: ArrayView1<bool>,
+                alpha: f64,
+                gradient_tolerance: f64,
+                params: &ModelParams,
+            ) -> Result<(Array1<f64>, f64), String> {
+                let dataset = DatasetBase::new(x, y);
+                let fitted = LogisticRegression::<$float>::default()
+                    .alpha(alpha as $float)
+                    .gradient_tolerance((gradient_tolerance as $float).max(<$float>::MIN_POSITIVE))
+                    .max_iterations(params.max_iter)
+                    .with_intercept(params.fit_intercept)
+                    .fit(&dataset)
+                    .map_err(|e| e.to_string())?;
+                // linfa's positive label is the more frequent class (linfa issue 393): for a
+                // one-vs-rest problem that is usually "rest", so flip the sign when it is.
+                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+                Ok((
+                    fitted.params().mapv(|v| sign * f64::from(v)),
+                    sign * f64::from(fitted.intercept()),
+                ))
+            }
+        }
+    };
+}
+impl_fit_float!(f64);
+impl_fit_float!(f32);
+
+/// The fit-scale a dtype starts from, given the largest absolute feature value: features are
+/// brought to [-1, 1] in f64, and to [-1/16, 1/16] in f32, where linfa's first line search
+/// overshoots otherwise (measured in FACTS.md section 3).
+pub fn initial_fit_scale(dtype: Dtype, max_abs_feature: f64) -> f64 {
+    let base = if max_abs_feature > 0.0 {
+        max_abs_feature
+    } else {
+        1.0
+    };
+    match dtype {
+        Dtype::F64 => base,
+        Dtype::F32 => base * RETRY_SCALE_FACTOR,
+    }
+}
+
+/// Fits one run on `x_fit` (the training features divided by `fit_scale`) and checks the result.
+pub fn fit<F: FitFloat>(
+    x_fit: ArrayView2<F>,
+    fit_scale: f64,
+    y: &[u8],
+    params: &ModelParams,
+) -> Result<FitOutcome, String> {
+    let start = Instant::now();
+    let mut rescaled: Option<Array2<F>> = None;
+    let mut scale = fit_scale;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let x = match &rescaled {
+            Some(a) => a.view(),
+            None => x_fit.view(),
+        };
+        let model = fit_once(x.view(), scale, y, params)?;
+        let mut outcome = diagnose(model, x.view(), scale, y, params);
+        let d = &mut outcome.diagnostics;
+        d.attempts = attempts;
+        if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS {
+            d.fit_seconds = start.elapsed().as_secs_f64();
+            return Ok(outcome);
+        }
+        let factor = F::from(RETRY_SCALE_FACTOR).expect("small constant");
+        let next = x.mapv(|v| v / factor);
+        rescaled = Some(next);
+        scale *= RETRY_SCALE_FACTOR;
+    }
+}
+
+/// One linfa fit at a given scale, returned in feature units.
+fn fit_once<F: FitFloat>(
+    x: ArrayView2<F>,
+    scale: f64,
+    y: &[u8],
+    params: &ModelParams,
+) -> Result<LinearModel, String> {
+    let alpha = linfa_alpha(params.c, scale);
+    let gtol = linfa_gradient_tolerance(params.tol, y.len(), scale);
+    let (weights, intercept) = match params.multi_class {
+        MultiClass::Multinomial => {
+            let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
+            F::fit_multinomial(x, labels.view(), alpha, gtol, params)?
+        }
+        MultiClass::Ovr => {
+            let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
+            let mut intercept = Array1::zeros(N_CLASSES);
+            for class in 0..N_CLASSES {
+                let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
+                let (w, b) = F::fit_binary(x, target.view(), alpha, gtol, params)?;
+                weights.column_mut(class).assign(&w);
+                intercept[class] = b;
+            }
+            (weights, intercept)
+        }
+    };
+    Ok(LinearModel {
+        multi_class: params.multi_class,
+        weights: weights / scale,
+        intercept,
+    })
+}
+
+/// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the
+/// status. `x` holds the training features divided by `scale`.
+fn diagnose<F: NdFloat>(
+    model: LinearModel,
+    x: ArrayView2<F>,
+    scale: f64,
+    y: &[u8],
+    params: &ModelParams,
+) -> FitOutcome {
+    let n = y.len() as f64;
+    let z = model.decision(x, scale);
+    let mut residual = Array2::<f64>::zeros(z.raw_dim());
+    let mut loss = 0.0;
+    let mut correct = 0usize;
+    for ((zi, mut ri), &yi) in z.rows().into_iter().zip(residual.rows_mut()).zip(y) {
+        let yi = yi as usize;
+        let predicted = argmax(zi);
+        correct += (predicted == yi) as usize;
+        match model.multi_class {
+            MultiClass::Multinomial => {
+                let max = zi.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                let lse = max + zi.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
+                loss += lse - zi[yi];
+                for (k, (r, &v)) in ri.iter_mut().zip(zi).enumerate() {
+                    *r = (v - lse).exp() - (k == yi) as u8 as f64;
+                }
+            }
+            MultiClass::Ovr => {
+                for (k, (r, &v)) in ri.iter_mut().zip(zi).enumerate() {
+                    let positive = k == yi;
+                    loss += softplus(if positive { -v } else { v });
+                    *r = sigmoid(v) - positive as u8 as f64;
+                }
+            }
+        }
+    }
+    let penalty = model.weights.iter().map(|w| w * w).sum::<f64>() / (2.0 * params.c * n);
+    let objective = loss / n + penalty;
+
+    // d/dW = X^T R / n + W / (C n); X = s * x.
+    let residual_f = residual.mapv(|v| F::from(v).expect("finite residual"));
+    let xtr = x
+        .t()
+        .dot(&residual_f)
+        .mapv(|v| v.to_f64().expect("finite gradient"));
+    let grad_w = xtr * (scale / n) + &model.weights / (params.c * n);
+    let mut grad_norm = grad_w.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    if params.fit_intercept {
+        let grad_b = residual.sum_axis(Axis(0)) / n;
+        grad_norm = grad_b.iter().fold(grad_norm, |m, g| m.max(g.abs()));
+    }
+
+    // At W = 0, b = 0 every class has the same score.
+    let start_objective = match model.multi_class {
+        MultiClass::Multinomial => (N_CLASSES as f64).ln(),
+        MultiClass::Ovr => N_CLASSES as f64 * 2f64.ln(),
+    };
+    let status = if model.is_zero() {
+        FitStatus::Failed(
+            "linfa returned the initial all-zero model (its line search failed and it still reported Ok)".into(),
+        )
+    } else if !objective.is_finite() || objective >= start_objective {
+        FitStatus::Failed(format!(
+            "the objective {objective:.6} is not below its starting value {start_objective:.6}"
+        ))
+    } else {
+        FitStatus::Ok
+    };
+
+    FitOutcome {
+        model,
+        diagnostics: Diagnostics {
+            converged: status == FitStatus::Ok && grad_norm <= params.tol,
+            objective,
+            grad_norm,
+            status,
+            fit_scale: scale,
+            attempts: 1,
+            train_accuracy: correct as f64 / n,
+            fit_seconds: 0.0,
+        },
+    }
+}
+
+/// Index of the largest value (the first one on ties, as numpy's `argmax`).
+pub fn argmax(row: ArrayView1<f64>) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn c_maps_to_alpha_and_scale_squares() {
+        assert_eq!(linfa_alpha(1.0, 1.0), 1.0);
+        assert_eq!(linfa_alpha(0.01, 1.0), 100.0);
+        assert_eq!(linfa_alpha(1.0, 255.0), 1.0 / 65025.0);
+    }
+
+    #[test]
+    fn tol_maps_to_the_summed_gradient_norm() {
+        assert!((linfa_gradient_tolerance(1e-4, 56_000, 1.0) - 5.6).abs() < 1e-12);
+        assert!((linfa_gradient_tolerance(1e-4, 56_000, 255.0) - 5.6 / 255.0).abs() < 1e-15);
+        assert_eq!(linfa_gradient_tolerance(0.0, 100, 1.0), f64::MIN_POSITIVE);
+    }
+
+    /// A small, well-separated problem: every class has its own hot feature.
+    fn toy(n_per_class: usize, hot: f64) -> (Array2<f64>, Vec<u8>) {
+        let n = n_per_class * N_CLASSES;
+        let mut x = Array2::zeros((n, N_CLASSES + 2));
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let class = i % N_CLASSES;
+            x[[i, class]] = hot * (1.0 + (i / N_CLASSES) as f64 * 0.01);
+            x[[i, N_CLASSES]] = hot * ((i * 7) % 5) as f64 / 5.0;
+            y.push(class as u8);
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn multinomial_fit_is_checked_and_converges_on_easy_data() {
+        let (x, y) = toy(20, 1.0);
+        let params = ModelParams {
+            max_iter: 500,
+            ..Default::default()
+        };
+        let out = fit(x.view(), 1.0, &y, &params).unwrap();
+        assert_eq!(out.diagnostics.status, FitStatus::Ok);
+        assert_eq!(out.diagnostics.train_accuracy, 1.0);
+        assert!(
+            out.diagnostics.converged,
+            "grad_norm {}",
+            out.diagnostics.grad_norm
+        );
+        assert!(out.diagnostics.grad_norm <= 1e-4);
+        assert!(out.diagnostics.objective < (10f64).ln());
+    }
+
+    #[test]
+    fn rescaled_fit_reaches_the_same_optimum_in_raw_units() {
+        let (x, y) = toy(20, 255.0);
+        // C = 1/255^2 on raw pixels is C = 1 on pixels/255: a well-conditioned problem.
+        let c_raw = 1.0 / (255.0 * 255.0);
+        let params = ModelParams {
+            max_iter: 1000,
+            tol: 1e-9,
+            c: c_raw,
+            ..Default::default()
+        };
+        let direct = fit(
+            (&x / 255.0).view(),
+            1.0,
+            &y,
+            &ModelParams { c: 1.0, ..params },
+        )
+        .unwrap();
+        let scaled = fit((&x / 255.0).view(), 255.0, &y, &params).unwrap();
+        // Same decision values on raw pixels: w_raw = w_unit / 255 with C_unit = 255^2 C_raw.
+        let z_direct = direct.model.decision((&x / 255.0).view(), 1.0);
+        let z_scaled = scaled.model.decision(x.view(), 1.0);
+        let diff = (&z_direct - &z_scaled)
+            .iter()
+            .fold(0.0f64, |m, d| m.max(d.abs()));
+        assert!(diff < 1e-5, "max decision difference {diff}");
+        assert!((direct.diagnostics.objective - scaled.diagnostics.objective).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ovr_decision_is_positive_for_the_class_despite_linfas_label_order() {
+        let (x, y) = toy(20, 1.0);
+        let params = ModelParams {
+            multi_class: MultiClass::Ovr,
+            max_iter: 300,
+            ..Default::default()
+        };
+        let out = fit(x.view(), 1.0, &y, &params).unwrap();
+        assert_eq!(out.diagnostics.status, FitStatus::Ok);
+        assert_eq!(out.diagnostics.train_accuracy, 1.0);
+        let p = out.model.probabilities(&out.model.decision(x.view(), 1.0));
+        assert!((p.row(3).sum() - 1.0).abs() < 1e-12);
+        assert_eq!(argmax(p.row(3)), 3);
+    }
+
+    #[test]
+    fn f32_fits_give_a_real_model() {
+        let (x, y) = toy(20, 1.0);
+        let x32 = x.mapv(|v| v as f32);
+        let params = ModelParams {
+            dtype: Dtype::F32,
+            ..Default::default()
+        };
+        let out = fit(x32.view(), 1.0, &y, &params).unwrap();
+        assert_eq!(out.diagnostics.status, FitStatus::Ok);
+        assert!(!out.model.is_zero());
+    }
+
+    #[test]
+    fn an_all_zero_model_is_failed_not_a_result() {
+        let model = LinearModel {
+            multi_class: MultiClass::Multinomial,
+            weights: Array2::zeros((3, N_CLASSES)),
+            intercept: Array1::zeros(N_CLASSES),
+        };
+        let x = array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+        let out = diagnose(model, x.view(), 1.0, &[0, 1], &ModelParams::default());
+        assert!(
+            matches!(out.diagnostics.status, FitStatus::Failed(ref r) if r.contains("all-zero"))
+        );
+        assert!(!out.diagnostics.converged);
+        assert!((out.diagnostics.objective - 10f64.ln()).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,252 @@
+//! Train/test split, index for index identical to scikit-learn's `train_test_split`.
+//!
+//! scikit-learn draws `np.random.RandomState(random_state).permutation(n)` (MT19937 seeded with
+//! `init_genrand`, then a Fisher-Yates shuffle from the end with masked rejection sampling) and
+//! takes the test indices first: `test = perm[..n_test]`, `train = perm[n_test..n_test + n_train]`.
+//! Sizes follow `_validate_shuffle_split`: a float test size rounds up, a float train size down.
+
+use rand_mt::Mt;
+
+/// A `train_size` or `test_size` as scikit-learn takes it: a float fraction or an integer count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Size {
+    /// A fraction of the samples, strictly between 0 and 1.
+    Fraction(f64),
+    /// An absolute number of samples.
+    Count(usize),
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // `{:?}` keeps a trailing `.0`, so a fraction never reads like a count.
+            Size::Fraction(v) => write!(f, "{v:?}"),
+            Size::Count(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+/// The split parameters of one run, with scikit-learn's names and meanings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SplitSpec {
+    pub train_size: Option<Size>,
+    pub test_size: Option<Size>,
+    pub random_state: u32,
+    pub shuffle: bool,
+}
+
+/// The row indices of one split, in the order scikit-learn returns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitIndices {
+    pub train: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// scikit-learn's default test fraction when neither size is given.
+const DEFAULT_TEST_SIZE: f64 = 0.25;
+
+/// Resolves `(n_train, n_test)` for `n` samples exactly as scikit-learn's `_validate_shuffle_split`,
+/// or says which value is out of range and how to fix it.
+pub fn resolve_sizes(
+    n: usize,
+    train_size: Option<Size>,
+    test_size: Option<Size>,
+) -> Result<(usize, usize), String> {
+    let test_size = match (train_size, test_size) {
+        (None, None) => Some(Size::Fraction(DEFAULT_TEST_SIZE)),
+        _ => test_size,
+    };
+    for (key, size) in [("test_size", test_size), ("train_size", train_size)] {
+        match size {
+            Some(Size::Fraction(f)) if !(f > 0.0 && f < 1.0) => {
+                return Err(format!(
+                    "{key} = {f:?} is a fraction outside (0, 1): use a float strictly between 0 and 1, or an integer count"
+                ))
+            }
+            Some(Size::Count(c)) if c == 0 || c >= n => {
+                return Err(format!(
+                    "{key} = {c} must be a count between 1 and {} (the data has {n} samples), or a float fraction",
+                    n.saturating_sub(1)
+                ))
+            }
+            _ => {}
+        }
+    }
+    if let (Some(Size::Fraction(a)), Some(Size::Fraction(b))) = (train_size, test_size) {
+        if a + b > 1.0 {
+            return Err(format!(
+                "train_size + test_size = {:?} is more than 1: reduce test_size and/or train_size",
+                a + b
+            ));
+        }
+    }
+    let count = |size: Size, round_up: bool| match size {
+        Size::Fraction(f) if round_up => (f * n as f64).ceil() as usize,
+        Size::Fraction(f) => (f * n as f64).floor() as usize,
+        Size::Count(c) => c,
+    };
+    let n_test = test_size.map(|s| count(s, true));
+    let n_train = train_size.map(|s| count(s, false));
+    let (n_train, n_test) = match (n_train, n_test) {
+        (Some(tr), Some(te)) => (tr, te),
+        (None, Some(te)) => (n - te, te),
+        (Some(tr), None) => (tr, n - tr),
+        (None, None) => unreachable!("test_size defaults above"),
+    };
+    if n_train + n_test > n {
+        return Err(format!(
+            "train_size and test_size select {} samples but the data has {n}: reduce test_size and/or train_size",
+            n_train + n_test
+        ));
+    }
+    if n_train == 0 {
+        return Err(format!(
+            "with {n} samples these sizes leave the training set empty: raise train_size or lower test_size"
+        ));
+    }
+    Ok((n_train, n_test))
+}
+
+/// `np.random.RandomState(seed).permutation(n)`, bit for bit.
+pub fn permutation(n: usize, seed: u32) -> Vec<usize> {
+    let mut rng = Mt::new(seed);
+    let mut perm: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = bounded(&mut rng, i as u32) as usize;
+        perm.swap(i, j);
+    }
+    perm
+}
+
+/// numpy's legacy `random_interval(max)`: masked rejection sampling on 32-bit outputs.
+fn bounded(rng: &mut Mt, max: u32) -> u32 {
+    if max == 0 {
+        return 0;
+    }
+    let mask = u32::MAX >> max.leading_zeros();
+    loop {
+        let value = rng.next_u32() & mask;
+        if value <= max {
+            return value;
+        }
+    }
+}
+
+/// The train and test indices `train_test_split` would return for `n` samples.
+pub fn train_test_split(n: usize, spec: &SplitSpec) -> Result<SplitIndices, String> {
+    let (n_train, n_test) = resolve_sizes(n, spec.train_size, spec.test_size)?;
+    if !spec.shuffle {
+        return Ok(SplitIndices {
+            train: (0..n_train).collect(),
+            test: (n_train..n_train + n_test).collect(),
+        });
+    }
+    let perm = permutation(n, spec.random_state);
+    Ok(SplitIndices {
+        test: perm[..n_test].to_vec(),
+        train: perm[n_test..n_test + n_train].to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::{Digest, Sha256};
+
+    #[test]
+    fn permutation_of_ten_matches_numpy() {
+        assert_eq!(permutation(10, 0), vec![2, 8, 4, 9, 1, 6, 7, 3, 0, 5]);
+    }
+
+    #[test]
+    fn permutation_of_mnist_matches_numpy_golden_values() {
+        let perm = permutation(70_000, 0);
+        assert_eq!(
+            perm[..10],
+            [10840, 56267, 14849, 62726, 47180, 61640, 52730, 21847, 20394, 45806]
+        );
+        assert_eq!(
+            perm[70_000 - 10..],
+            [52620, 39512, 48600, 55026, 41993, 21243, 45891, 42613, 43567, 68268]
+        );
+        let mut hasher = Sha256::new();
+        for &i in &perm {
+            hasher.update((i as u32).to_le_bytes());
+        }
+        let digest: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            digest,
+            "722cfc7f08aa3725f0ac401a73fe6d9dbaab8cfe6d197fec5d022e8bcba01fac"
+        );
+    }
+
+    #[test]
+    fn notebook_split_matches_scikit_learn() {
+        let spec = SplitSpec {
+            train_size: Some(Size::Fraction(0.8)),
+            test_size: None,
+            random_state: 0,
+            shuffle: true,
+        };
+        let split = train_test_split(70_000, &spec).unwrap();
+        assert_eq!(split.train.len(), 56_000);
+        assert_eq!(split.test.len(), 14_000);
+        assert_eq!(
+            split.train[..10],
+            [43395, 34399, 24774, 52089, 15390, 5073, 4425, 55904, 3140, 18917]
+        );
+        assert_eq!(split.test[..3], [10840, 56267, 14849]);
+    }
+
+    #[test]
+    fn sizes_round_like_scikit_learn() {
+        assert_eq!(
+            resolve_sizes(70_000, None, Some(Size::Fraction(0.15))),
+            Ok((59_500, 10_500))
+        );
+        assert_eq!(resolve_sizes(70_000, None, None), Ok((52_500, 17_500)));
+        assert_eq!(
+            resolve_sizes(10, Some(Size::Fraction(0.33)), None),
+            Ok((3, 7))
+        );
+        assert_eq!(
+            resolve_sizes(10, None, Some(Size::Fraction(0.33))),
+            Ok((6, 4))
+        );
+        assert_eq!(
+            resolve_sizes(70_000, Some(Size::Count(60_000)), None),
+            Ok((60_000, 10_000))
+        );
+        assert_eq!(
+            resolve_sizes(100, Some(Size::Count(50)), Some(Size::Fraction(0.1))),
+            Ok((50, 10))
+        );
+    }
+
+    #[test]
+    fn invalid_sizes_are_rejected_with_the_key() {
+        let err = |tr, te| resolve_sizes(100, tr, te).unwrap_err();
+        assert!(err(Some(Size::Fraction(1.0)), None).starts_with("train_size = 1.0"));
+        assert!(err(None, Some(Size::Fraction(0.0))).starts_with("test_size = 0.0"));
+        assert!(err(None, Some(Size::Count(100))).starts_with("test_size = 100"));
+        assert!(err(Some(Size::Fraction(0.7)), Some(Size::Fraction(0.4))).contains("more than 1"));
+        assert!(err(Some(Size::Count(60)), Some(Size::Count(50))).contains("110 samples"));
+    }
+
+    #[test]
+    fn unshuffled_split_keeps_the_standard_mnist_order() {
+        let spec = SplitSpec {
+            train_size: Some(Size::Count(60_000)),
+            test_size: None,
+            random_state: 0,
+            shuffle: false,
+        };
+        let split = train_test_split(70_000, &spec).unwrap();
+        assert_eq!(split.train, (0..60_000).collect::<Vec<_>>());
+        assert_eq!(split.test, (60_000..70_000).collect::<Vec<_>>());
+    }
+}

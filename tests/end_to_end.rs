@@ -1,0 +1,256 @@
+//! End-to-end: a real-data subsample through the whole pipeline and through the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mnist_logreg::config::Config;
+use mnist_logreg::data::repository_data_dir;
+use mnist_logreg::sweep::{self, SweepOptions};
+
+fn config_text(body: &str) -> String {
+    format!(
+        "{body}\n[data]\ndir = {:?}\nsubsample = 3000\n",
+        repository_data_dir().display().to_string()
+    )
+}
+
+fn write_config(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("e2e.toml");
+    std::fs::write(&path, config_text(body)).unwrap();
+    path
+}
+
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+const SWEEP: &str = r#"
+name = "e2e"
+[split]
+train_size = 0.8
+random_state = 0
+[preprocessing]
+scaler = "unit"
+[model]
+max_iter = 30
+[output]
+predictions = true
+[[grid]]
+C = [0.1, 1.0]
+[[grid]]
+multi_class = "ovr"
+max_iter = 10
+"#;
+
+#[test]
+fn sweep_on_real_data_writes_complete_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = Config::load(&write_config(tmp.path(), SWEEP)).unwrap();
+    assert_eq!(config.runs.len(), 3);
+    let options = SweepOptions {
+        out: tmp.path().join("results"),
+        jobs: 2,
+        progress: false,
+        quiet: true,
+    };
+    let outcome = sweep::run(&config, &options).unwrap();
+    let dir = tmp.path().join("results/e2e");
+    assert_eq!(outcome.results_dir, dir);
+
+    let (header, rows) = read_csv(&dir.join("metrics.csv"));
+    for column in [
+        "run_id",
+        "multi_class",
+        "C",
+        "max_iter",
+        "tol",
+        "scaler",
+        "dtype",
+        "train_size",
+        "test_size",
+        "random_state",
+        "shuffle",
+        "n_train",
+        "n_test",
+        "accuracy",
+        "train_accuracy",
+        "precision_macro",
+        "recall_macro",
+        "f1_macro",
+        "f1_weighted",
+        "log_loss",
+        "objective",
+        "grad_norm",
+        "converged",
+        "status",
+        "fit_seconds",
+    ] {
+        assert!(
+            header.iter().any(|h| h == column),
+            "metrics.csv lacks {column}"
+        );
+    }
+    assert_eq!(rows.len(), 3);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    // Rows in config order.
+    let ids: Vec<&str> = rows.iter().map(|r| r[col("run_id")].as_str()).collect();
+    let expected: Vec<&str> = config.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, expected);
+    for row in &rows {
+        assert_eq!(row[col("status")], "ok");
+        assert_eq!(row[col("n_train")], "2400");
+        assert_eq!(row[col("n_test")], "600");
+        let accuracy: f64 = row[col("accuracy")].parse().unwrap();
+        assert!(accuracy > 0.75 && accuracy <= 1.0, "accuracy {accuracy}");
+        let objective: f64 = row[col("objective")].parse().unwrap();
+        assert!(objective > 0.0 && objective < 10f64.ln() * 10.0);
+        let grad: f64 = row[col("grad_norm")].parse().unwrap();
+        let converged = &row[col("converged")];
+        assert_eq!(
+            converged == "true",
+            grad <= 1e-4,
+            "converged flag must follow grad_norm <= tol"
+        );
+    }
+
+    let (class_header, class_rows) = read_csv(&dir.join("per_class.csv"));
+    assert_eq!(
+        class_header,
+        ["run_id", "class", "precision", "recall", "f1", "support"]
+    );
+    assert_eq!(class_rows.len(), 30);
+    let support: u64 = class_rows[..10]
+        .iter()
+        .map(|r| r[5].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(support, 600);
+
+    for id in &ids {
+        let (_, matrix) = read_csv(&dir.join(format!("confusion/{id}.csv")));
+        let total: u64 = matrix
+            .iter()
+            .flat_map(|r| r[1..].iter())
+            .map(|v| v.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(total, 600);
+        let png = image::open(dir.join(format!("confusion/{id}.png"))).unwrap();
+        assert_eq!((png.width(), png.height()), (900, 960));
+        // Not a blank canvas: the dark diagonal cells are there.
+        let dark = png.to_rgb8().pixels().filter(|p| p.0[2] < 140).count();
+        assert!(dark > 10_000, "only {dark} dark pixels");
+
+        let (pred_header, preds) = read_csv(&dir.join(format!("runs/{id}/predictions.csv")));
+        assert_eq!(pred_header[..4], ["index", "label", "predicted", "p0"]);
+        assert_eq!(preds.len(), 600);
+        let p_sum: f64 = preds[0][3..]
+            .iter()
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum();
+        assert!((p_sum - 1.0).abs() < 1e-4);
+    }
+    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(summary.contains("3 runs: 3 ok, 0 failed"), "{summary}");
+    // No temporary files left behind.
+    let leftovers = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".tmp")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn the_notebook_split_of_real_data_matches_scikit_learn_labels() {
+    // scikit-learn's y_test class counts for train_test_split(train_size=0.8, random_state=0).
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("nb.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[data]\ndir = {:?}\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
+            repository_data_dir().display().to_string()
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let mnist = mnist_logreg::data::load(&config.data).unwrap();
+    let split =
+        mnist_logreg::split::train_test_split(70_000, &config.runs[0].params.split).unwrap();
+    let mut counts = [0usize; 10];
+    for &i in &split.test {
+        counts[mnist.labels[i] as usize] += 1;
+    }
+    assert_eq!(
+        counts,
+        [1387, 1580, 1443, 1435, 1350, 1231, 1387, 1458, 1368, 1361]
+    );
+}
+
+fn sweep_binary(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_config_gives_one_line_exit_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write_config(tmp.path(), "name = \"bad\"\n[model]\nC = -1\n");
+    let (code, _, stderr) = sweep_binary(&[path.to_str().unwrap(), "--out", "res"], tmp.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("line 3: C = -1: must be a positive"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("res").exists());
+
+    let (code, _, stderr) = sweep_binary(&["missing.toml"], tmp.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim(), "error: missing.toml: no such config file: check the path (the examples are in experiments/)");
+}
+
+#[test]
+fn a_missing_data_folder_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("c.toml"), "[split]\nrandom_state = 0\n").unwrap();
+    let (code, _, stderr) = sweep_binary(&["c.toml", "--out", "res"], tmp.path());
+    assert_eq!(code, 2);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("data/mnist: the MNIST folder is missing"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn dry_run_lists_the_grid_without_fitting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write_config(tmp.path(), SWEEP);
+    let (code, stdout, _) = sweep_binary(
+        &[path.to_str().unwrap(), "--dry-run", "--out", "res"],
+        tmp.path(),
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("3 runs"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 5);
+    assert!(!tmp.path().join("res").exists());
+}
