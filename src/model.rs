@@ -233,6 +233,18 @@ pub trait FitFloat: NdFloat + linfa::Float {
     ) -> Result<(Array1<f64>, f64), String>;
 }
 
+/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial; the
+/// generic builder type itself is private to linfa-logistic, hence a macro).
+macro_rules! configured {
+    ($builder:expr, $float:ty, $alpha:expr, $gtol:expr, $params:expr) => {
+        $builder
+            .alpha($alpha as $float)
+            .gradient_tolerance(($gtol as $float).max(<$float>::MIN_POSITIVE))
+            .max_iterations($params.max_iter)
+            .with_intercept($params.fit_intercept)
+    };
+}
+
 macro_rules! impl_fit_float {
     ($float:ty) => {
         impl FitFloat for $float {
@@ -244,13 +256,15 @@ macro_rules! impl_fit_float {
                 params: &ModelParams,
             ) -> Result<(Array2<f64>, Array1<f64>), String> {
                 let dataset = DatasetBase::new(x, y);
-                let fitted = MultiLogisticRegression::<$float>::default()
-                    .alpha(alpha as $float)
-                    .gradient_tolerance((gradient_tolerance as $float).max(<$float>::MIN_POSITIVE))
-                    .max_iterations(params.max_iter)
-                    .with_intercept(params.fit_intercept)
-                    .fit(&dataset)
-                    .map_err(|e| e.to_string())?;
+                let fitted = configured!(
+                    MultiLogisticRegression::<$float>::default(),
+                    $float,
+                    alpha,
+                    gradient_tolerance,
+                    params
+                )
+                .fit(&dataset)
+                .map_err(|e| e.to_string())?;
                 Ok((
                     fitted.params().mapv(f64::from),
                     fitted.intercept().mapv(f64::from),
@@ -265,13 +279,15 @@ macro_rules! impl_fit_float {
                 params: &ModelParams,
             ) -> Result<(Array1<f64>, f64), String> {
                 let dataset = DatasetBase::new(x, y);
-                let fitted = LogisticRegression::<$float>::default()
-                    .alpha(alpha as $float)
-                    .gradient_tolerance((gradient_tolerance as $float).max(<$float>::MIN_POSITIVE))
-                    .max_iterations(params.max_iter)
-                    .with_intercept(params.fit_intercept)
-                    .fit(&dataset)
-                    .map_err(|e| e.to_string())?;
+                let fitted = configured!(
+                    LogisticRegression::<$float>::default(),
+                    $float,
+                    alpha,
+                    gradient_tolerance,
+                    params
+                )
+                .fit(&dataset)
+                .map_err(|e| e.to_string())?;
                 // linfa's positive label is the more frequent class (linfa issue 393): for a
                 // one-vs-rest problem that is usually "rest", so flip the sign when it is.
                 let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };

@@ -254,3 +254,90 @@ fn dry_run_lists_the_grid_without_fitting() {
     assert_eq!(stdout.lines().count(), 5);
     assert!(!tmp.path().join("res").exists());
 }
+
+/// Loads the first `n` real images, split 80/20 with random_state 0.
+fn real_subsample(n: usize) -> (mnist_logreg::data::Mnist, mnist_logreg::split::SplitIndices) {
+    let data = mnist_logreg::config::DataConfig {
+        dir: repository_data_dir(),
+        cache_dir: repository_data_dir().join("cache"),
+        subsample: Some(n),
+    };
+    let mnist = mnist_logreg::data::load(&data).unwrap();
+    let spec = mnist_logreg::split::SplitSpec {
+        train_size: Some(mnist_logreg::split::Size::Fraction(0.8)),
+        test_size: None,
+        random_state: 0,
+        shuffle: true,
+    };
+    let split = mnist_logreg::split::train_test_split(n, &spec).unwrap();
+    (mnist, split)
+}
+
+#[test]
+fn linfas_silent_zero_model_on_raw_pixels_is_caught_and_refitted() {
+    use mnist_logreg::model::{fit, FitStatus, ModelParams};
+    let (mnist, split) = real_subsample(20_000);
+    let prepared = mnist_logreg::preprocessing::prepare::<f64>(
+        mnist.images.view(),
+        &mnist.labels,
+        &split,
+        mnist_logreg::preprocessing::Scaler::None,
+        mnist_logreg::model::Dtype::F64,
+    )
+    .unwrap();
+    // Undo the harness's rescaling: fit raw 0..255 pixels directly, as a plain linfa program would.
+    let raw = &prepared.x_fit * prepared.fit_scale;
+    let params = ModelParams {
+        max_iter: 20,
+        ..Default::default()
+    };
+    let outcome = fit(raw.view(), 1.0, &prepared.y_train, &params).unwrap();
+    let d = &outcome.diagnostics;
+    assert!(
+        d.attempts > 1,
+        "linfa did not fail on raw pixels this time: the retry path went untested"
+    );
+    assert_eq!(d.status, FitStatus::Ok);
+    assert!(!outcome.model.is_zero());
+    assert!(
+        d.train_accuracy > 0.85,
+        "train accuracy {}",
+        d.train_accuracy
+    );
+}
+
+#[test]
+fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
+    use mnist_logreg::model::{fit, Dtype, FitStatus, ModelParams};
+    use mnist_logreg::preprocessing::{prepare, Scaler};
+    let (mnist, split) = real_subsample(5_000);
+    for scaler in [Scaler::None, Scaler::Unit] {
+        let prepared = prepare::<f32>(
+            mnist.images.view(),
+            &mnist.labels,
+            &split,
+            scaler,
+            Dtype::F32,
+        )
+        .unwrap();
+        let params = ModelParams {
+            max_iter: 30,
+            dtype: Dtype::F32,
+            ..Default::default()
+        };
+        let outcome = fit(
+            prepared.x_fit.view(),
+            prepared.fit_scale,
+            &prepared.y_train,
+            &params,
+        )
+        .unwrap();
+        assert_eq!(outcome.diagnostics.status, FitStatus::Ok, "{scaler:?}");
+        assert!(!outcome.model.is_zero());
+        let p = outcome
+            .model
+            .probabilities(&outcome.model.decision(prepared.x_test.view(), 1.0));
+        let m = mnist_logreg::metrics::evaluate(&prepared.y_test, p.view());
+        assert!(m.accuracy > 0.85, "{scaler:?}: accuracy {}", m.accuracy);
+    }
+}
