@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""scikit-learn reference runs for a harness config.
+
+Usage: .venv/bin/python scripts/sklearn_reference.py CONFIG [--out DIR] [--data DIR]
+
+Reads the same TOML as `sweep`, expands the same grid (same run ids, reimplemented here
+independently so that a mismatch shows up in the parity report), and runs scikit-learn with the
+same semantics: the same 70,000 images in fetch_openml order, `train_test_split`, the same
+scaler fitted on the training part, `LogisticRegression(solver='lbfgs')` (multinomial) or
+`OneVsRestClassifier(LogisticRegression(...))`. Writes the harness's CSV schema (metrics.csv,
+per_class.csv, runs/<run_id>/predictions.csv when asked) under `<out>/<name>/sklearn/`.
+"""
+
+import argparse
+import csv
+import gzip
+import hashlib
+import itertools
+import os
+import sys
+import time
+import tomllib
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
+
+MNIST_LEN = 70_000
+FILES = [
+    ("train-images.idx3-ubyte.gz", 16),
+    ("train-labels.idx1-ubyte.gz", 8),
+    ("t10k-images.idx3-ubyte.gz", 16),
+    ("t10k-labels.idx1-ubyte.gz", 8),
+]
+# Axis order of the harness's Cartesian product (src/config.rs, Axes::product).
+AXES = ["train_size", "test_size", "random_state", "shuffle", "scaler", "multi_class", "C",
+        "max_iter", "tol", "fit_intercept", "dtype"]
+SECTIONS = {
+    "split": ["train_size", "test_size", "random_state", "shuffle"],
+    "preprocessing": ["scaler"],
+    "model": ["multi_class", "C", "max_iter", "tol", "fit_intercept", "dtype"],
+}
+DEFAULTS = {"train_size": None, "test_size": None, "random_state": None, "shuffle": True,
+            "scaler": "none", "multi_class": "multinomial", "C": 1.0, "max_iter": 100,
+            "tol": 1e-4, "fit_intercept": True, "dtype": "f64"}
+
+
+def rust_debug_float(v):
+    """Formats a float as Rust's `{:?}` does (Python's repr, with Rust's exponent spelling)."""
+    text = repr(float(v))
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def size_text(v):
+    if v is None:
+        return "none"
+    return rust_debug_float(v) if isinstance(v, float) else str(v)
+
+
+def canonical(run, subsample):
+    return (
+        f"multi_class={run['multi_class']};C={rust_debug_float(run['C'])};max_iter={run['max_iter']};"
+        f"tol={rust_debug_float(run['tol'])};fit_intercept={str(run['fit_intercept']).lower()};"
+        f"dtype={run['dtype']};scaler={run['scaler']};train_size={size_text(run['train_size'])};"
+        f"test_size={size_text(run['test_size'])};random_state={run['random_state']};"
+        f"shuffle={str(run['shuffle']).lower()};subsample={subsample if subsample else 'all'}"
+    )
+
+
+def run_id(run, subsample):
+    return hashlib.sha256(canonical(run, subsample).encode()).hexdigest()[:12]
+
+
+def as_list(v):
+    return v if isinstance(v, list) else [v]
+
+
+def expand(config):
+    """The runs of a config, in the harness's order, without duplicates."""
+    base = {k: [v] for k, v in DEFAULTS.items()}
+    for section, keys in SECTIONS.items():
+        for key, value in config.get(section, {}).items():
+            if key not in keys:
+                sys.exit(f"error: unknown key `{key}` in [{section}]")
+            base[key] = as_list(value)
+    grids = config.get("grid") or [{}]
+    subsample = config.get("data", {}).get("subsample")
+    runs, seen = [], set()
+    for grid in grids:
+        axes = dict(base)
+        for key, value in grid.items():
+            axes[key] = as_list(value)
+        for values in itertools.product(*(axes[a] for a in AXES)):
+            run = dict(zip(AXES, values))
+            if run["C"] is not None:
+                run["C"] = float(run["C"])
+            run["tol"] = float(run["tol"])
+            if not run["shuffle"] and run["random_state"] is None:
+                run["random_state"] = 0
+            if run["random_state"] is None:
+                sys.exit("error: random_state is not set")
+            rid = run_id(run, subsample)
+            if rid not in seen:
+                seen.add(rid)
+                runs.append((rid, run))
+    return runs
+
+
+def load_mnist(data_dir, subsample):
+    """The 70,000 images in fetch_openml('mnist_784') order: training then test."""
+    arrays = []
+    for name, header in FILES:
+        with gzip.open(os.path.join(data_dir, name), "rb") as f:
+            arrays.append(np.frombuffer(f.read(), dtype=np.uint8, offset=header))
+    images = np.concatenate([arrays[0], arrays[2]]).reshape(-1, 784)
+    labels = np.concatenate([arrays[1], arrays[3]])
+    n = subsample or MNIST_LEN
+    return images[:n], labels[:n]
+
+
+def scaled(scaler, x_train, x_test):
+    if scaler == "none":
+        return x_train, x_test
+    if scaler == "unit":
+        return x_train / 255.0, x_test / 255.0
+    s = {"standard": StandardScaler, "min_max": MinMaxScaler, "max_abs": MaxAbsScaler}[scaler]()
+    return s.fit_transform(x_train), s.transform(x_test)
+
+
+def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept):
+    """The harness's diagnostics (src/model.rs): sklearn's objective and max |gradient|."""
+    n = len(y)
+    z = x @ coef.T + intercept
+    onehot = np.eye(coef.shape[0])[y]
+    if multi_class == "multinomial":
+        zmax = z.max(axis=1, keepdims=True)
+        lse = zmax[:, 0] + np.log(np.exp(z - zmax).sum(axis=1))
+        loss = (lse - z[np.arange(n), y]).sum()
+        residual = np.exp(z - lse[:, None]) - onehot
+    else:
+        sign = np.where(onehot == 1, -z, z)
+        loss = np.logaddexp(0, sign).sum()
+        residual = 1 / (1 + np.exp(-z)) - onehot
+    objective = loss / n + (coef ** 2).sum() / (2 * c * n)
+    grad = np.abs(x.T @ residual / n + coef.T / (c * n)).max()
+    if fit_intercept:
+        grad = max(grad, np.abs(residual.sum(axis=0) / n).max())
+    return objective, grad
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--data", default=None, help="MNIST folder (default: [data] dir or data/mnist)")
+    args = parser.parse_args()
+    with open(args.config, "rb") as f:
+        config = tomllib.load(f)
+    name = config.get("name") or os.path.splitext(os.path.basename(args.config))[0]
+    data_cfg = config.get("data", {})
+    subsample = data_cfg.get("subsample")
+    images, labels = load_mnist(args.data or data_cfg.get("dir", "data/mnist"), subsample)
+    predictions = config.get("output", {}).get("predictions", False)
+    out_dir = os.path.join(args.out, name, "sklearn")
+    os.makedirs(out_dir, exist_ok=True)
+
+    metric_rows, class_rows = [], []
+    for i, (rid, run) in enumerate(expand(config), 1):
+        idx = np.arange(len(labels))
+        train_idx, test_idx = train_test_split(
+            idx, train_size=run["train_size"], test_size=run["test_size"],
+            random_state=run["random_state"], shuffle=run["shuffle"])
+        dtype = np.float32 if run["dtype"] == "f32" else np.float64
+        x_train, x_test = scaled(run["scaler"], images[train_idx].astype(dtype), images[test_idx].astype(dtype))
+        y_train, y_test = labels[train_idx].astype(int), labels[test_idx].astype(int)
+        lr = LogisticRegression(C=run["C"], max_iter=run["max_iter"], tol=run["tol"],
+                                fit_intercept=run["fit_intercept"], solver="lbfgs")
+        model = lr if run["multi_class"] == "multinomial" else OneVsRestClassifier(lr)
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model.fit(x_train, y_train)
+        seconds = time.perf_counter() - start
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        if run["multi_class"] == "multinomial":
+            coef, intercept = model.coef_, model.intercept_
+        else:
+            coef = np.vstack([e.coef_ for e in model.estimators_])
+            intercept = np.concatenate([e.intercept_ for e in model.estimators_])
+        objective, grad = objective_and_gradient(
+            coef.astype(np.float64), intercept.astype(np.float64), x_train.astype(np.float64), y_train,
+            run["C"], run["multi_class"], run["fit_intercept"])
+        proba = model.predict_proba(x_test)
+        predicted = model.predict(x_test)
+        cm = np.zeros((10, 10), dtype=int)
+        np.add.at(cm, (y_test, predicted), 1)
+        tp = np.diag(cm)
+        support = cm.sum(axis=1)
+        precision = np.divide(tp, cm.sum(axis=0), out=np.zeros(10), where=cm.sum(axis=0) > 0)
+        recall = np.divide(tp, support, out=np.zeros(10), where=support > 0)
+        denom = precision + recall
+        f1 = np.divide(2 * precision * recall, denom, out=np.zeros(10), where=denom > 0)
+        accuracy = float((predicted == y_test).mean())
+        metric_rows.append({
+            "run_id": rid, "multi_class": run["multi_class"], "C": run["C"],
+            "max_iter": run["max_iter"], "tol": run["tol"],
+            "fit_intercept": str(run["fit_intercept"]).lower(), "scaler": run["scaler"],
+            "dtype": run["dtype"],
+            "train_size": "" if run["train_size"] is None else run["train_size"],
+            "test_size": "" if run["test_size"] is None else run["test_size"],
+            "random_state": run["random_state"], "shuffle": str(run["shuffle"]).lower(),
+            "subsample": subsample or "", "n_train": len(train_idx), "n_test": len(test_idx),
+            "accuracy": accuracy, "train_accuracy": float((model.predict(x_train) == y_train).mean()),
+            "precision_macro": precision.mean(), "recall_macro": recall.mean(), "f1_macro": f1.mean(),
+            "f1_weighted": (f1 * support).sum() / support.sum(),
+            "log_loss": log_loss(y_test, proba, labels=list(range(10))),
+            "objective": objective, "grad_norm": grad, "converged": str(converged).lower(),
+            "status": "ok", "failure": "", "fit_scale": 1.0, "attempts": 1, "fit_seconds": seconds,
+        })
+        for k in range(10):
+            class_rows.append({"run_id": rid, "class": k, "precision": precision[k],
+                               "recall": recall[k], "f1": f1[k], "support": int(support[k])})
+        if predictions:
+            run_dir = os.path.join(out_dir, "runs", rid)
+            os.makedirs(run_dir, exist_ok=True)
+            with open(os.path.join(run_dir, "predictions.csv"), "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["index", "label", "predicted"] + [f"p{k}" for k in range(10)])
+                for j in range(len(test_idx)):
+                    w.writerow([test_idx[j], y_test[j], predicted[j]] + [f"{p:.6e}" for p in proba[j]])
+        print(f"[{i}] {rid} ({run['multi_class']}, C={run['C']}, max_iter={run['max_iter']}, "
+              f"scaler={run['scaler']}): accuracy {accuracy:.4f}, "
+              f"{'converged' if converged else 'not converged'} in {seconds:.1f} s", file=sys.stderr)
+
+    for filename, rows in [("metrics.csv", metric_rows), ("per_class.csv", class_rows)]:
+        with open(os.path.join(out_dir, filename), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+            w.writeheader()
+            w.writerows(rows)
+    print(f"{len(metric_rows)} runs -> {out_dir}/", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
