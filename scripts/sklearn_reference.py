@@ -226,8 +226,12 @@ def main():
             "status": "ok", "failure": "", "fit_scale": 1.0, "attempts": 1, "fit_seconds": seconds,
         })
         for k in range(10):
+            binary = ""
+            if run["multi_class"] == "ovr":
+                binary = float(((model.estimators_[k].decision_function(x_test) > 0) == (y_test == k)).mean())
             class_rows.append({"run_id": rid, "class": k, "precision": precision[k],
-                               "recall": recall[k], "f1": f1[k], "support": int(support[k])})
+                               "recall": recall[k], "f1": f1[k], "support": int(support[k]),
+                               "binary_accuracy": binary})
         if predictions:
             run_dir = os.path.join(out_dir, "runs", rid)
             os.makedirs(run_dir, exist_ok=True)

@@ -31,6 +31,8 @@ pub struct Config {
     pub name: String,
     pub data: DataConfig,
     pub output: OutputConfig,
+    /// The published result this config reproduces, if any (for the parity report).
+    pub published: Option<Published>,
     /// The expanded grid: every distinct run, in config order.
     pub runs: Vec<Run>,
 }
@@ -58,6 +60,17 @@ impl DataConfig {
 pub struct OutputConfig {
     /// Write `runs/<run_id>/predictions.csv` with class probabilities.
     pub predictions: bool,
+}
+
+/// A published number a config reproduces (`[published]`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    /// Published test accuracy.
+    pub accuracy: Option<f64>,
+    /// Where it comes from and how it was obtained.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// All parameters of one run, resolved.
@@ -127,6 +140,7 @@ struct RawConfig {
     model: Table,
     #[serde(default)]
     grid: Vec<Table>,
+    published: Option<Published>,
 }
 
 #[derive(Deserialize, Default)]
@@ -387,7 +401,7 @@ impl Config {
             let message = e.message().trim().replace('\n', " ");
             let message = if message.starts_with("unknown field") && message.contains("`grid`") {
                 format!(
-                    "{message}; the sections are [data], [output], [split], [preprocessing], [model] and [[grid]]"
+                    "{message}; the sections are [data], [output], [split], [preprocessing], [model], [[grid]] and [published]"
                 )
             } else {
                 message
@@ -550,6 +564,7 @@ impl Config {
             output: OutputConfig {
                 predictions: raw.output.predictions,
             },
+            published: raw.published,
             runs,
         })
     }

@@ -13,6 +13,7 @@ pub mod data;
 pub mod error;
 pub mod metrics;
 pub mod model;
+pub mod parity;
 pub mod preprocessing;
 pub mod report;
 pub mod split;

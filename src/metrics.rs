@@ -15,6 +15,8 @@ pub struct ClassScores {
     pub f1: f64,
     /// Number of test samples of this class.
     pub support: u64,
+    /// One-vs-rest only: accuracy of this class's own binary classifier on the whole test set.
+    pub binary_accuracy: Option<f64>,
 }
 
 /// All test metrics of one run.
@@ -80,6 +82,7 @@ pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
                 recall,
                 f1,
                 support,
+                binary_accuracy: None,
             }
         })
         .collect();
@@ -100,6 +103,21 @@ pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
         confusion,
         predicted,
     }
+}
+
+/// Accuracy of each one-vs-rest binary classifier: decision > 0 means "is this class".
+pub fn binary_accuracies(y_true: &[u8], decision: ArrayView2<f64>) -> Vec<f64> {
+    (0..decision.ncols())
+        .map(|k| {
+            let correct = decision
+                .column(k)
+                .iter()
+                .zip(y_true)
+                .filter(|(&z, &y)| (z > 0.0) == (y as usize == k))
+                .count();
+            ratio(correct as u64, y_true.len() as u64)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -134,5 +152,18 @@ mod tests {
         assert!((m.f1_weighted - (0.5 * 2.0 + 0.8 * 2.0) / 5.0).abs() < 1e-12);
         assert!((m.log_loss - (-(0.6 * 0.91f64.ln() + 0.4 * 0.01f64.ln()))).abs() < 1e-12);
         assert_eq!(m.predicted, vec![0, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn binary_accuracy_counts_both_kinds_of_error() {
+        // Class 0's classifier says yes for samples 0 and 2; only sample 0 is a 0; sample 1 (a 1)
+        // is correctly rejected: 2 of 3 right.
+        let mut z = Array2::from_elem((3, N_CLASSES), -1.0);
+        z[[0, 0]] = 2.0;
+        z[[2, 0]] = 0.5;
+        let acc = binary_accuracies(&[0, 1, 1], z.view());
+        assert!((acc[0] - 2.0 / 3.0).abs() < 1e-12);
+        // Class 1's classifier never says yes: samples 1 and 2 are missed.
+        assert!((acc[1] - 1.0 / 3.0).abs() < 1e-12);
     }
 }

@@ -98,6 +98,7 @@ struct ClassRow<'a> {
     recall: f64,
     f1: f64,
     support: u64,
+    binary_accuracy: Option<f64>,
 }
 
 fn metrics_row(r: &RunResult) -> MetricsRow<'_> {
@@ -287,6 +288,7 @@ impl ResultsDir {
                     recall: c.recall,
                     f1: c.f1,
                     support: c.support,
+                    binary_accuracy: c.binary_accuracy,
                 })
             })
         });

@@ -14,7 +14,7 @@ use crate::config::{Config, Run};
 use crate::data::{self, Mnist};
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{self, Dtype, FitFloat, FitStatus, N_CLASSES};
+use crate::model::{self, Dtype, FitFloat, FitStatus, MultiClass, N_CLASSES};
 use crate::preprocessing::{prepare, PreparedData, Scaler};
 use crate::report::{ResultsDir, RunResult};
 use crate::split::{train_test_split, SplitIndices, SplitSpec};
@@ -254,10 +254,15 @@ fn execute<F: FitFloat>(
     })?;
     let metrics = match outcome.diagnostics.status {
         FitStatus::Ok => {
-            let probabilities = outcome
-                .model
-                .probabilities(&outcome.model.decision(data.x_test.view(), 1.0));
-            let metrics = metrics::evaluate(&data.y_test, probabilities.view());
+            let decision = outcome.model.decision(data.x_test.view(), 1.0);
+            let probabilities = outcome.model.probabilities(&decision);
+            let mut metrics = metrics::evaluate(&data.y_test, probabilities.view());
+            if run.params.model.multi_class == MultiClass::Ovr {
+                let binary = metrics::binary_accuracies(&data.y_test, decision.view());
+                for (scores, acc) in metrics.per_class.iter_mut().zip(binary) {
+                    scores.binary_accuracy = Some(acc);
+                }
+            }
             if config.output.predictions {
                 dir.write_predictions(
                     &run.id,

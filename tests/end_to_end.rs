@@ -122,8 +122,21 @@ fn sweep_on_real_data_writes_complete_results() {
     let (class_header, class_rows) = read_csv(&dir.join("per_class.csv"));
     assert_eq!(
         class_header,
-        ["run_id", "class", "precision", "recall", "f1", "support"]
+        [
+            "run_id",
+            "class",
+            "precision",
+            "recall",
+            "f1",
+            "support",
+            "binary_accuracy"
+        ]
     );
+    // One-vs-rest runs report each digit's binary accuracy; multinomial runs leave it empty.
+    assert!(class_rows[..10].iter().all(|r| r[6].is_empty()));
+    assert!(class_rows[20..]
+        .iter()
+        .all(|r| r[6].parse::<f64>().unwrap() > 0.8));
     assert_eq!(class_rows.len(), 30);
     let support: u64 = class_rows[..10]
         .iter()

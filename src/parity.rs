@@ -1,0 +1,331 @@
+//! The parity report: for every run of the given configs, the published number, the
+//! scikit-learn rerun (`scripts/sklearn_reference.py`, in `<out>/<name>/sklearn/`) and this
+//! harness (`<out>/<name>/`), side by side, with prediction agreement and test-index identity.
+//! Writes `<out>/parity.md` and `<out>/parity.csv`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::report::write_atomic;
+
+/// Accuracy gap (percentage points) allowed between two converged fits.
+pub const CONVERGED_GAP_PP: f64 = 0.1;
+/// Prediction agreement (%) required between two converged fits.
+pub const CONVERGED_AGREEMENT_PCT: f64 = 99.0;
+/// Gap (percentage points) allowed between the harness and a published number.
+pub const PUBLISHED_GAP_PP: f64 = 1.0;
+
+type Table = Vec<HashMap<String, String>>;
+
+fn read_table(path: &Path, hint: &str) -> Result<Table> {
+    let err = |message: String| Error::Data {
+        file: path.to_path_buf(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| err(format!("{e}: {hint}")))?;
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.map_err(|e| err(e.to_string()))?;
+            Ok(header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect())
+        })
+        .collect()
+}
+
+/// `index -> predicted` from a predictions.csv.
+fn read_predictions(path: &Path, hint: &str) -> Result<HashMap<usize, String>> {
+    read_table(path, hint)?
+        .into_iter()
+        .map(|row| {
+            let index = row
+                .get("index")
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| Error::Data {
+                    file: path.to_path_buf(),
+                    message: "a row has no valid index column".into(),
+                })?;
+            Ok((index, row.get("predicted").cloned().unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// One compared run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParityRow {
+    pub config: String,
+    pub run_id: String,
+    pub published: Option<f64>,
+    pub sklearn_accuracy: f64,
+    pub harness_accuracy: Option<f64>,
+    /// Harness minus scikit-learn, in percentage points.
+    pub diff_pp: Option<f64>,
+    /// Percentage of test images with the same predicted label on both sides.
+    pub agreement_pct: Option<f64>,
+    pub same_test_indices: Option<bool>,
+    pub sklearn_converged: bool,
+    pub harness_converged: bool,
+    pub harness_status: String,
+    pub sklearn_seconds: f64,
+    pub harness_seconds: f64,
+    /// What was checked and whether it held.
+    pub verdict: String,
+    #[serde(skip)]
+    pub binary: Vec<(f64, f64)>,
+}
+
+fn parse_f64(row: &HashMap<String, String>, key: &str) -> Option<f64> {
+    row.get(key).and_then(|v| v.parse().ok())
+}
+
+fn verdict(row: &ParityRow) -> String {
+    let Some(acc) = row.harness_accuracy else {
+        return format!("missed: the harness fit {}", row.harness_status);
+    };
+    let mut parts = Vec::new();
+    if row.same_test_indices == Some(false) {
+        parts.push("missed: test indices differ".to_string());
+    }
+    match (
+        row.sklearn_converged && row.harness_converged,
+        row.diff_pp,
+        row.agreement_pct,
+    ) {
+        (true, Some(diff), Some(agree)) => {
+            let ok = diff.abs() <= CONVERGED_GAP_PP && agree >= CONVERGED_AGREEMENT_PCT;
+            parts.push(format!(
+                "{}: both converged, gap {diff:+.2} pp (target {CONVERGED_GAP_PP}), agreement {agree:.2} % (target {CONVERGED_AGREEMENT_PCT})",
+                if ok { "met" } else { "missed" }
+            ));
+        }
+        (true, _, _) => parts.push("both converged; no predictions to compare".into()),
+        (false, _, _) => {
+            let who = match (row.sklearn_converged, row.harness_converged) {
+                (false, false) => "neither side",
+                (false, true) => "scikit-learn",
+                _ => "the harness",
+            };
+            let who = if who == "neither side" {
+                "neither side converged".to_string()
+            } else {
+                format!("{who} did not converge")
+            };
+            parts.push(format!(
+                "not a convergence comparison: {who} (different stopping points)"
+            ));
+        }
+    }
+    if let Some(published) = row.published {
+        let gap = (acc - published) * 100.0;
+        parts.push(format!(
+            "{}: {gap:+.2} pp from the published {published} (target {PUBLISHED_GAP_PP} pp)",
+            if gap.abs() <= PUBLISHED_GAP_PP {
+                "met"
+            } else {
+                "missed"
+            }
+        ));
+    }
+    parts.join("; ")
+}
+
+/// Compares every run of every config; `out` is the results root.
+pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
+    let mut rows = Vec::new();
+    for config in configs {
+        let dir = out.join(&config.name);
+        let sweep_hint = format!(
+            "run `cargo run --bin sweep -- {}` first",
+            config.path.display()
+        );
+        let sk_hint = format!(
+            "run `.venv/bin/python scripts/sklearn_reference.py {}` first",
+            config.path.display()
+        );
+        let harness: HashMap<String, HashMap<String, String>> =
+            read_table(&dir.join("metrics.csv"), &sweep_hint)?
+                .into_iter()
+                .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
+                .collect();
+        let sklearn: HashMap<String, HashMap<String, String>> =
+            read_table(&dir.join("sklearn/metrics.csv"), &sk_hint)?
+                .into_iter()
+                .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
+                .collect();
+        let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, String), f64>> {
+            Ok(read_table(&path, hint)?
+                .into_iter()
+                .filter_map(|r| {
+                    let acc = parse_f64(&r, "binary_accuracy")?;
+                    Some(((r.get("run_id")?.clone(), r.get("class")?.clone()), acc))
+                })
+                .collect())
+        };
+        let harness_binary = classes(dir.join("per_class.csv"), &sweep_hint)?;
+        let sklearn_binary = classes(dir.join("sklearn/per_class.csv"), &sk_hint)?;
+
+        for run in &config.runs {
+            let missing = |side: &str, hint: &str| Error::Data {
+                file: dir.clone(),
+                message: format!("run {} has no {side} result: {hint}", run.id),
+            };
+            let h = harness
+                .get(&run.id)
+                .ok_or_else(|| missing("harness", &sweep_hint))?;
+            let s = sklearn
+                .get(&run.id)
+                .ok_or_else(|| missing("scikit-learn", &sk_hint))?;
+            let harness_accuracy = parse_f64(h, "accuracy");
+            let sklearn_accuracy = parse_f64(s, "accuracy").unwrap_or(f64::NAN);
+            let preds = |base: &Path, hint: &str| -> Result<Option<HashMap<usize, String>>> {
+                let path = base.join("runs").join(&run.id).join("predictions.csv");
+                if path.exists() {
+                    read_predictions(&path, hint).map(Some)
+                } else {
+                    Ok(None)
+                }
+            };
+            let (hp, sp) = (
+                preds(&dir, &sweep_hint)?,
+                preds(&dir.join("sklearn"), &sk_hint)?,
+            );
+            let (agreement_pct, same_test_indices) = match (&hp, &sp) {
+                (Some(hp), Some(sp)) => {
+                    let same =
+                        hp.keys().collect::<BTreeSet<_>>() == sp.keys().collect::<BTreeSet<_>>();
+                    let agree = hp.iter().filter(|(i, p)| sp.get(i) == Some(p)).count();
+                    (
+                        Some(100.0 * agree as f64 / sp.len().max(1) as f64),
+                        Some(same),
+                    )
+                }
+                _ => (None, None),
+            };
+            let binary = (0..10)
+                .filter_map(|k| {
+                    let key = (run.id.clone(), k.to_string());
+                    Some((*sklearn_binary.get(&key)?, *harness_binary.get(&key)?))
+                })
+                .collect();
+            let mut row = ParityRow {
+                config: config.name.clone(),
+                run_id: run.id.clone(),
+                published: config.published.as_ref().and_then(|p| p.accuracy),
+                sklearn_accuracy,
+                harness_accuracy,
+                diff_pp: harness_accuracy.map(|a| (a - sklearn_accuracy) * 100.0),
+                agreement_pct,
+                same_test_indices,
+                sklearn_converged: s.get("converged").map(|v| v == "true").unwrap_or(false),
+                harness_converged: h.get("converged").map(|v| v == "true").unwrap_or(false),
+                harness_status: h.get("status").cloned().unwrap_or_default(),
+                sklearn_seconds: parse_f64(s, "fit_seconds").unwrap_or(f64::NAN),
+                harness_seconds: parse_f64(h, "fit_seconds").unwrap_or(f64::NAN),
+                verdict: String::new(),
+                binary,
+            };
+            row.verdict = verdict(&row);
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map(f).unwrap_or_else(|| "-".into())
+}
+
+/// The Markdown report.
+pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
+    let mut s = String::from(
+        "# Parity: published notebooks, scikit-learn rerun, this harness\n\n\
+         Generated by `cargo run --bin parity` from the CSVs of `sweep` and \
+         `scripts/sklearn_reference.py` on the same configs, data and machine.\n\n",
+    );
+    let compared: Vec<_> = rows.iter().filter_map(|r| r.same_test_indices).collect();
+    s.push_str(&format!(
+        "Test index sets identical to scikit-learn's: **{}** ({} of {} runs with predictions).\n\n",
+        if !compared.is_empty() && compared.iter().all(|&b| b) {
+            "yes"
+        } else {
+            "NO"
+        },
+        compared.iter().filter(|&&b| b).count(),
+        compared.len()
+    ));
+    s.push_str("| config | run | published | scikit-learn | harness | harness - sklearn | agreement | same test indices | sklearn converged | harness converged | sklearn s | harness s |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | `{}` | {} | {:.4} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |\n",
+            r.config,
+            r.run_id,
+            opt(r.published, |v| format!("{v}")),
+            r.sklearn_accuracy,
+            opt(r.harness_accuracy, |v| format!("{v:.4}")),
+            opt(r.diff_pp, |v| format!("{v:+.2} pp")),
+            opt(r.agreement_pct, |v| format!("{v:.2} %")),
+            r.same_test_indices
+                .map(|b| if b { "yes" } else { "NO" })
+                .unwrap_or("-"),
+            if r.sklearn_converged { "yes" } else { "no" },
+            if r.harness_converged { "yes" } else { "no" },
+            r.sklearn_seconds,
+            r.harness_seconds,
+        ));
+    }
+    s.push_str("\n## Targets, run by run\n\n");
+    for r in rows {
+        s.push_str(&format!("- {} `{}`: {}\n", r.config, r.run_id, r.verdict));
+    }
+    for r in rows.iter().filter(|r| !r.binary.is_empty()) {
+        s.push_str(&format!(
+            "\n## {} `{}`: each digit's one-vs-rest binary accuracy on the test set\n\n| digit | scikit-learn | harness |\n|---|---|---|\n",
+            r.config, r.run_id
+        ));
+        for (k, (sk, h)) in r.binary.iter().enumerate() {
+            s.push_str(&format!("| {k} | {sk:.4} | {h:.4} |\n"));
+        }
+    }
+    s.push_str("\n## Sources\n\n");
+    for c in configs {
+        if let Some(p) = &c.published {
+            s.push_str(&format!(
+                "- {} (`{}`): {}\n",
+                c.name,
+                c.path.display(),
+                p.source
+            ));
+        }
+    }
+    s
+}
+
+/// Compares and writes `<out>/parity.md` and `<out>/parity.csv`.
+pub fn run(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
+    let rows = compare(configs, out)?;
+    let csv_path = out.join("parity.csv");
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.serialize(r).map_err(|e| Error::output(&csv_path, e))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::output(&csv_path, e.error()))?;
+    write_atomic(&csv_path, &bytes)?;
+    write_atomic(&out.join("parity.md"), markdown(configs, &rows).as_bytes())?;
+    Ok(rows)
+}

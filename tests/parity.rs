@@ -1,0 +1,107 @@
+//! Parity with scikit-learn on a real-data subsample: the same config through `sweep` and
+//! `scripts/sklearn_reference.py`, compared by the `parity` module. Needs the pinned scikit-learn
+//! venv (`scripts/setup_python.sh`); `scripts/test.sh` sets it up and runs this test.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mnist_logreg::config::Config;
+use mnist_logreg::data::repository_data_dir;
+use mnist_logreg::sweep::{self, SweepOptions};
+
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MNIST_LOGREG_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no scikit-learn venv at {}: run scripts/test.sh (or scripts/setup_python.sh)",
+        venv.display()
+    );
+    venv
+}
+
+const CONFIG: &str = r#"
+name = "parity-ci"
+[split]
+train_size = 0.8
+random_state = 0
+[model]
+C = 0.1
+[output]
+predictions = true
+# Raw pixels, stopped early as the notebook; [0, 1] pixels; and one-vs-rest.
+[[grid]]
+scaler = "none"
+max_iter = 25
+[[grid]]
+scaler = "unit"
+max_iter = 100
+[[grid]]
+scaler = "unit"
+multi_class = "ovr"
+max_iter = 20
+"#;
+
+#[test]
+#[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
+fn harness_matches_scikit_learn_on_a_real_subsample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("parity-ci.toml");
+    let data = repository_data_dir().display().to_string();
+    std::fs::write(
+        &path,
+        format!("{CONFIG}\n[data]\ndir = {data:?}\nsubsample = 4000\n"),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let out = tmp.path().join("results");
+    let options = SweepOptions {
+        out: out.clone(),
+        jobs: 1,
+        progress: false,
+        quiet: true,
+    };
+    sweep::run(&config, &options).unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sklearn_reference.py");
+    let status = Command::new(python())
+        .arg(&script)
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "sklearn_reference.py failed");
+
+    let rows = mnist_logreg::parity::run(std::slice::from_ref(&config), &out).unwrap();
+    assert_eq!(
+        rows.len(),
+        3,
+        "every run found on both sides (the run ids agree)"
+    );
+    for row in &rows {
+        assert_eq!(
+            row.same_test_indices,
+            Some(true),
+            "{}: test indices differ",
+            row.run_id
+        );
+        assert_eq!(row.harness_status, "ok");
+        let diff = row.diff_pp.unwrap();
+        let agreement = row.agreement_pct.unwrap();
+        assert!(
+            diff.abs() <= 1.0,
+            "{}: accuracy gap {diff:+.2} pp",
+            row.run_id
+        );
+        assert!(
+            agreement >= 96.0,
+            "{}: agreement {agreement:.2} %",
+            row.run_id
+        );
+    }
+    let report = std::fs::read_to_string(out.join("parity.md")).unwrap();
+    assert!(report.contains("Test index sets identical to scikit-learn's: **yes** (3 of 3"));
+}
