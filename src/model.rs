@@ -13,6 +13,8 @@
 //! flag. A fit that made no progress is retried at a 16x larger `s`, and if it still fails it is
 //! reported as failed, never as a result.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use linfa::prelude::*;
@@ -364,11 +366,11 @@ fn fit_once<F: FitFloat>(
             F::fit_multinomial(x, labels.view(), alpha, gtol, params)?
         }
         MultiClass::Ovr => {
+            let fits = fit_binary_parallel(x, y, alpha, gtol, params);
             let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
             let mut intercept = Array1::zeros(N_CLASSES);
-            for class in 0..N_CLASSES {
-                let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
-                let (w, b) = F::fit_binary(x, target.view(), alpha, gtol, params)?;
+            for (class, fit) in fits.into_iter().enumerate() {
+                let (w, b) = fit?;
                 weights.column_mut(class).assign(&w);
                 intercept[class] = b;
             }
@@ -380,6 +382,48 @@ fn fit_once<F: FitFloat>(
         weights: weights / scale,
         intercept,
     })
+}
+
+/// Fits the ten one-vs-rest binary problems on all cores. Each fit is independent and
+/// deterministic, so the result does not depend on the thread count; linfa's binary fit is built
+/// on matrix-vector products, which run on one core, so this is where the cores pay.
+fn fit_binary_parallel<F: FitFloat>(
+    x: ArrayView2<F>,
+    y: &[u8],
+    alpha: f64,
+    gtol: f64,
+    params: &ModelParams,
+) -> Vec<Result<(Array1<f64>, f64), String>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(N_CLASSES);
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<(Array1<f64>, f64), String>>>> =
+        (0..N_CLASSES).map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let class = next.fetch_add(1, Ordering::SeqCst);
+                if class >= N_CLASSES {
+                    break;
+                }
+                let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
+                let fit = F::fit_binary(x, target.view(), alpha, gtol, params);
+                *slots[class]
+                    .lock()
+                    .expect("no panics while holding the lock") = Some(fit);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .expect("no panics while holding the lock")
+                .expect("every class was fitted")
+        })
+        .collect()
 }
 
 /// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the

@@ -329,3 +329,61 @@ pub fn run(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
     write_atomic(&out.join("parity.md"), markdown(configs, &rows).as_bytes())?;
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(sk_conv: bool, h_conv: bool, diff: f64, agree: f64) -> ParityRow {
+        ParityRow {
+            config: "c".into(),
+            run_id: "r".into(),
+            published: Some(0.9172),
+            sklearn_accuracy: 0.9172,
+            harness_accuracy: Some(0.9172 + diff / 100.0),
+            diff_pp: Some(diff),
+            agreement_pct: Some(agree),
+            same_test_indices: Some(true),
+            sklearn_converged: sk_conv,
+            harness_converged: h_conv,
+            harness_status: "ok".into(),
+            sklearn_seconds: 1.0,
+            harness_seconds: 1.0,
+            verdict: String::new(),
+            binary: vec![],
+        }
+    }
+
+    #[test]
+    fn converged_runs_are_held_to_the_tight_targets() {
+        assert!(verdict(&row(true, true, 0.05, 99.5)).starts_with("met: both converged"));
+        assert!(verdict(&row(true, true, 0.2, 99.5)).starts_with("missed: both converged"));
+        assert!(verdict(&row(true, true, 0.0, 98.0)).starts_with("missed: both converged"));
+    }
+
+    #[test]
+    fn unconverged_runs_are_not_passed_off_as_convergence_comparisons() {
+        let v = verdict(&row(false, true, 0.0, 100.0));
+        assert!(
+            v.starts_with("not a convergence comparison: scikit-learn did not converge"),
+            "{v}"
+        );
+        assert!(v.contains("met: +0.00 pp from the published 0.9172"), "{v}");
+        let v = verdict(&row(false, false, 1.5, 90.0));
+        assert!(
+            v.contains("neither side converged") && v.contains("missed: +1.50 pp"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn failed_fits_and_differing_indices_are_misses() {
+        let mut r = row(true, true, 0.0, 100.0);
+        r.same_test_indices = Some(false);
+        assert!(verdict(&r).starts_with("missed: test indices differ"));
+        let mut r = row(true, true, 0.0, 100.0);
+        r.harness_accuracy = None;
+        r.harness_status = "failed".into();
+        assert_eq!(verdict(&r), "missed: the harness fit failed");
+    }
+}
