@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import sklearn, numpy, scipy" 2>/dev/null \
-   || ! .venv/bin/python - <<'PY'
+# Installs unless the pinned versions are already there (a missing package fails the import).
+if ! .venv/bin/python - 2>/dev/null <<'PY'
 import sys, sklearn, numpy, scipy
 want = dict(line.strip().split("==") for line in open("scripts/requirements.txt") if "==" in line)
 have = {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__}

@@ -100,8 +100,7 @@ def expand(config):
             axes[key] = as_list(value)
         for values in itertools.product(*(axes[a] for a in AXES)):
             run = dict(zip(AXES, values))
-            if run["C"] is not None:
-                run["C"] = float(run["C"])
+            run["C"] = float(run["C"])
             run["tol"] = float(run["tol"])
             if not run["shuffle"] and run["random_state"] is None:
                 run["random_state"] = 0

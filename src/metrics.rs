@@ -44,8 +44,13 @@ fn ratio(num: u64, den: u64) -> f64 {
     }
 }
 
-/// Evaluates class probabilities (rows: samples) against the true labels.
-pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
+/// Evaluates class probabilities (rows: samples) against the true labels. For a one-vs-rest
+/// model, `ovr_decision` holds its decision values, and each class's binary accuracy is reported.
+pub fn evaluate(
+    y_true: &[u8],
+    probabilities: ArrayView2<f64>,
+    ovr_decision: Option<ArrayView2<f64>>,
+) -> Metrics {
     assert_eq!(
         y_true.len(),
         probabilities.nrows(),
@@ -64,6 +69,7 @@ pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
     }
     let n = y_true.len() as u64;
     let correct: u64 = (0..N_CLASSES).map(|k| confusion[[k, k]]).sum();
+    let binary = ovr_decision.map(|z| binary_accuracies(y_true, z));
     let per_class: Vec<ClassScores> = (0..N_CLASSES)
         .map(|k| {
             let tp = confusion[[k, k]];
@@ -82,7 +88,7 @@ pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
                 recall,
                 f1,
                 support,
-                binary_accuracy: None,
+                binary_accuracy: binary.as_ref().map(|b| b[k]),
             }
         })
         .collect();
@@ -106,7 +112,7 @@ pub fn evaluate(y_true: &[u8], probabilities: ArrayView2<f64>) -> Metrics {
 }
 
 /// Accuracy of each one-vs-rest binary classifier: decision > 0 means "is this class".
-pub fn binary_accuracies(y_true: &[u8], decision: ArrayView2<f64>) -> Vec<f64> {
+fn binary_accuracies(y_true: &[u8], decision: ArrayView2<f64>) -> Vec<f64> {
     (0..decision.ncols())
         .map(|k| {
             let correct = decision
@@ -137,7 +143,7 @@ mod tests {
         // y_true = [0, 0, 1, 1, 2], y_pred = [0, 1, 1, 1, 0]. scikit-learn:
         // precision [0.5, 0.667, 0, 0...], recall [0.5, 1, 0, ...], accuracy 0.6.
         let y = [0u8, 0, 1, 1, 2];
-        let m = evaluate(&y, one_hot(&[0, 1, 1, 1, 0]).view());
+        let m = evaluate(&y, one_hot(&[0, 1, 1, 1, 0]).view(), None);
         assert_eq!(m.accuracy, 0.6);
         assert_eq!(m.confusion[[0, 0]], 1);
         assert_eq!(m.confusion[[0, 1]], 1);
@@ -165,5 +171,13 @@ mod tests {
         assert!((acc[0] - 2.0 / 3.0).abs() < 1e-12);
         // Class 1's classifier never says yes: samples 1 and 2 are missed.
         assert!((acc[1] - 1.0 / 3.0).abs() < 1e-12);
+        // evaluate reports them per class only when given one-vs-rest decision values.
+        let p = z.mapv(|v| 1.0 / (1.0 + (-v as f64).exp()));
+        let m = evaluate(&[0, 1, 1], p.view(), Some(z.view()));
+        assert_eq!(m.per_class[0].binary_accuracy, Some(acc[0]));
+        assert_eq!(
+            evaluate(&[0, 1, 1], p.view(), None).per_class[0].binary_accuracy,
+            None
+        );
     }
 }

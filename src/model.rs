@@ -13,8 +13,6 @@
 //! flag. A fit that made no progress is retried at a 16x larger `s`, and if it still fails it is
 //! reported as failed, never as a result.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use linfa::prelude::*;
@@ -398,32 +396,29 @@ fn fit_binary_parallel<F: FitFloat>(
         .map(|n| n.get())
         .unwrap_or(1)
         .min(N_CLASSES);
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<(Array1<f64>, f64), String>>>> =
-        (0..N_CLASSES).map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let class = next.fetch_add(1, Ordering::SeqCst);
-                if class >= N_CLASSES {
-                    break;
-                }
-                let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
-                let fit = F::fit_binary(x, target.view(), alpha, gtol, params);
-                *slots[class]
-                    .lock()
-                    .expect("no panics while holding the lock") = Some(fit);
-            });
-        }
+    // Thread t fits classes t, t + threads, ...; results are put back in class order.
+    let mut fits: Vec<(usize, Result<(Array1<f64>, f64), String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..N_CLASSES)
+                        .step_by(threads)
+                        .map(|class| {
+                            let target: Array1<bool> =
+                                y.iter().map(|&c| c as usize == class).collect();
+                            (class, F::fit_binary(x, target.view(), alpha, gtol, params))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a binary fit panicked"))
+            .collect()
     });
-    slots
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .expect("no panics while holding the lock")
-                .expect("every class was fitted")
-        })
-        .collect()
+    fits.sort_by_key(|(class, _)| *class);
+    fits.into_iter().map(|(_, fit)| fit).collect()
 }
 
 /// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::report::write_atomic;
+use crate::model::N_CLASSES;
+use crate::report::{csv_bytes, write_atomic};
 
 /// Accuracy gap (percentage points) allowed between two converged fits.
 pub const CONVERGED_GAP_PP: f64 = 0.1;
@@ -19,7 +20,8 @@ pub const CONVERGED_AGREEMENT_PCT: f64 = 99.0;
 /// Gap (percentage points) allowed between the harness and a published number.
 pub const PUBLISHED_GAP_PP: f64 = 1.0;
 
-type Table = Vec<HashMap<String, String>>;
+type Row = HashMap<String, String>;
+type Table = Vec<Row>;
 
 fn read_table(path: &Path, hint: &str) -> Result<Table> {
     let err = |message: String| Error::Data {
@@ -43,6 +45,14 @@ fn read_table(path: &Path, hint: &str) -> Result<Table> {
                 .zip(r.iter().map(String::from))
                 .collect())
         })
+        .collect()
+}
+
+/// The rows of a metrics.csv, by run id.
+fn by_run_id(table: Table) -> HashMap<String, Row> {
+    table
+        .into_iter()
+        .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
         .collect()
 }
 
@@ -87,7 +97,7 @@ pub struct ParityRow {
     pub binary: Vec<(f64, f64)>,
 }
 
-fn parse_f64(row: &HashMap<String, String>, key: &str) -> Option<f64> {
+fn parse_f64(row: &Row, key: &str) -> Option<f64> {
     row.get(key).and_then(|v| v.parse().ok())
 }
 
@@ -113,18 +123,13 @@ fn verdict(row: &ParityRow) -> String {
         }
         (true, _, _) => parts.push("both converged; no predictions to compare".into()),
         (false, _, _) => {
-            let who = match (row.sklearn_converged, row.harness_converged) {
-                (false, false) => "neither side",
-                (false, true) => "scikit-learn",
-                _ => "the harness",
-            };
-            let who = if who == "neither side" {
-                "neither side converged".to_string()
-            } else {
-                format!("{who} did not converge")
+            let why = match (row.sklearn_converged, row.harness_converged) {
+                (false, false) => "neither side converged",
+                (false, true) => "scikit-learn did not converge",
+                _ => "the harness did not converge",
             };
             parts.push(format!(
-                "not a convergence comparison: {who} (different stopping points)"
+                "not a convergence comparison: {why} (different stopping points)"
             ));
         }
     }
@@ -155,16 +160,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             "run `.venv/bin/python scripts/sklearn_reference.py {}` first",
             config.path.display()
         );
-        let harness: HashMap<String, HashMap<String, String>> =
-            read_table(&dir.join("metrics.csv"), &sweep_hint)?
-                .into_iter()
-                .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
-                .collect();
-        let sklearn: HashMap<String, HashMap<String, String>> =
-            read_table(&dir.join("sklearn/metrics.csv"), &sk_hint)?
-                .into_iter()
-                .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
-                .collect();
+        let harness = by_run_id(read_table(&dir.join("metrics.csv"), &sweep_hint)?);
+        let sklearn = by_run_id(read_table(&dir.join("sklearn/metrics.csv"), &sk_hint)?);
         let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, String), f64>> {
             Ok(read_table(&path, hint)?
                 .into_iter()
@@ -214,7 +211,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 }
                 _ => (None, None),
             };
-            let binary = (0..10)
+            let binary = (0..N_CLASSES)
                 .filter_map(|k| {
                     let key = (run.id.clone(), k.to_string());
                     Some((*sklearn_binary.get(&key)?, *harness_binary.get(&key)?))
@@ -318,14 +315,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
 pub fn run(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
     let rows = compare(configs, out)?;
     let csv_path = out.join("parity.csv");
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &rows {
-        w.serialize(r).map_err(|e| Error::output(&csv_path, e))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::output(&csv_path, e.error()))?;
-    write_atomic(&csv_path, &bytes)?;
+    write_atomic(&csv_path, &csv_bytes(&csv_path, &rows)?)?;
     write_atomic(&out.join("parity.md"), markdown(configs, &rows).as_bytes())?;
     Ok(rows)
 }

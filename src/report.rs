@@ -173,7 +173,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-fn csv_bytes<T: Serialize>(path: &Path, rows: impl IntoIterator<Item = T>) -> Result<Vec<u8>> {
+pub(crate) fn csv_bytes<T: Serialize>(
+    path: &Path,
+    rows: impl IntoIterator<Item = T>,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {
         w.serialize(row).map_err(|e| Error::output(path, e))?;

@@ -256,13 +256,12 @@ fn execute<F: FitFloat>(
         FitStatus::Ok => {
             let decision = outcome.model.decision(data.x_test.view(), 1.0);
             let probabilities = outcome.model.probabilities(&decision);
-            let mut metrics = metrics::evaluate(&data.y_test, probabilities.view());
-            if run.params.model.multi_class == MultiClass::Ovr {
-                let binary = metrics::binary_accuracies(&data.y_test, decision.view());
-                for (scores, acc) in metrics.per_class.iter_mut().zip(binary) {
-                    scores.binary_accuracy = Some(acc);
-                }
-            }
+            let ovr = run.params.model.multi_class == MultiClass::Ovr;
+            let metrics = metrics::evaluate(
+                &data.y_test,
+                probabilities.view(),
+                ovr.then(|| decision.view()),
+            );
             if config.output.predictions {
                 dir.write_predictions(
                     &run.id,

@@ -350,7 +350,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
         let p = outcome
             .model
             .probabilities(&outcome.model.decision(prepared.x_test.view(), 1.0));
-        let m = mnist_logreg::metrics::evaluate(&prepared.y_test, p.view());
+        let m = mnist_logreg::metrics::evaluate(&prepared.y_test, p.view(), None);
         assert!(m.accuracy > 0.85, "{scaler:?}: accuracy {}", m.accuracy);
     }
 }
