@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Reproduces the four notebooks on both sides and writes results/parity.md:
+# Reproduces the four notebooks (and a converged comparison) on both sides and writes results/parity.md:
 # the harness (sweep) and scikit-learn (sklearn_reference.py) on each experiments/notebook-*.toml,
-# then the comparison. Takes about 15 minutes on 2 cores.
+# then the comparison. Takes about 20 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_python.sh
-configs=(experiments/notebook-a.toml experiments/notebook-b.toml experiments/notebook-c.toml experiments/notebook-d.toml)
+configs=(experiments/notebook-a.toml experiments/notebook-b.toml experiments/notebook-c.toml experiments/notebook-d.toml experiments/converged.toml)
 for config in "${configs[@]}"; do
   cargo run --quiet --bin sweep -- "$config"
   .venv/bin/python scripts/sklearn_reference.py "$config"

@@ -88,6 +88,12 @@ pub struct ParityRow {
     pub same_test_indices: Option<bool>,
     pub sklearn_converged: bool,
     pub harness_converged: bool,
+    /// scikit-learn's objective (mean log-loss + penalty) at each side's returned weights.
+    pub sklearn_objective: f64,
+    pub harness_objective: f64,
+    /// Largest gradient component at each side's returned weights (converged when <= tol).
+    pub sklearn_grad_norm: f64,
+    pub harness_grad_norm: f64,
     pub harness_status: String,
     pub sklearn_seconds: f64,
     pub harness_seconds: f64,
@@ -228,6 +234,10 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 same_test_indices,
                 sklearn_converged: s.get("converged").map(|v| v == "true").unwrap_or(false),
                 harness_converged: h.get("converged").map(|v| v == "true").unwrap_or(false),
+                sklearn_objective: parse_f64(s, "objective").unwrap_or(f64::NAN),
+                harness_objective: parse_f64(h, "objective").unwrap_or(f64::NAN),
+                sklearn_grad_norm: parse_f64(s, "grad_norm").unwrap_or(f64::NAN),
+                harness_grad_norm: parse_f64(h, "grad_norm").unwrap_or(f64::NAN),
                 harness_status: h.get("status").cloned().unwrap_or_default(),
                 sklearn_seconds: parse_f64(s, "fit_seconds").unwrap_or(f64::NAN),
                 harness_seconds: parse_f64(h, "fit_seconds").unwrap_or(f64::NAN),
@@ -284,6 +294,26 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
             r.harness_seconds,
         ));
     }
+    s.push_str(
+        "\n## Where each optimiser stopped\n\n\
+         Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n)), \
+         evaluated here at each side's returned weights. The lower objective went further; a \
+         largest gradient component at or below `tol` is convergence.\n\n\
+         | config | run | sklearn objective | harness objective | harness - sklearn | sklearn max grad | harness max grad |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | `{}` | {:.6} | {:.6} | {:+.2e} | {:.2e} | {:.2e} |\n",
+            r.config,
+            r.run_id,
+            r.sklearn_objective,
+            r.harness_objective,
+            r.harness_objective - r.sklearn_objective,
+            r.sklearn_grad_norm,
+            r.harness_grad_norm,
+        ));
+    }
     s.push_str("\n## Targets, run by run\n\n");
     for r in rows {
         s.push_str(&format!("- {} `{}`: {}\n", r.config, r.run_id, r.verdict));
@@ -336,6 +366,10 @@ mod tests {
             same_test_indices: Some(true),
             sklearn_converged: sk_conv,
             harness_converged: h_conv,
+            sklearn_objective: 0.3,
+            harness_objective: 0.3,
+            sklearn_grad_norm: 1e-3,
+            harness_grad_norm: 1e-3,
             harness_status: "ok".into(),
             sklearn_seconds: 1.0,
             harness_seconds: 1.0,
