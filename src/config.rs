@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::{Spanned, Value};
 
@@ -27,6 +27,8 @@ pub const MNIST_LEN: usize = 70_000;
 pub struct Config {
     /// The file it was read from.
     pub path: PathBuf,
+    /// The config text as given (recorded in the manifest).
+    pub source: String,
     /// The experiment's name: results go to `<out>/<name>/`.
     pub name: String,
     pub data: DataConfig,
@@ -60,6 +62,22 @@ impl DataConfig {
 pub struct OutputConfig {
     /// Write `runs/<run_id>/predictions.csv` with class probabilities.
     pub predictions: bool,
+    /// Which runs get the per-run charts in `runs/<run_id>/`.
+    pub run_charts: RunCharts,
+}
+
+/// Which runs get per-run charts (`[output] run_charts`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum RunCharts {
+    /// The run with the best test accuracy (the default).
+    #[default]
+    Best,
+    /// Every run that finished.
+    All,
+    /// No run.
+    None,
+    /// The listed run ids.
+    Ids(Vec<String>),
 }
 
 /// A published number a config reproduces (`[published]`).
@@ -74,7 +92,7 @@ pub struct Published {
 }
 
 /// All parameters of one run, resolved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunParams {
     pub split: SplitSpec,
     pub scaler: Scaler,
@@ -82,7 +100,7 @@ pub struct RunParams {
 }
 
 /// One point of the grid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
     /// Stable identifier: a hash of the resolved parameters and the data subsample.
     pub id: String,
@@ -156,6 +174,34 @@ struct RawData {
 struct RawOutput {
     #[serde(default)]
     predictions: bool,
+    run_charts: Option<Spanned<Value>>,
+}
+
+/// Reads `[output] run_charts`: "best", "all", "none" or a list of run ids.
+fn parse_run_charts(value: &Value) -> std::result::Result<RunCharts, String> {
+    const HINT: &str =
+        "use \"best\", \"all\", \"none\" or a list of run ids (see `sweep --dry-run`)";
+    match value {
+        Value::String(s) => match s.as_str() {
+            "best" => Ok(RunCharts::Best),
+            "all" => Ok(RunCharts::All),
+            "none" => Ok(RunCharts::None),
+            other => Err(format!("[output] run_charts = {other:?} is unknown: {HINT}")),
+        },
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(id) => Ok(id.clone()),
+                other => Err(format!(
+                    "[output] run_charts holds {other}, not a run id: {HINT}"
+                )),
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map(RunCharts::Ids),
+        other => Err(format!(
+            "[output] run_charts = {other} has the wrong type: {HINT}"
+        )),
+    }
 }
 
 /// Which section a parameter belongs to, for "unknown key" messages.
@@ -557,12 +603,30 @@ impl Config {
             }
         }
 
+        let run_charts = match &raw.output.run_charts {
+            None => RunCharts::default(),
+            Some(value) => parse_run_charts(value.get_ref()).map_err(|m| err(at(value.span()), m))?,
+        };
+        if let RunCharts::Ids(ids) = &run_charts {
+            if let Some(unknown) = ids.iter().find(|id| !runs.iter().any(|r| &r.id == *id)) {
+                let span = raw.output.run_charts.as_ref().map(|v| v.span());
+                return Err(err(
+                    span.and_then(at),
+                    format!(
+                        "[output] run_charts names run {unknown:?}, which is not in this config's grid: list the ids with `sweep --dry-run`"
+                    ),
+                ));
+            }
+        }
+
         Ok(Config {
             path: path.to_path_buf(),
+            source: text.to_string(),
             name,
             data,
             output: OutputConfig {
                 predictions: raw.output.predictions,
+                run_charts,
             },
             published: raw.published,
             runs,

@@ -270,6 +270,11 @@ pub fn load(config: &DataConfig) -> Result<Mnist> {
     })
 }
 
+/// The four decompressed files' names and pinned SHA-256 (every load checks them).
+pub fn file_checksums() -> Vec<(&'static str, &'static str)> {
+    FILES.iter().map(|f| (f.name, f.sha256)).collect()
+}
+
 /// Where the vendored data lives in this repository (for tests and tools run from elsewhere).
 pub fn repository_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist")

@@ -4,19 +4,22 @@
 //! [`config`] (TOML -> validated runs) -> [`data`] (vendored MNIST, checked) -> [`split`]
 //! (scikit-learn's `train_test_split`, index for index) -> [`preprocessing`] (scalers, fitted on
 //! the training part) -> [`model`] (linfa-logistic with scikit-learn's semantics, every fit
-//! checked) -> [`metrics`] -> [`report`] and [`charts`] (CSV, PNG, Markdown) -> [`sweep`]
-//! (orchestration and progress).
+//! checked) -> [`metrics`] -> [`store`] (one record per finished run) -> [`report`] and
+//! [`charts`] (CSV, PNG, Markdown, all derived from the records) -> [`sweep`] (orchestration,
+//! resume, sharding, progress), with [`manifest`] recording provenance.
 
 pub mod charts;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod manifest;
 pub mod metrics;
 pub mod model;
 pub mod parity;
 pub mod preprocessing;
 pub mod report;
 pub mod split;
+pub mod store;
 pub mod sweep;
 
 pub use error::{Error, Result};

@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 use crate::model::{argmax, N_CLASSES};
 
 /// Scores of one class.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassScores {
     pub class: usize,
     pub precision: f64,
@@ -20,7 +20,7 @@ pub struct ClassScores {
 }
 
 /// All test metrics of one run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     pub accuracy: f64,
     pub precision_macro: f64,
@@ -31,7 +31,9 @@ pub struct Metrics {
     pub per_class: Vec<ClassScores>,
     /// `confusion[[true, predicted]]` counts.
     pub confusion: Array2<u64>,
-    /// Predicted class per test sample.
+    /// Predicted class per test sample (not persisted in run records; `predictions.csv` holds
+    /// it when asked).
+    #[serde(skip)]
     pub predicted: Vec<u8>,
 }
 
@@ -126,6 +128,71 @@ fn binary_accuracies(y_true: &[u8], decision: ArrayView2<f64>) -> Vec<f64> {
         .collect()
 }
 
+/// Number of training digits, test predictions and mistakes kept per run for the charts.
+pub const N_TRAIN_EXAMPLES: usize = 40;
+pub const N_TEST_EXAMPLES: usize = 8;
+pub const N_MISTAKES: usize = 40;
+
+/// One image of the data set and its label.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Digit {
+    /// Position in the 70,000-image order (training file first).
+    pub index: usize,
+    pub label: u8,
+}
+
+/// One test image with the model's class probabilities.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Prediction {
+    pub index: usize,
+    pub label: u8,
+    pub predicted: u8,
+    pub probabilities: Vec<f64>,
+}
+
+/// The few images a run's charts show, kept in its record so that charts can be redrawn without
+/// refitting: the first training digits, the first test predictions, and the most confident
+/// mistakes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Examples {
+    pub train: Vec<Digit>,
+    pub test: Vec<Prediction>,
+    /// Misclassified test images, most confident first (ties: test order).
+    pub mistakes: Vec<Prediction>,
+}
+
+/// Picks a run's examples. `test_index` / `train_index` map rows to positions in the data set.
+pub fn examples(
+    train_index: &[usize],
+    train_labels: &[u8],
+    test_index: &[usize],
+    y_test: &[u8],
+    predicted: &[u8],
+    probabilities: ArrayView2<f64>,
+) -> Examples {
+    let prediction = |row: usize| Prediction {
+        index: test_index[row],
+        label: y_test[row],
+        predicted: predicted[row],
+        probabilities: probabilities.row(row).to_vec(),
+    };
+    let mut wrong: Vec<usize> = (0..y_test.len())
+        .filter(|&i| predicted[i] != y_test[i])
+        .collect();
+    let confidence = |i: usize| probabilities[[i, predicted[i] as usize]];
+    wrong.sort_by(|&a, &b| confidence(b).total_cmp(&confidence(a)).then(a.cmp(&b)));
+    Examples {
+        train: train_index
+            .iter()
+            .zip(train_labels)
+            .take(N_TRAIN_EXAMPLES)
+            .map(|(&index, &label)| Digit { index, label })
+            .collect(),
+        test: (0..y_test.len().min(N_TEST_EXAMPLES)).map(prediction).collect(),
+        mistakes: wrong.into_iter().take(N_MISTAKES).map(prediction).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +225,23 @@ mod tests {
         assert!((m.f1_weighted - (0.5 * 2.0 + 0.8 * 2.0) / 5.0).abs() < 1e-12);
         assert!((m.log_loss - (-(0.6 * 0.91f64.ln() + 0.4 * 0.01f64.ln()))).abs() < 1e-12);
         assert_eq!(m.predicted, vec![0, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn examples_keep_the_most_confident_mistakes_first() {
+        let y = [0u8, 1, 2, 3];
+        let mut p = one_hot(&[0, 2, 1, 3]);
+        p[[1, 2]] = 0.6; // wrong, less confident
+        p[[2, 1]] = 0.95; // wrong, more confident
+        let predicted = [0u8, 2, 1, 3];
+        let e = examples(&[7, 8, 9], &[4, 5, 6], &[10, 11, 12, 13], &y, &predicted, p.view());
+        assert_eq!(e.train.len(), 3);
+        assert_eq!(e.train[1], Digit { index: 8, label: 5 });
+        assert_eq!(e.test.len(), 4);
+        let order: Vec<usize> = e.mistakes.iter().map(|m| m.index).collect();
+        assert_eq!(order, vec![12, 11]);
+        assert_eq!(e.mistakes[0].predicted, 1);
+        assert_eq!(e.mistakes[0].label, 2);
     }
 
     #[test]

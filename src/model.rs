@@ -28,7 +28,8 @@ const RETRY_SCALE_FACTOR: f64 = 16.0;
 const MAX_ATTEMPTS: usize = 3;
 
 /// How ten classes are handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MultiClass {
     /// One softmax model over all classes (`MultiLogisticRegression`).
     Multinomial,
@@ -37,7 +38,8 @@ pub enum MultiClass {
 }
 
 /// The floating-point type the fit runs in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Dtype {
     F64,
     F32,
@@ -78,10 +80,11 @@ impl Dtype {
 }
 
 /// Model hyperparameters, with scikit-learn's names and defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelParams {
     pub multi_class: MultiClass,
     /// Inverse regularisation strength.
+    #[serde(rename = "C")]
     pub c: f64,
     pub max_iter: u64,
     /// Stop when the largest gradient component of the mean objective is at most this.
@@ -178,7 +181,8 @@ fn softplus(z: f64) -> f64 {
 }
 
 /// Whether a run produced a usable model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FitStatus {
     Ok,
     /// The fit made no progress; the reason says what was seen.
@@ -193,7 +197,7 @@ pub struct FitOutcome {
 }
 
 /// What a fit reached, in scikit-learn's terms.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostics {
     /// scikit-learn's objective at the returned weights: mean log-loss + ||W||^2 / (2 C n).
     pub objective: f64,

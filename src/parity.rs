@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::N_CLASSES;
-use crate::report::{csv_bytes, write_atomic};
+use crate::report::csv_bytes;
+use crate::store::write_atomic;
 
 /// Accuracy gap (percentage points) allowed between two converged fits.
 pub const CONVERGED_GAP_PP: f64 = 0.1;

@@ -14,7 +14,8 @@ use crate::model::{initial_fit_scale, Dtype};
 use crate::split::SplitIndices;
 
 /// How pixels are scaled before the fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Scaler {
     /// Raw pixels 0..255, as the scikit-learn notebooks.
     None,

@@ -8,7 +8,8 @@
 use rand_mt::Mt;
 
 /// A `train_size` or `test_size` as scikit-learn takes it: a float fraction or an integer count.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Size {
     /// A fraction of the samples, strictly between 0 and 1.
     Fraction(f64),
@@ -27,7 +28,7 @@ impl std::fmt::Display for Size {
 }
 
 /// The split parameters of one run, with scikit-learn's names and meanings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SplitSpec {
     pub train_size: Option<Size>,
     pub test_size: Option<Size>,

@@ -1,6 +1,7 @@
-//! The sweep runner: load the data once, split and scale once per (split, scaler, dtype) group,
-//! fit every run of the group on the shared matrices (in parallel with `--jobs`), and write each
-//! run's files as soon as it finishes.
+//! The sweep runner: load the data once, skip runs already finished (their records are reused),
+//! split and scale once per (split, scaler, dtype) group, fit every run of the group on the
+//! shared matrices (in parallel with `--jobs`), persist each run as soon as it finishes, and
+//! write the report at the end. Also `--report-only`, `--shard` and `--merge`.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -11,12 +12,14 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Run};
+use crate::manifest::Manifest;
 use crate::data::{self, Mnist};
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::{self, Dtype, FitFloat, FitStatus, MultiClass, N_CLASSES};
 use crate::preprocessing::{prepare, PreparedData, Scaler};
-use crate::report::{ResultsDir, RunResult};
+use crate::report;
+use crate::store::{ResultsDir, RunResult};
 use crate::split::{train_test_split, SplitIndices, SplitSpec};
 
 /// How a sweep runs.
@@ -30,6 +33,47 @@ pub struct SweepOptions {
     pub progress: bool,
     /// Print nothing but errors.
     pub quiet: bool,
+    /// Refit runs that already have a record.
+    pub force: bool,
+    /// Run only this part of the grid.
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` deterministic parts of a grid: run `i` (config order) belongs to shard
+/// `i % count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based, as Slurm's `SLURM_ARRAY_TASK_ID`.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    /// Parses `I/N` with 0 <= I < N.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || format!("--shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/4 (shards are numbered from 0, like Slurm array tasks)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// Whether the run at `position` (config order) is this shard's.
+    pub fn owns(&self, position: usize) -> bool {
+        position % self.count == self.index
+    }
 }
 
 impl Default for SweepOptions {
@@ -39,6 +83,8 @@ impl Default for SweepOptions {
             jobs: 1,
             progress: std::io::stderr().is_terminal(),
             quiet: false,
+            force: false,
+            shard: None,
         }
     }
 }
@@ -47,7 +93,10 @@ impl Default for SweepOptions {
 #[derive(Debug)]
 pub struct SweepOutcome {
     pub results_dir: PathBuf,
+    /// Every finished run of the config (reused and new), in config order.
     pub results: Vec<RunResult>,
+    /// How many of them were fitted by this invocation.
+    pub fitted: usize,
     pub seconds: f64,
 }
 
@@ -62,9 +111,9 @@ struct Group<'a> {
 
 /// Groups runs by the data they need, in config order, and checks every split's training set
 /// holds all ten digits, before anything is fitted.
-fn plan<'a>(config: &'a Config, labels: &[u8]) -> Result<Vec<Group<'a>>> {
+fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Result<Vec<Group<'a>>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
-    for run in &config.runs {
+    for &run in runs {
         let p = &run.params;
         if let Some(g) = groups
             .iter_mut()
@@ -240,6 +289,7 @@ fn execute<F: FitFloat>(
     data: &PreparedData<F>,
     indices: &SplitIndices,
     config: &Config,
+    data_checksum: &str,
     dir: &ResultsDir,
 ) -> Result<RunResult> {
     let outcome = model::fit(
@@ -252,7 +302,7 @@ fn execute<F: FitFloat>(
         run_id: run.id.clone(),
         message,
     })?;
-    let metrics = match outcome.diagnostics.status {
+    let (metrics, examples) = match outcome.diagnostics.status {
         FitStatus::Ok => {
             let decision = outcome.model.decision(data.x_test.view(), 1.0);
             let probabilities = outcome.model.probabilities(&decision);
@@ -263,27 +313,37 @@ fn execute<F: FitFloat>(
                 ovr.then(|| decision.view()),
             );
             if config.output.predictions {
-                dir.write_predictions(
-                    &run.id,
+                report::write_predictions(
+                    &dir.predictions_csv(&run.id),
                     &indices.test,
                     &data.y_test,
                     &metrics.predicted,
                     &probabilities,
                 )?;
             }
-            Some(metrics)
+            let examples = metrics::examples(
+                &indices.train,
+                &data.y_train,
+                &indices.test,
+                &data.y_test,
+                &metrics.predicted,
+                probabilities.view(),
+            );
+            (Some(metrics), Some(examples))
         }
-        FitStatus::Failed(_) => None,
+        FitStatus::Failed(_) => (None, None),
     };
     let result = RunResult {
         run: run.clone(),
+        data_checksum: data_checksum.to_string(),
         subsample: config.data.subsample,
         n_train: indices.train.len(),
         n_test: indices.test.len(),
         diagnostics: outcome.diagnostics,
         metrics,
+        examples,
     };
-    dir.write_run(&result)?;
+    dir.save_record(&result)?;
     Ok(result)
 }
 
@@ -318,7 +378,7 @@ fn run_group<F: FitFloat>(
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(run) = group.runs.get(i) else { break };
                 let spinner = progress.start(format!("{} fitting", run.id));
-                let result = execute(run, data, &group.indices, config, dir);
+                let result = execute(run, data, &group.indices, config, &mnist.checksum, dir);
                 if let Some(s) = spinner {
                     s.finish_and_clear();
                 }
@@ -342,29 +402,58 @@ fn run_group<F: FitFloat>(
     })
 }
 
-/// Runs a whole sweep and writes `<out>/<name>/`.
+/// Orders results as the config lists their runs.
+fn in_config_order(config: &Config, results: &mut [RunResult]) {
+    results.sort_by_key(|r| config.runs.iter().position(|run| run.id == r.run.id));
+}
+
+/// Runs a sweep (or this process's shard of it) and writes `<out>/<name>/`. Runs with a record
+/// for the same parameters and data are reused unless `force`.
 pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let start = Instant::now();
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
     let mnist = data::load(&config.data)?;
-    let groups = plan(config, &mnist.labels)?;
+    let mut manifest = Manifest::start(config, &mnist, options);
     let total = config.runs.len();
     let progress = Progress::new(options, total);
+    let mut results = if options.force {
+        Vec::new()
+    } else {
+        dir.finished(config, &mnist.checksum, |why| {
+            progress.line(format!("refitting: {why}"))
+        })
+    };
+    let todo: Vec<&Run> = config
+        .runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| options.shard.map_or(true, |s| s.owns(*i)))
+        .map(|(_, run)| run)
+        .filter(|run| !results.iter().any(|r| r.run.id == run.id))
+        .collect();
+    let groups = plan(config, &todo, &mnist.labels)?;
+    let reused = results.len();
+    manifest.write(&dir)?;
     progress.line(format!(
-        "{}: {total} runs in {} data group(s) on {} images, {} job(s) -> {}",
+        "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
         config.name,
+        todo.len(),
+        options.shard.map(|s| format!(" (shard {s})")).unwrap_or_default(),
+        if reused > 0 { format!(", {reused} already finished") } else { String::new() },
         groups.len(),
         mnist.labels.len(),
         options.jobs,
         dir.root.display()
     ));
-    let mut results: Vec<RunResult> = Vec::with_capacity(total);
+    let mut fitted = 0;
     for group in &groups {
         let sink = |result: RunResult| {
             results.push(result);
-            progress.finish(results.len(), total, results.last().expect("just pushed"));
-            dir.write_tables(&config.name, &results, total)
+            fitted += 1;
+            progress.finish(fitted, todo.len(), results.last().expect("just pushed"));
+            in_config_order(config, &mut results);
+            report::write_tables(&dir, &results)
         };
         match group.dtype {
             Dtype::F64 => {
@@ -376,13 +465,65 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         }
     }
     progress.done();
-    // Config order, whatever order parallel runs finished in.
-    let order: Vec<&str> = config.runs.iter().map(|r| r.id.as_str()).collect();
-    results.sort_by_key(|r| order.iter().position(|id| *id == r.run.id));
-    dir.write_tables(&config.name, &results, total)?;
+    // Other shards sharing this folder may have finished runs meanwhile.
+    let mut results = dir.finished(config, &mnist.checksum, |_| {});
+    in_config_order(config, &mut results);
+    report::write_report(config, &dir, &results, &mnist.images)?;
+    manifest.finish(fitted, results.len());
+    manifest.write(&dir)?;
     Ok(SweepOutcome {
         results_dir: dir.root,
         results,
+        fitted,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Redraws the report of `config` from the records already written, without fitting.
+pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
+    let start = Instant::now();
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    let mnist = data::load(&config.data)?;
+    let results = dir.finished(config, &mnist.checksum, |why| {
+        if !options.quiet {
+            eprintln!("skipping: {why}")
+        }
+    });
+    if results.is_empty() {
+        return Err(Error::Output {
+            path: dir.root.clone(),
+            message: format!(
+                "no finished run of {} here: run `sweep {}` first (or pass the --out it used)",
+                config.path.display(),
+                config.path.display()
+            ),
+        });
+    }
+    report::write_report(config, &dir, &results, &mnist.images)?;
+    Ok(SweepOutcome {
+        results_dir: dir.root,
+        results,
+        fitted: 0,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Collects the records of `config`'s runs from shard folders into `<out>/<name>/` and writes
+/// the report, as if one machine had run the whole sweep.
+pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Result<SweepOutcome> {
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    dir.check_writable()?;
+    let mnist = data::load(&config.data)?;
+    let mut manifest = Manifest::start(config, &mnist, options);
+    for shard in shards {
+        let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;
+        if !options.quiet {
+            eprintln!("{}: {n} run(s) taken", shard.display());
+        }
+    }
+    let outcome = report_only(config, options)?;
+    manifest.finish(0, outcome.results.len());
+    manifest.merged_from(shards);
+    manifest.write(&dir)?;
+    Ok(outcome)
 }

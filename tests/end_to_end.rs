@@ -58,6 +58,7 @@ fn sweep_on_real_data_writes_complete_results() {
         jobs: 2,
         progress: false,
         quiet: true,
+        ..SweepOptions::default()
     };
     let outcome = sweep::run(&config, &options).unwrap();
     let dir = tmp.path().join("results/e2e");
@@ -153,7 +154,7 @@ fn sweep_on_real_data_writes_complete_results() {
             .sum();
         assert_eq!(total, 600);
         let png = image::open(dir.join(format!("confusion/{id}.png"))).unwrap();
-        assert_eq!((png.width(), png.height()), (900, 960));
+        assert_eq!((png.width(), png.height()), (900, 972));
         // Not a blank canvas: the dark diagonal cells are there.
         let dark = png.to_rgb8().pixels().filter(|p| p.0[2] < 140).count();
         assert!(dark > 10_000, "only {dark} dark pixels");
@@ -167,8 +168,49 @@ fn sweep_on_real_data_writes_complete_results() {
             .sum();
         assert!((p_sum - 1.0).abs() < 1e-4);
     }
-    let summary = std::fs::read_to_string(dir.join("summary.md")).unwrap();
-    assert!(summary.contains("3 runs: 3 ok, 0 failed"), "{summary}");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(readme.contains("3 runs: 3 ok, 0 failed"), "{readme}");
+    // The grid varies C only: that chart is drawn; the max_iter charts are not, and the README
+    // says why.
+    assert!(dir.join("accuracy_vs_C.png").is_file());
+    assert!(!dir.join("accuracy_vs_max_iter.png").exists());
+    assert!(readme.contains("not drawn: no two finished runs differ only in max_iter"), "{readme}");
+    // The best run has its charts, each embedded in the README and a decodable, non-blank PNG.
+    let best = &outcome
+        .results
+        .iter()
+        .max_by(|a, b| a.accuracy().unwrap().total_cmp(&b.accuracy().unwrap()))
+        .unwrap()
+        .run
+        .id;
+    for chart in [
+        "accuracy_vs_C.png".to_string(),
+        format!("runs/{best}/confusion_normalized.png"),
+        format!("runs/{best}/class_scores.png"),
+        format!("runs/{best}/mistakes.png"),
+        format!("runs/{best}/sample_predictions.png"),
+        format!("runs/{best}/training_digits.png"),
+    ] {
+        assert!(readme.contains(&format!("]({chart})")), "README lacks {chart}");
+        let png = image::open(dir.join(&chart)).unwrap().to_rgb8();
+        let ink = png.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+        assert!(ink > 5_000, "{chart}: only {ink} non-white pixels");
+    }
+    // Only the best run has per-run charts (the default `run_charts = "best"`).
+    for id in ids.iter().filter(|id| **id != best) {
+        assert!(!dir.join(format!("runs/{id}/mistakes.png")).exists());
+        assert!(dir.join(format!("runs/{id}/run.json")).is_file());
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["grid"].as_array().unwrap().len(), 3);
+    assert!(manifest["config_text"].as_str().unwrap().contains("name = \"e2e\""));
+    assert_eq!(manifest["runs_finished"], 3);
+    assert!(manifest["crate_versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|kv| kv[0] == "linfa-logistic"));
     // No temporary files left behind.
     let leftovers = std::fs::read_dir(&dir)
         .unwrap()

@@ -62,6 +62,7 @@ fn harness_matches_scikit_learn_on_a_real_subsample() {
         jobs: 1,
         progress: false,
         quiet: true,
+        ..SweepOptions::default()
     };
     sweep::run(&config, &options).unwrap();
 

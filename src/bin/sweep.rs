@@ -1,15 +1,17 @@
-//! `sweep <config> [--jobs N] [--dry-run] [--out DIR]`: run an experiment grid and write its
-//! results under `<out>/<name>/`.
+//! `sweep <config> [--jobs N] [--dry-run] [--out DIR] [--force] [--shard I/N]
+//! [--report-only] [--merge DIR...]`: run an experiment grid and write its results under
+//! `<out>/<name>/`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use mnist_logreg::config::Config;
-use mnist_logreg::sweep::{self, SweepOptions};
+use mnist_logreg::sweep::{self, Shard, SweepOptions};
 
-/// Fit linfa logistic regression on MNIST over the grid in CONFIG and write metrics, confusion
-/// matrices and a summary under OUT/<name>/.
+/// Fit linfa logistic regression on MNIST over the grid in CONFIG and write metrics, charts and
+/// a README under OUT/<name>/. Runs finished earlier (same parameters, same data) are reused, so
+/// an interrupted sweep resumes where it stopped.
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -27,6 +29,18 @@ struct Args {
     /// Print only errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Refit runs that already have a record instead of reusing them.
+    #[arg(long)]
+    force: bool,
+    /// Fit only shard I of N (0-based; run i of the grid belongs to shard i mod N).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<Shard>,
+    /// Redraw the tables, charts and README from the records already written; fit nothing.
+    #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run"])]
+    report_only: bool,
+    /// Merge the results folders of shards (each an <out>/<name> folder) into OUT/<name>/.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["force", "shard", "dry_run"])]
+    merge: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -51,9 +65,18 @@ fn main() -> ExitCode {
         out: args.out,
         jobs,
         quiet: args.quiet,
+        force: args.force,
+        shard: args.shard,
         ..SweepOptions::default()
     };
-    match sweep::run(&config, &options) {
+    let outcome = if args.report_only {
+        sweep::report_only(&config, &options)
+    } else if !args.merge.is_empty() {
+        sweep::merge(&config, &args.merge, &options)
+    } else {
+        sweep::run(&config, &options)
+    };
+    match outcome {
         Ok(outcome) => {
             if !args.quiet {
                 let failed = outcome
@@ -62,8 +85,10 @@ fn main() -> ExitCode {
                     .filter(|r| r.metrics.is_none())
                     .count();
                 eprintln!(
-                    "{} runs ({failed} failed) in {:.1} s; results in {}/ (summary.md)",
+                    "{} of {} runs finished ({} fitted now, {failed} failed) in {:.1} s; results in {}/ (README.md)",
                     outcome.results.len(),
+                    config.runs.len(),
+                    outcome.fitted,
                     outcome.seconds,
                     outcome.results_dir.display()
                 );

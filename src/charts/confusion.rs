@@ -1,0 +1,124 @@
+//! Confusion-matrix heatmaps.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{blues, canvas, chart_error, Title, FONT};
+use crate::error::Result;
+
+/// What a confusion heatmap writes in its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cells {
+    /// The number of test images.
+    Counts,
+    /// The percentage of the true digit's test images (rows sum to 100).
+    RowPercent,
+}
+
+/// Draws a confusion matrix (true classes in rows, predicted in columns). Cell colour is the
+/// share of the true class's samples (the row), on a square-root scale so that small confusions
+/// stay visible; the cells hold counts or row percentages.
+pub fn confusion_heatmap(
+    path: &Path,
+    confusion: &Array2<u64>,
+    title: &Title,
+    cells: Cells,
+) -> Result<()> {
+    let k = confusion.nrows() as i32;
+    let height = 860 + title.height();
+    canvas(path, (900, height), title, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(70)
+            .build_cartesian_2d((0..k - 1).into_segmented(), (0..k - 1).into_segmented())
+            .map_err(|e| chart_error(path, e))?;
+        // Row r of the matrix is drawn at y = k - 1 - r so that class 0 is at the top.
+        let center = |v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) => Some(*i),
+            _ => None,
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("Predicted digit")
+            .y_desc("True digit")
+            .x_labels(k as usize)
+            .y_labels(k as usize)
+            .x_label_formatter(&|v| center(v).map(|i| i.to_string()).unwrap_or_default())
+            .y_label_formatter(&|v| {
+                center(v)
+                    .map(|i| (k - 1 - i).to_string())
+                    .unwrap_or_default()
+            })
+            .label_style((FONT, 20))
+            .axis_desc_style((FONT, 22))
+            .draw()
+            .map_err(|e| chart_error(path, e))?;
+
+        let mut rects = Vec::new();
+        let mut labels = Vec::new();
+        for r in 0..k {
+            let row_total = confusion.row(r as usize).sum().max(1) as f64;
+            for c in 0..k {
+                let count = confusion[[r as usize, c as usize]];
+                let fraction = count as f64 / row_total;
+                let share = fraction.sqrt();
+                let y = k - 1 - r;
+                rects.push(Rectangle::new(
+                    [
+                        (SegmentValue::Exact(c), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(c + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    blues(share).filled(),
+                ));
+                let ink = if share > 0.55 { WHITE } else { BLACK };
+                let text = match cells {
+                    Cells::Counts => count.to_string(),
+                    Cells::RowPercent if count == 0 => "0".into(),
+                    Cells::RowPercent if fraction < 0.001 => "<0.1".into(),
+                    Cells::RowPercent => format!("{:.1}", 100.0 * fraction),
+                };
+                labels.push(Text::new(
+                    text,
+                    (SegmentValue::CenterOf(c), SegmentValue::CenterOf(y)),
+                    (FONT, 17).into_font().color(&ink).pos(Pos::new(
+                        HPos::Center,
+                        VPos::Center,
+                    )),
+                ));
+            }
+        }
+        chart.draw_series(rects).map_err(|e| chart_error(path, e))?;
+        chart.draw_series(labels).map_err(|e| chart_error(path, e))?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::fixture::inspect;
+
+    #[test]
+    fn both_variants_render_a_decodable_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Array2::<u64>::zeros((10, 10));
+        for k in 0..10 {
+            m[[k, k]] = 900 + k as u64;
+            m[[k, (k + 3) % 10]] = 12;
+        }
+        for cells in [Cells::Counts, Cells::RowPercent] {
+            let path = dir.path().join(format!("{cells:?}.png"));
+            let lines = ["subtitle".to_string()];
+            confusion_heatmap(&path, &m, &Title { title: "Confusion", lines: &lines }, cells).unwrap();
+            let (w, h, colours) = inspect(&path);
+            assert_eq!((w, h), (900, 860 + 30 + 34 + 24));
+            assert!(colours > 20, "cells, text and axes: {colours} colours");
+        }
+    }
+}

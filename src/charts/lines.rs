@@ -1,0 +1,232 @@
+//! Line charts with markers, optional log axes, reference lines and a legend beside the plot.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::{canvas, chart_error, Title, FONT};
+use crate::error::Result;
+
+/// One line of a [`LineChart`].
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub color: RGBColor,
+    /// Dashed line and hollow markers (e.g. training accuracy next to the solid test line).
+    pub dashed: bool,
+    /// (x, y) points; drawn in x order.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart: the data and how to label it.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    pub x_label: String,
+    pub y_label: String,
+    /// Logarithmic x axis (all x must be positive).
+    pub x_log: bool,
+    /// Logarithmic y axis (all y must be positive).
+    pub y_log: bool,
+    pub series: Vec<Series>,
+    /// Horizontal dashed lines at y with a label (e.g. the tolerance).
+    pub reference_lines: Vec<(f64, String)>,
+    /// How y tick values are written.
+    pub y_format: fn(f64) -> String,
+}
+
+fn compact(v: f64) -> String {
+    if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
+        format!("{v:.0e}")
+    } else if v.abs() >= 10_000.0 && (v / 1000.0).fract() == 0.0 {
+        format!("{}k", v / 1000.0)
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Default y tick format: short decimal or scientific.
+pub fn plain(v: f64) -> String {
+    compact(v)
+}
+
+/// The plotted range of `values` (in axis units), padded by 8 % on each side.
+fn padded(values: impl Iterator<Item = f64>, min_span: f64) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if hi - lo < min_span {
+        let mid = (lo + hi) / 2.0;
+        (mid - min_span / 2.0, mid + min_span / 2.0)
+    } else {
+        (lo, hi)
+    };
+    let pad = (hi - lo) * 0.08;
+    (lo - pad, hi + pad)
+}
+
+/// Tick label for a log axis at `v` = log10(value): only whole powers of ten are written.
+fn power_of_ten(v: f64) -> String {
+    if (v - v.round()).abs() > 1e-6 {
+        return String::new();
+    }
+    compact(10f64.powi(v.round() as i32))
+}
+
+/// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
+/// column on the right.
+pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
+    let tx = |v: f64| if chart.x_log { v.log10() } else { v };
+    let ty = |v: f64| if chart.y_log { v.log10() } else { v };
+    let points = || chart.series.iter().flat_map(|s| s.points.iter());
+    let (x0, x1) = padded(points().map(|p| tx(p.0)), 1e-9);
+    let ys = points()
+        .map(|p| ty(p.1))
+        .chain(chart.reference_lines.iter().map(|r| ty(r.0)));
+    let (y0, y1) = padded(ys, if chart.y_log { 1.0 } else { 1e-9 });
+    let y_format = chart.y_format;
+    let height = 700 + title.height();
+    canvas(path, (1280, height), title, |area| {
+        let (plot, legend) = area.split_horizontally(880);
+        let mut ctx = ChartBuilder::on(&plot)
+            .margin(20)
+            .x_label_area_size(60)
+            .y_label_area_size(90)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| chart_error(path, e))?;
+        let x_fmt = |v: &f64| {
+            if chart.x_log {
+                power_of_ten(*v)
+            } else {
+                compact(*v)
+            }
+        };
+        let y_fmt = |v: &f64| {
+            if chart.y_log {
+                power_of_ten(*v)
+            } else {
+                y_format(*v)
+            }
+        };
+        ctx.configure_mesh()
+            .x_desc(chart.x_label.as_str())
+            .y_desc(chart.y_label.as_str())
+            .x_labels(if chart.x_log { 24 } else { 8 })
+            .y_labels(if chart.y_log { 24 } else { 8 })
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .label_style((FONT, 18))
+            .axis_desc_style((FONT, 20))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(215, 215, 215))
+            .draw()
+            .map_err(|e| chart_error(path, e))?;
+
+        for (y, _) in &chart.reference_lines {
+            ctx.draw_series(DashedLineSeries::new(
+                [(x0, ty(*y)), (x1, ty(*y))],
+                8,
+                6,
+                BLACK.stroke_width(2),
+            ))
+            .map_err(|e| chart_error(path, e))?;
+        }
+        for s in &chart.series {
+            let mut pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tx(x), ty(y))).collect();
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let style = s.color.stroke_width(3);
+            if s.dashed {
+                ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
+                    .map_err(|e| chart_error(path, e))?;
+                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 6, s.color.stroke_width(2))))
+                    .map_err(|e| chart_error(path, e))?;
+            } else {
+                ctx.draw_series(LineSeries::new(pts.clone(), style))
+                    .map_err(|e| chart_error(path, e))?;
+                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 6, s.color.filled())))
+                    .map_err(|e| chart_error(path, e))?;
+            }
+        }
+
+        // Legend: one entry per series and reference line, in a column beside the plot.
+        let mut y = 40;
+        let entries = chart
+            .series
+            .iter()
+            .map(|s| (s.label.as_str(), s.color, s.dashed))
+            .chain(
+                chart
+                    .reference_lines
+                    .iter()
+                    .map(|r| (r.1.as_str(), BLACK, true)),
+            );
+        for (label, color, dashed) in entries {
+            let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
+            if dashed {
+                legend
+                    .draw(&PathElement::new(vec![(10, y), (22, y)], color.stroke_width(3)))
+                    .and_then(|_| legend.draw(&PathElement::new(vec![(30, y), (42, y)], color.stroke_width(3))))
+                    .and_then(|_| legend.draw(&PathElement::new(vec![(50, y), (60, y)], color.stroke_width(3))))
+                    .map_err(|e| chart_error(path, e))?;
+            } else {
+                legend
+                    .draw(&PathElement::new(line, color.stroke_width(3)))
+                    .map_err(|e| chart_error(path, e))?;
+            }
+            legend
+                .draw_text(label, &(FONT, 17).into_font().color(&BLACK), (70, y - 9))
+                .map_err(|e| chart_error(path, e))?;
+            y += 32;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::fixture::inspect;
+
+    #[test]
+    fn log_axes_and_reference_lines_render() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lines.png");
+        let chart = LineChart {
+            x_label: "C".into(),
+            y_label: "max |gradient|".into(),
+            x_log: true,
+            y_log: true,
+            series: vec![
+                Series {
+                    label: "test".into(),
+                    color: crate::charts::PALETTE[0],
+                    dashed: false,
+                    points: vec![(0.01, 1e-2), (1.0, 1e-3), (100.0, 2e-5)],
+                },
+                Series {
+                    label: "train".into(),
+                    color: crate::charts::PALETTE[1],
+                    dashed: true,
+                    points: vec![(0.01, 2e-2), (100.0, 3e-5)],
+                },
+            ],
+            reference_lines: vec![(1e-4, "tol = 1e-4".into())],
+            y_format: plain,
+        };
+        line_chart(&path, &Title { title: "t", lines: &[] }, &chart).unwrap();
+        let (w, _, colours) = inspect(&path);
+        assert_eq!(w, 1280);
+        assert!(colours > 10);
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(power_of_ten(-2.0), "0.01");
+        assert_eq!(power_of_ten(2.0), "100");
+        assert_eq!(power_of_ten(-5.0), "1e-5");
+        assert_eq!(power_of_ten(0.5), "");
+        assert_eq!(compact(40000.0), "40k");
+        assert_eq!(compact(0.915), "0.915");
+        assert_eq!(compact(100.0), "100");
+    }
+}

@@ -1,0 +1,123 @@
+//! PNG charts drawn with plotters and an embedded DejaVu font (no system fonts needed). Each
+//! chart kind takes plain data, so that it can be drawn from a run's record or a small fixture.
+
+mod bars;
+mod confusion;
+mod digits;
+mod lines;
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use crate::error::{Error, Result};
+
+pub use bars::{grouped_bars, BarChart, BarGroup};
+pub use confusion::{confusion_heatmap, Cells};
+pub use digits::{digit_grid, probability_panels, Tile};
+pub use lines::{line_chart, plain, LineChart, Series};
+
+/// The font family every chart uses; registered from embedded bytes on first use.
+const FONT: &str = "sans-serif";
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .map_err(|_| ())
+            .expect("the embedded DejaVu Sans font is valid");
+        plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold())
+            .map_err(|_| ())
+            .expect("the embedded DejaVu Sans Bold font is valid");
+    });
+}
+
+/// Ten colours that stay distinguishable on white (Tableau 10, with the light ones darkened).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(90, 90, 90),
+    RGBColor(160, 160, 20),
+    RGBColor(23, 170, 190),
+];
+
+/// Colour for correct predictions.
+pub const GOOD: RGBColor = RGBColor(44, 160, 44);
+/// Colour for wrong predictions.
+pub const BAD: RGBColor = RGBColor(214, 39, 40);
+
+/// White to dark blue (ColorBrewer "Blues" end points) for a share in [0, 1].
+fn blues(share: f64) -> RGBColor {
+    let t = share.clamp(0.0, 1.0);
+    let mix = |from: f64, to: f64| (from + (to - from) * t).round() as u8;
+    RGBColor(mix(247.0, 8.0), mix(251.0, 48.0), mix(255.0, 107.0))
+}
+
+fn chart_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::output(path, format!("drawing the chart: {e}"))
+}
+
+/// A chart's title block: a bold first line and smaller lines below it.
+pub struct Title<'a> {
+    pub title: &'a str,
+    pub lines: &'a [String],
+}
+
+impl Title<'_> {
+    fn height(&self) -> u32 {
+        30 + 34 + 24 * self.lines.len() as u32
+    }
+}
+
+/// Opens a white canvas of `size` pixels at `path`, draws the title block, and hands the area
+/// below it to `draw`.
+fn canvas(
+    path: &Path,
+    size: (u32, u32),
+    title: &Title,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<()> {
+    register_fonts();
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| chart_error(path, e))?;
+    let (head, body) = root.split_vertically(title.height());
+    head.draw_text(
+        title.title,
+        &(FONT, 26).into_font().style(FontStyle::Bold).color(&BLACK),
+        (30, 20),
+    )
+    .map_err(|e| chart_error(path, e))?;
+    for (i, line) in title.lines.iter().enumerate() {
+        head.draw_text(
+            line,
+            &(FONT, 18).into_font().color(&RGBColor(60, 60, 60)),
+            (30, 58 + 24 * i as i32),
+        )
+        .map_err(|e| chart_error(path, e))?;
+    }
+    draw(&body)?;
+    root.present().map_err(|e| chart_error(path, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! Decoding helpers for chart tests.
+
+    /// Decodes a PNG and returns (width, height, number of distinct colours).
+    pub fn inspect(path: &std::path::Path) -> (u32, u32, usize) {
+        let image = image::open(path).expect("a decodable PNG").to_rgb8();
+        let mut colours: Vec<[u8; 3]> = image.pixels().map(|p| p.0).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        (image.width(), image.height(), colours.len())
+    }
+}

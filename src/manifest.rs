@@ -1,0 +1,153 @@
+//! `results/<name>/manifest.json`: where a results folder came from. The config as given, the
+//! expanded grid, crate versions, the git revision, data checksums, the machine, the command
+//! line, and when the last invocation started and ended.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::config::{Config, Run};
+use crate::data::{self, Mnist};
+use crate::error::{Error, Result};
+use crate::store::{write_atomic, ResultsDir};
+use crate::sweep::SweepOptions;
+
+#[derive(Debug, Serialize)]
+struct Machine {
+    os: &'static str,
+    arch: &'static str,
+    cores: usize,
+    hostname: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct DataProvenance {
+    dir: PathBuf,
+    /// Identifies the data the runs saw (files and subsample); run records carry it too.
+    checksum: String,
+    images: usize,
+    subsample: Option<usize>,
+    /// SHA-256 of each decompressed IDX file (checked on every load).
+    files: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+struct Git {
+    revision: String,
+    /// Uncommitted changes in the working tree when the sweep ran.
+    dirty: bool,
+}
+
+/// The provenance of the last invocation that wrote a results folder.
+#[derive(Debug, Serialize)]
+pub struct Manifest {
+    tool: String,
+    command_line: Vec<String>,
+    working_dir: Option<PathBuf>,
+    config_path: PathBuf,
+    config_text: String,
+    grid: Vec<Run>,
+    shard: Option<String>,
+    force: bool,
+    jobs: usize,
+    crate_versions: Vec<(String, String)>,
+    git: Option<Git>,
+    data: DataProvenance,
+    machine: Machine,
+    started_at: String,
+    finished_at: Option<String>,
+    runs_fitted: Option<usize>,
+    runs_finished: Option<usize>,
+    merged_from: Vec<PathBuf>,
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// The repository revision of the working directory, if it is a git checkout and git runs.
+fn git() -> Option<Git> {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let revision = run(&["rev-parse", "HEAD"])?;
+    let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+        .map(|s| !s.is_empty())
+        .unwrap_or(false);
+    Some(Git { revision, dirty })
+}
+
+impl Manifest {
+    /// Records the invocation as it starts.
+    pub fn start(config: &Config, mnist: &Mnist, options: &SweepOptions) -> Self {
+        let crate_versions = env!("MNIST_LOGREG_DEPENDENCIES")
+            .split(';')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Manifest {
+            tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+            command_line: std::env::args().collect(),
+            working_dir: std::env::current_dir().ok(),
+            config_path: config.path.clone(),
+            config_text: config.source.clone(),
+            grid: config.runs.clone(),
+            shard: options.shard.map(|s| s.to_string()),
+            force: options.force,
+            jobs: options.jobs,
+            crate_versions,
+            git: git(),
+            data: DataProvenance {
+                dir: config.data.dir.clone(),
+                checksum: mnist.checksum.clone(),
+                images: mnist.labels.len(),
+                subsample: config.data.subsample,
+                files: data::file_checksums()
+                    .into_iter()
+                    .map(|(n, s)| (n.to_string(), s.to_string()))
+                    .collect(),
+            },
+            machine: Machine {
+                os: std::env::consts::OS,
+                arch: std::env::consts::ARCH,
+                cores: std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1),
+                hostname: std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|s| s.trim().to_string()),
+            },
+            started_at: now(),
+            finished_at: None,
+            runs_fitted: None,
+            runs_finished: None,
+            merged_from: Vec::new(),
+        }
+    }
+
+    /// Records the end of the invocation.
+    pub fn finish(&mut self, fitted: usize, finished: usize) {
+        self.finished_at = Some(now());
+        self.runs_fitted = Some(fitted);
+        self.runs_finished = Some(finished);
+    }
+
+    /// Records the shard folders a merge read.
+    pub fn merged_from(&mut self, shards: &[PathBuf]) {
+        self.merged_from = shards.to_vec();
+    }
+
+    /// Writes `manifest.json` (atomically).
+    pub fn write(&self, dir: &ResultsDir) -> Result<()> {
+        let path: &Path = &dir.manifest_json();
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::output(path, e))?;
+        write_atomic(path, &json)
+    }
+}

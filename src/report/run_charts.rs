@@ -1,0 +1,195 @@
+//! Charts of one run, in `runs/<run_id>/`: the row-normalised confusion matrix, per-class scores,
+//! the most confident mistakes, sample predictions with their probabilities, each one-vs-rest
+//! classifier's binary accuracy, and sample training digits.
+
+use ndarray::{Array2, ArrayView1};
+
+use super::{figure, Figure};
+use crate::charts::{
+    confusion_heatmap, digit_grid, grouped_bars, probability_panels, BarChart, BarGroup, Cells,
+    Tile, Title, BAD, PALETTE,
+};
+use crate::error::{Error, Result};
+use crate::store::{ResultsDir, RunResult};
+
+/// The chart files a run can have, relative to its folder.
+const FILES: [&str; 6] = [
+    "confusion_normalized.png",
+    "class_scores.png",
+    "mistakes.png",
+    "sample_predictions.png",
+    "binary_accuracy.png",
+    "training_digits.png",
+];
+
+/// Removes a run's charts (when it is no longer selected for them).
+pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
+    for file in FILES {
+        let path = dir.run_dir(run_id).join(file);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+fn pixels(images: &Array2<u8>, index: usize) -> Result<ArrayView1<'_, u8>> {
+    if index >= images.nrows() {
+        return Err(Error::Output {
+            path: "run.json".into(),
+            message: format!(
+                "a run record refers to image {index}, but the data has {} images: rerun the sweep with --force",
+                images.nrows()
+            ),
+        });
+    }
+    Ok(images.row(index))
+}
+
+/// Draws the charts of one successful run; returns them in README order.
+pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<Figure>> {
+    let (Some(m), Some(examples)) = (&r.metrics, &r.examples) else {
+        return Ok(Vec::new());
+    };
+    let id = &r.run.id;
+    let file = |name: &str| format!("runs/{id}/{name}");
+    let context = vec![r.describe(), r.describe_split()];
+    let mut figures = Vec::new();
+
+    let heading = format!("Confusion matrix, % of each true digit (accuracy {:.4})", m.accuracy);
+    figures.push(figure(dir, file(FILES[0]), heading.clone(), |tmp| {
+        let mut lines = context.clone();
+        lines.push("Each row sums to 100 %; colour: square root of the share".into());
+        confusion_heatmap(tmp, &m.confusion, &Title { title: &heading, lines: &lines }, Cells::RowPercent)
+    })?);
+
+    let heading = "Precision, recall and F1 per digit (test set)".to_string();
+    figures.push(figure(dir, file(FILES[1]), heading.clone(), |tmp| {
+        let lo = m
+            .per_class
+            .iter()
+            .flat_map(|c| [c.precision, c.recall, c.f1])
+            .fold(1.0, f64::min);
+        let chart = BarChart {
+            x_label: "Digit".into(),
+            y_label: "Score".into(),
+            categories: (0..m.per_class.len()).map(|k| k.to_string()).collect(),
+            groups: [
+                ("precision", 0usize),
+                ("recall", 1),
+                ("F1", 2),
+            ]
+            .iter()
+            .map(|&(label, i)| BarGroup {
+                label: label.into(),
+                color: PALETTE[i],
+                values: m
+                    .per_class
+                    .iter()
+                    .map(|c| [c.precision, c.recall, c.f1][i])
+                    .collect(),
+            })
+            .collect(),
+            y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
+            value_decimals: Some(2),
+        };
+        grouped_bars(tmp, &Title { title: &heading, lines: &context }, &chart)
+    })?);
+
+    let heading = format!(
+        "The {} most confident mistakes ({} of {} test images misclassified)",
+        examples.mistakes.len(),
+        m.confusion.sum() - m.confusion.diag().sum(),
+        m.confusion.sum()
+    );
+    figures.push(figure(dir, file(FILES[2]), heading.clone(), |tmp| {
+        let tiles = examples
+            .mistakes
+            .iter()
+            .map(|p| {
+                Ok(Tile {
+                    pixels: pixels(images, p.index)?
+                        .to_slice()
+                        .expect("rows of a standard matrix are contiguous"),
+                    caption: format!(
+                        "Predicted: {}, Actual: {}",
+                        p.predicted, p.label
+                    ),
+                    caption_color: BAD,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut lines = context.clone();
+        lines.push("Ordered by the probability the model gave its wrong answer, highest first".into());
+        digit_grid(tmp, &Title { title: &heading, lines: &lines }, &tiles, 8)
+    })?);
+
+    let heading = format!(
+        "The first {} test images and their ten class probabilities",
+        examples.test.len()
+    );
+    figures.push(figure(dir, file(FILES[3]), heading.clone(), |tmp| {
+        let panels = examples
+            .test
+            .iter()
+            .map(|p| {
+                Ok((
+                    pixels(images, p.index)?
+                        .to_slice()
+                        .expect("rows of a standard matrix are contiguous"),
+                    p.label,
+                    p.probabilities.clone(),
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut lines = context.clone();
+        lines.push("Predicted digit in green (right) or red (wrong); true digit outlined".into());
+        probability_panels(tmp, &Title { title: &heading, lines: &lines }, &panels)
+    })?);
+
+    let binary: Option<Vec<f64>> = m.per_class.iter().map(|c| c.binary_accuracy).collect();
+    if let Some(binary) = binary {
+        let heading = "Each digit's one-vs-rest classifier: binary accuracy on the test set".to_string();
+        figures.push(figure(dir, file(FILES[4]), heading.clone(), |tmp| {
+            let lo = binary.iter().copied().fold(1.0, f64::min);
+            let chart = BarChart {
+                x_label: "Digit (its classifier answers \"this digit or not\")".into(),
+                y_label: "Binary accuracy".into(),
+                categories: (0..binary.len()).map(|k| k.to_string()).collect(),
+                groups: vec![BarGroup {
+                    label: "binary accuracy".into(),
+                    color: PALETTE[0],
+                    values: binary.clone(),
+                }],
+                y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
+                value_decimals: Some(4),
+            };
+            grouped_bars(tmp, &Title { title: &heading, lines: &context }, &chart)
+        })?);
+    } else {
+        let path = dir.run_dir(id).join(FILES[4]);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
+        }
+    }
+
+    let heading = format!("The first {} training images and their labels", examples.train.len());
+    figures.push(figure(dir, file(FILES[5]), heading.clone(), |tmp| {
+        let tiles = examples
+            .train
+            .iter()
+            .map(|d| {
+                Ok(Tile {
+                    pixels: pixels(images, d.index)?
+                        .to_slice()
+                        .expect("rows of a standard matrix are contiguous"),
+                    caption: format!("Label: {}", d.label),
+                    caption_color: plotters::style::BLACK,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let lines = vec![r.describe_split(), "Images as the model sees them before scaling".into()];
+        digit_grid(tmp, &Title { title: &heading, lines: &lines }, &tiles, 8)
+    })?);
+    Ok(figures)
+}

@@ -1,0 +1,295 @@
+//! Charts over a whole sweep: how accuracy, fit time and convergence move with max_iter, C and
+//! the training-set size. Runs that differ only in the charted parameter form one line; a line
+//! needs two or more points, and a chart with no line is not drawn (the README says why).
+
+use plotters::style::RGBColor;
+
+use super::{figure, Figure};
+use crate::charts::{line_chart, LineChart, Series, Title, PALETTE};
+use crate::error::Result;
+use crate::store::{ResultsDir, RunResult};
+
+/// A parameter a sweep chart puts on its x axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Axis {
+    MaxIter,
+    C,
+    TrainSize,
+}
+
+impl Axis {
+    /// The parameters this axis varies (left out of a line's identity).
+    fn params(self) -> &'static [&'static str] {
+        match self {
+            Axis::MaxIter => &["max_iter"],
+            Axis::C => &["C"],
+            Axis::TrainSize => &["train_size", "test_size"],
+        }
+    }
+
+    fn value(self, r: &RunResult) -> f64 {
+        match self {
+            Axis::MaxIter => r.run.params.model.max_iter as f64,
+            Axis::C => r.run.params.model.c,
+            Axis::TrainSize => r.n_train as f64,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Axis::MaxIter => "max_iter (L-BFGS iterations allowed)",
+            Axis::C => "C (inverse regularisation strength, log scale)",
+            Axis::TrainSize => "Training images",
+        }
+    }
+}
+
+/// A run's parameters as (name, value) pairs, in a fixed order.
+fn params(r: &RunResult) -> Vec<(&'static str, String)> {
+    let p = &r.run.params;
+    let size = |s: Option<crate::split::Size>| s.map(|s| s.to_string()).unwrap_or("-".into());
+    vec![
+        ("multi_class", p.model.multi_class.as_str().to_string()),
+        ("C", p.model.c.to_string()),
+        ("max_iter", p.model.max_iter.to_string()),
+        ("tol", p.model.tol.to_string()),
+        ("fit_intercept", p.model.fit_intercept.to_string()),
+        ("scaler", p.scaler.as_str().to_string()),
+        ("dtype", p.model.dtype.as_str().to_string()),
+        ("train_size", size(p.split.train_size)),
+        ("test_size", size(p.split.test_size)),
+        ("random_state", p.split.random_state.to_string()),
+        ("shuffle", p.split.shuffle.to_string()),
+    ]
+}
+
+/// Runs that differ only in `axis`, with at least two distinct axis values.
+struct Line<'a> {
+    key: Vec<(&'static str, String)>,
+    runs: Vec<&'a RunResult>,
+}
+
+fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
+    let mut lines: Vec<Line> = Vec::new();
+    for r in results.iter().filter(|r| r.metrics.is_some()) {
+        let key: Vec<_> = params(r)
+            .into_iter()
+            .filter(|(name, _)| !axis.params().contains(name))
+            .collect();
+        match lines.iter_mut().find(|l| l.key == key) {
+            Some(line) => line.runs.push(r),
+            None => lines.push(Line { key, runs: vec![r] }),
+        }
+    }
+    lines.retain(|l| {
+        let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs.len() >= 2
+    });
+    lines
+}
+
+/// Legend labels (the parameters that differ between lines) and the subtitle (those shared).
+fn labels(lines: &[Line]) -> (Vec<String>, String) {
+    let Some(first) = lines.first() else {
+        return (Vec::new(), String::new());
+    };
+    let varying: Vec<&str> = first
+        .key
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            let value = |l: &Line| l.key.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            lines.iter().any(|l| value(l) != value(first))
+        })
+        .collect();
+    let legend = lines
+        .iter()
+        .map(|l| {
+            l.key
+                .iter()
+                .filter(|(n, _)| varying.contains(n))
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let fixed = first
+        .key
+        .iter()
+        .filter(|(n, v)| !varying.contains(n) && *n != "fit_intercept" && *n != "tol" && v != "-")
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (legend, fixed)
+}
+
+/// The same colour for the same C in every chart of a sweep; lines along the C axis are grey
+/// and black.
+fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usize) -> RGBColor {
+    if axis == Axis::C {
+        const NEUTRAL: [RGBColor; 3] = [
+            RGBColor(20, 20, 20),
+            RGBColor(120, 120, 120),
+            RGBColor(90, 60, 140),
+        ];
+        return NEUTRAL[index % NEUTRAL.len()];
+    }
+    let mut cs: Vec<f64> = results.iter().map(|r| r.run.params.model.c).collect();
+    cs.sort_by(f64::total_cmp);
+    cs.dedup();
+    let c = line.runs[0].run.params.model.c;
+    let i = cs.iter().position(|&v| v == c).unwrap_or(0);
+    PALETTE[i % PALETTE.len()]
+}
+
+/// What a chart plots for each run.
+#[derive(Clone, Copy)]
+enum Measure {
+    /// Test accuracy (solid) and training accuracy (dashed), in percent.
+    Accuracy,
+    FitSeconds,
+    GradNorm,
+}
+
+fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, String) {
+    let lines = lines(results, axis);
+    let (legend, fixed) = labels(&lines);
+    let mut series = Vec::new();
+    for (i, (line, label)) in lines.iter().zip(&legend).enumerate() {
+        let color = colour(results, line, axis, i);
+        let x = |r: &RunResult| axis.value(r);
+        let named = |what: &str| {
+            if label.is_empty() {
+                what.to_string()
+            } else {
+                format!("{label}: {what}")
+            }
+        };
+        match measure {
+            Measure::Accuracy => {
+                let acc = |r: &&RunResult| 100.0 * r.accuracy().unwrap_or(f64::NAN);
+                series.push(Series {
+                    label: named("test"),
+                    color,
+                    dashed: false,
+                    points: line.runs.iter().map(|r| (x(r), acc(r))).collect(),
+                });
+                series.push(Series {
+                    label: named("train"),
+                    color,
+                    dashed: true,
+                    points: line
+                        .runs
+                        .iter()
+                        .map(|r| (x(r), 100.0 * r.diagnostics.train_accuracy))
+                        .collect(),
+                });
+            }
+            Measure::FitSeconds => series.push(Series {
+                label: named("fit time"),
+                color,
+                dashed: false,
+                points: line
+                    .runs
+                    .iter()
+                    .map(|r| (x(r), r.diagnostics.fit_seconds))
+                    .collect(),
+            }),
+            Measure::GradNorm => series.push(Series {
+                label: named("largest gradient component"),
+                color,
+                dashed: false,
+                points: line
+                    .runs
+                    .iter()
+                    .map(|r| (x(r), r.diagnostics.grad_norm.max(1e-12)))
+                    .collect(),
+            }),
+        }
+    }
+    let mut reference_lines = Vec::new();
+    if let Measure::GradNorm = measure {
+        let mut tols: Vec<f64> = lines
+            .iter()
+            .flat_map(|l| l.runs.iter().map(|r| r.run.params.model.tol))
+            .filter(|&t| t > 0.0)
+            .collect();
+        tols.sort_by(f64::total_cmp);
+        tols.dedup();
+        reference_lines = tols
+            .into_iter()
+            .map(|t| (t, format!("tol {t:e}: converged below")))
+            .collect();
+    }
+    let y_label = match measure {
+        Measure::Accuracy => "Accuracy (%)",
+        Measure::FitSeconds => "Fit time (seconds)",
+        Measure::GradNorm => "Largest gradient component (log scale)",
+    };
+    let chart = LineChart {
+        x_label: axis.label().into(),
+        y_label: y_label.into(),
+        x_log: axis == Axis::C,
+        y_log: matches!(measure, Measure::GradNorm),
+        series,
+        reference_lines,
+        y_format: crate::charts::plain,
+    };
+    (chart, fixed)
+}
+
+/// Draws every sweep chart that has data; the others come back with the reason.
+pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
+    let specs: [(&str, &str, Axis, Measure); 5] = [
+        ("accuracy_vs_max_iter", "Accuracy vs max_iter (test solid, train dashed)", Axis::MaxIter, Measure::Accuracy),
+        ("accuracy_vs_C", "Accuracy vs C (test solid, train dashed)", Axis::C, Measure::Accuracy),
+        ("learning_curve", "Learning curve: accuracy vs training-set size (test solid, train dashed)", Axis::TrainSize, Measure::Accuracy),
+        ("fit_time_vs_max_iter", "Fit time vs max_iter", Axis::MaxIter, Measure::FitSeconds),
+        ("convergence_vs_max_iter", "Convergence: largest gradient component vs max_iter", Axis::MaxIter, Measure::GradNorm),
+    ];
+    let mut figures = Vec::new();
+    for (name, heading, axis, measure) in specs {
+        let file = format!("{name}.png");
+        let (chart, fixed) = chart(results, axis, measure);
+        if chart.series.is_empty() {
+            let path = dir.root.join(&file);
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| crate::Error::output(&path, e))?;
+            }
+            figures.push(Figure {
+                file,
+                heading: heading.into(),
+                drawn: Err(format!(
+                    "not drawn: no two finished runs differ only in {}",
+                    axis.params().join(" / ")
+                )),
+            });
+            continue;
+        }
+        let lines = if fixed.is_empty() { vec![] } else { vec![format!("Fixed: {fixed}")] };
+        let title = Title { title: heading, lines: &lines };
+        figures.push(figure(dir, file, heading.into(), |tmp| {
+            line_chart(tmp, &title, &chart)
+        })?);
+    }
+    Ok(figures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_are_the_varying_parameters() {
+        // Tested through the public report in tests/end_to_end.rs; here only the label logic.
+        let lines: Vec<Line> = vec![
+            Line { key: vec![("C", "1".into()), ("scaler", "none".into())], runs: vec![] },
+            Line { key: vec![("C", "10".into()), ("scaler", "none".into())], runs: vec![] },
+        ];
+        let (legend, fixed) = labels(&lines);
+        assert_eq!(legend, vec!["C=1", "C=10"]);
+        assert_eq!(fixed, "scaler=none");
+    }
+}

@@ -1,0 +1,240 @@
+//! Results on disk. Every finished run is one record, `runs/<run_id>/run.json`, written atomically
+//! (temporary file, then rename) after the run's other files: a record that exists is complete.
+//! Everything else in the folder (tables, charts, README) is derived from the records, so a
+//! sweep can be killed at any point, resumed, sharded over machines and merged.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Run};
+use crate::error::{Error, Result};
+use crate::metrics::{Examples, Metrics};
+use crate::model::Diagnostics;
+
+/// Everything a finished run reports; persisted as its record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub run: Run,
+    /// Identifies the data the run saw (see [`crate::data::Mnist::checksum`]).
+    pub data_checksum: String,
+    pub subsample: Option<usize>,
+    pub n_train: usize,
+    pub n_test: usize,
+    pub diagnostics: Diagnostics,
+    /// Test metrics; `None` for a failed fit, whose numbers are not results.
+    pub metrics: Option<Metrics>,
+    /// The images the run's charts show; `None` for a failed fit.
+    pub examples: Option<Examples>,
+}
+
+impl RunResult {
+    /// The run's parameters on one line, for titles and logs.
+    pub fn describe(&self) -> String {
+        let p = &self.run.params;
+        format!(
+            "{}, C={}, max_iter={}, scaler={}, {}",
+            p.model.multi_class.as_str(),
+            p.model.c,
+            p.model.max_iter,
+            p.scaler.as_str(),
+            p.model.dtype.as_str()
+        )
+    }
+
+    /// How the data was split, on one line.
+    pub fn describe_split(&self) -> String {
+        let s = &self.run.params.split;
+        let order = if s.shuffle {
+            format!("random_state={}", s.random_state)
+        } else {
+            "no shuffle".into()
+        };
+        format!(
+            "train {} / test {} images, {order}",
+            self.n_train, self.n_test
+        )
+    }
+
+    /// Test accuracy, or `None` for a failed fit.
+    pub fn accuracy(&self) -> Option<f64> {
+        self.metrics.as_ref().map(|m| m.accuracy)
+    }
+}
+
+/// Writes `path` through a temporary file in the same folder: `write` gets the temporary path.
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    let suffix = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .suffix(&suffix)
+        .tempfile_in(dir)
+        .map_err(|e| Error::output(dir, e))?;
+    write(tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| Error::output(path, e.error))?;
+    Ok(())
+}
+
+/// Writes bytes to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |tmp| {
+        std::fs::write(tmp, bytes).map_err(|e| Error::output(tmp, e))
+    })
+}
+
+/// What became of a run's record when a sweep starts.
+#[derive(Debug)]
+pub enum Prior {
+    /// No record: the run has to be fitted.
+    Missing,
+    /// A complete record for the same run and data: reused.
+    Finished(Box<RunResult>),
+    /// A record that cannot be reused; the reason says why. The run is fitted again.
+    Stale(String),
+}
+
+/// The results folder of one experiment and the files in it.
+#[derive(Debug, Clone)]
+pub struct ResultsDir {
+    pub root: PathBuf,
+}
+
+impl ResultsDir {
+    pub fn new(root: PathBuf) -> Self {
+        ResultsDir { root }
+    }
+
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.root.join("metrics.csv")
+    }
+    pub fn per_class_csv(&self) -> PathBuf {
+        self.root.join("per_class.csv")
+    }
+    pub fn readme_md(&self) -> PathBuf {
+        self.root.join("README.md")
+    }
+    pub fn manifest_json(&self) -> PathBuf {
+        self.root.join("manifest.json")
+    }
+    pub fn confusion_csv(&self, run_id: &str) -> PathBuf {
+        self.root.join("confusion").join(format!("{run_id}.csv"))
+    }
+    pub fn confusion_png(&self, run_id: &str) -> PathBuf {
+        self.root.join("confusion").join(format!("{run_id}.png"))
+    }
+    /// Folder of one run's own files.
+    pub fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.root.join("runs").join(run_id)
+    }
+    pub fn record_json(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join("run.json")
+    }
+    pub fn predictions_csv(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join("predictions.csv")
+    }
+
+    /// Creates the folder, or says why it cannot be written to (before any work is done).
+    pub fn check_writable(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::output(&self.root, e))?;
+        tempfile::tempfile_in(&self.root).map_err(|e| Error::output(&self.root, e))?;
+        Ok(())
+    }
+
+    /// Persists a finished run. Call it last for a run: its record marks the run as done.
+    pub fn save_record(&self, result: &RunResult) -> Result<()> {
+        let path = self.record_json(&result.run.id);
+        let json = serde_json::to_vec_pretty(result).map_err(|e| Error::output(&path, e))?;
+        write_atomic(&path, &json)
+    }
+
+    /// Reads the record of `run`, if there is one, and says whether it can be reused with data
+    /// of checksum `data_checksum`.
+    pub fn prior(&self, run: &Run, data_checksum: &str) -> Prior {
+        let path = self.record_json(&run.id);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Prior::Missing,
+            Err(e) => return Prior::Stale(format!("{}: {e}", path.display())),
+        };
+        let result: RunResult = match serde_json::from_slice(&bytes) {
+            Ok(result) => result,
+            Err(e) => {
+                return Prior::Stale(format!("{}: unreadable record ({e})", path.display()))
+            }
+        };
+        if result.run != *run {
+            Prior::Stale(format!(
+                "{}: the record is for other parameters",
+                path.display()
+            ))
+        } else if result.data_checksum != data_checksum {
+            Prior::Stale(format!(
+                "{}: the record was made on other data (checksum {})",
+                path.display(),
+                result.data_checksum
+            ))
+        } else {
+            Prior::Finished(Box::new(result))
+        }
+    }
+
+    /// The finished, reusable records of `config`'s runs, in config order; stale ones are
+    /// reported through `warn`.
+    pub fn finished(
+        &self,
+        config: &Config,
+        data_checksum: &str,
+        mut warn: impl FnMut(String),
+    ) -> Vec<RunResult> {
+        config
+            .runs
+            .iter()
+            .filter_map(|run| match self.prior(run, data_checksum) {
+                Prior::Finished(result) => Some(*result),
+                Prior::Missing => None,
+                Prior::Stale(why) => {
+                    warn(why);
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// Copies the records (and predictions) of `config`'s runs found in `other` into this folder,
+    /// keeping records already here. Returns how many were copied.
+    pub fn merge_from(&self, other: &ResultsDir, config: &Config, data_checksum: &str) -> Result<usize> {
+        if !other.root.is_dir() {
+            return Err(Error::Output {
+                path: other.root.clone(),
+                message: "no such results folder to merge: pass the shard's <out>/<name> folder"
+                    .into(),
+            });
+        }
+        let mut copied = 0;
+        for run in &config.runs {
+            if matches!(self.prior(run, data_checksum), Prior::Finished(_)) {
+                continue;
+            }
+            let Prior::Finished(result) = other.prior(run, data_checksum) else {
+                continue;
+            };
+            let predictions = other.predictions_csv(&run.id);
+            if predictions.is_file() {
+                let bytes = std::fs::read(&predictions).map_err(|e| Error::output(&predictions, e))?;
+                write_atomic(&self.predictions_csv(&run.id), &bytes)?;
+            }
+            self.save_record(&result)?;
+            copied += 1;
+        }
+        Ok(copied)
+    }
+}
