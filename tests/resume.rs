@@ -1,0 +1,302 @@
+//! Never lose a result: kill -9 mid-sweep and resume, rerun identically, rerun only what changed,
+//! shard over processes and merge, redraw without refitting.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mnist_logreg::data::repository_data_dir;
+
+/// Six quick runs on 3,000 images.
+const GRID: &str = r#"
+name = "resume"
+[split]
+train_size = 0.8
+random_state = 0
+[preprocessing]
+scaler = "unit"
+[model]
+max_iter = 40
+[output]
+predictions = true
+run_charts = "all"
+[[grid]]
+C = [0.01, 0.1, 1.0, 10.0]
+[[grid]]
+multi_class = "ovr"
+max_iter = [5, 10]
+"#;
+
+fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    let data = repository_data_dir().display().to_string();
+    std::fs::write(&path, format!("{body}\n[data]\ndir = {data:?}\nsubsample = 3000\n")).unwrap();
+    path
+}
+
+fn sweep(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sweep"));
+    cmd.args(args)
+        .env("MATMUL_NUM_THREADS", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `sweep args`; returns stderr, panicking with it on failure.
+fn run(args: &[&str]) -> String {
+    let out = sweep(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "sweep {args:?} failed: {stderr}");
+    stderr
+}
+
+/// metrics.csv without the timing column.
+fn metrics_without_timing(dir: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(dir.join("metrics.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let timing = header.iter().position(|h| h == "fit_seconds").unwrap();
+    let mut rows = vec![header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != timing)
+        .map(|(_, v)| v.clone())
+        .collect::<Vec<_>>()];
+    for record in reader.records() {
+        rows.push(
+            record
+                .unwrap()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != timing)
+                .map(|(_, v)| v.to_string())
+                .collect(),
+        );
+    }
+    rows
+}
+
+fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+fn records(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("runs"))
+        .map(|entries| {
+            entries
+                .filter(|e| e.as_ref().unwrap().path().join("run.json").is_file())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Files the report derives from the records, which must match a single uninterrupted run.
+fn assert_same_report(a: &Path, b: &Path, ids: &[String]) {
+    assert_eq!(metrics_without_timing(a), metrics_without_timing(b));
+    assert_eq!(read(a.join("per_class.csv")), read(b.join("per_class.csv")));
+    for id in ids {
+        let file = format!("confusion/{id}.csv");
+        assert_eq!(read(a.join(&file)), read(b.join(&file)), "{file}");
+        let file = format!("runs/{id}/predictions.csv");
+        assert_eq!(read(a.join(&file)), read(b.join(&file)), "{file}");
+    }
+}
+
+fn run_ids(config: &Path) -> Vec<String> {
+    mnist_logreg::config::Config::load(config)
+        .unwrap()
+        .runs
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+#[test]
+fn a_sweep_killed_at_any_point_resumes_to_the_same_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let config_arg = config.to_str().unwrap();
+    let ids = run_ids(&config);
+    let reference = tmp.path().join("reference");
+    run(&[config_arg, "--out", reference.to_str().unwrap(), "--quiet"]);
+    let reference = reference.join("resume");
+
+    let out = tmp.path().join("killed");
+    let killed = out.join("resume");
+    // Kill -9 right after start, then after 1, 3 and 5 finished runs; resume after each.
+    for after in [0, 1, 3, 5] {
+        let mut child = sweep(&[config_arg, "--out", out.to_str().unwrap(), "--quiet"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while records(&killed) < after && start.elapsed() < Duration::from_secs(120) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if after == 0 {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever was written is complete: every row of metrics.csv parses, every record loads.
+        if killed.join("metrics.csv").exists() {
+            let rows = metrics_without_timing(&killed);
+            assert!(rows.iter().all(|r| r.len() == rows[0].len()), "{rows:?}");
+        }
+    }
+    let stderr = run(&[config_arg, "--out", out.to_str().unwrap()]);
+    assert!(stderr.contains("already finished"), "{stderr}");
+    let rows = metrics_without_timing(&killed);
+    assert_eq!(rows.len(), 1 + ids.len(), "every run exactly once");
+    assert_same_report(&killed, &reference, &ids);
+}
+
+#[test]
+fn reruns_are_identical_and_only_new_runs_are_fitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("out");
+    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    run(&args);
+    let dir = out.join("resume");
+    let first = metrics_without_timing(&dir);
+    let first_timing = read(dir.join("metrics.csv"));
+
+    // Nothing to do: every run is reused, byte for byte (timings included).
+    let stderr = run(&args);
+    assert!(stderr.contains("0 of 6 runs to fit"), "{stderr}");
+    assert_eq!(read(dir.join("metrics.csv")), first_timing);
+
+    // --force refits everything: same metrics, new timings.
+    let stderr = run(&[args[0], args[1], args[2], "--force"]);
+    assert!(stderr.contains("6 of 6 runs to fit"), "{stderr}");
+    assert_eq!(metrics_without_timing(&dir), first);
+
+    // One more C value: only that run is fitted.
+    let changed = write_config(
+        tmp.path(),
+        "changed.toml",
+        &GRID.replace("C = [0.01, 0.1, 1.0, 10.0]", "C = [0.01, 0.1, 1.0, 10.0, 100.0]"),
+    );
+    let stderr = run(&[changed.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(stderr.contains("1 of 7 runs to fit"), "{stderr}");
+    assert_eq!(metrics_without_timing(&dir).len(), 8);
+
+    // A record made on other data, or damaged, is not reused: that run is fitted again.
+    let ids = run_ids(&config);
+    let record = dir.join(format!("runs/{}/run.json", ids[0]));
+    let text = read(&record);
+    let checksum = text.split("\"data_checksum\": \"").nth(1).unwrap()[..64].to_string();
+    std::fs::write(&record, text.replace(&checksum, &"0".repeat(64))).unwrap();
+    std::fs::write(dir.join(format!("runs/{}/run.json", ids[1])), "{ torn").unwrap();
+    let stderr = run(&args);
+    assert!(stderr.contains("the record was made on other data"), "{stderr}");
+    assert!(stderr.contains("unreadable record"), "{stderr}");
+    assert!(stderr.contains("2 of 6 runs to fit"), "{stderr}");
+    assert_eq!(metrics_without_timing(&dir)[..7], first[..]);
+}
+
+#[test]
+fn shards_merge_into_the_single_machine_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let config_arg = config.to_str().unwrap();
+    let ids = run_ids(&config);
+    let single = tmp.path().join("single");
+    run(&[config_arg, "--out", single.to_str().unwrap(), "--quiet"]);
+
+    // Three processes at once, one shard each, each in its own folder (as on three machines).
+    let shard_outs: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("shard{i}"))).collect();
+    let children: Vec<_> = shard_outs
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            sweep(&[config_arg, "--out", out.to_str().unwrap(), "--shard", &format!("{i}/3"), "--quiet"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    for (i, out) in shard_outs.iter().enumerate() {
+        assert_eq!(records(&out.join("resume")), 2, "shard {i} fits runs {i} and {}", i + 3);
+        let readme = read(out.join("resume/README.md"));
+        assert!(readme.contains("**Incomplete:** 2 of 6 runs finished"), "{readme}");
+    }
+    let merged = tmp.path().join("merged");
+    let mut args = vec![config_arg, "--out", merged.to_str().unwrap(), "--merge"];
+    let shard_dirs: Vec<String> = shard_outs
+        .iter()
+        .map(|o| o.join("resume").display().to_string())
+        .collect();
+    args.extend(shard_dirs.iter().map(String::as_str));
+    run(&args);
+    let merged = merged.join("resume");
+    assert_same_report(&merged, &single.join("resume"), &ids);
+    assert!(!read(merged.join("README.md")).contains("Incomplete"));
+
+    // Shards sharing one folder finish it without a merge step.
+    let shared = tmp.path().join("shared");
+    let children: Vec<_> = (0..2)
+        .map(|i| {
+            sweep(&[config_arg, "--out", shared.to_str().unwrap(), "--shard", &format!("{i}/2"), "--quiet"])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    run(&[config_arg, "--out", shared.to_str().unwrap(), "--report-only"]);
+    assert_same_report(&shared.join("resume"), &single.join("resume"), &ids);
+}
+
+#[test]
+fn report_only_redraws_every_chart_without_refitting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("out");
+    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    run(&args);
+    let dir = out.join("resume");
+    let pngs = |dir: &Path| -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "png") {
+                    found.push(p);
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let before = pngs(&dir);
+    // 4 sweep charts, 6 confusion heatmaps, 5 charts per multinomial run and 6 per ovr run.
+    // (No learning curve: the split is fixed.)
+    assert_eq!(before.len(), 4 + 6 + 4 * 5 + 2 * 6, "{before:#?}");
+    let bytes: Vec<Vec<u8>> = before.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    for p in &before {
+        std::fs::remove_file(p).unwrap();
+    }
+    std::fs::remove_file(dir.join("README.md")).unwrap();
+    let stderr = run(&[args[0], args[1], args[2], "--report-only"]);
+    assert!(stderr.contains("0 fitted now"), "{stderr}");
+    assert_eq!(pngs(&dir), before);
+    for (p, b) in before.iter().zip(&bytes) {
+        assert_eq!(&std::fs::read(p).unwrap(), b, "{} is redrawn identically", p.display());
+        let image = image::open(p).unwrap();
+        assert!(image.width() >= 900);
+    }
+    let readme = read(dir.join("README.md"));
+    assert!(readme.contains("binary_accuracy.png"));
+    assert!(readme.contains("## Run `"));
+}
