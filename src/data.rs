@@ -288,6 +288,27 @@ mod tests {
         &FILES[3]
     }
 
+    proptest::proptest! {
+        /// Arbitrary bytes, or a valid header over arbitrary content, never panic the
+        /// validation, and only the exact pinned file passes.
+        #[test]
+        fn idx_validation_never_panics(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12_000),
+            keep_header in proptest::prelude::any::<bool>(),
+        ) {
+            let f = labels_file();
+            let mut bytes = bytes;
+            if keep_header && bytes.len() >= 8 {
+                bytes[..4].copy_from_slice(&f.magic.to_be_bytes());
+                bytes[4..8].copy_from_slice(&f.count.to_be_bytes());
+            }
+            let result = validate_idx(f, Path::new("x"), &bytes);
+            proptest::prop_assert!(result.is_err());
+            let message = result.unwrap_err().to_string();
+            proptest::prop_assert!(message.starts_with("x: ") && !message.contains('\n'));
+        }
+    }
+
     #[test]
     fn validation_names_the_problem() {
         let f = labels_file();

@@ -1,0 +1,268 @@
+//! Every bad input a user can give, through the `sweep` binary: one line on stderr naming the file,
+//! key or value and what to do, a non-zero exit, no panic, and nothing half-written.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use mnist_logreg::data::repository_data_dir;
+
+const FILES: [&str; 4] = [
+    "train-images.idx3-ubyte",
+    "train-labels.idx1-ubyte",
+    "t10k-images.idx3-ubyte",
+    "t10k-labels.idx1-ubyte",
+];
+
+/// A scratch folder with a copy of the vendored data and a config pointing at it.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        for f in FILES {
+            std::fs::copy(
+                repository_data_dir().join(format!("{f}.gz")),
+                dir.path().join(format!("data/{f}.gz")),
+            )
+            .unwrap();
+        }
+        Scratch { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `name` with `body` and a [data] section for the scratch data (unless the body has
+    /// its own).
+    fn config(&self, name: &str, body: &str) -> PathBuf {
+        let path = self.path(name);
+        let data = if body.contains("[data]") {
+            String::new()
+        } else {
+            "\n[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 2000\n".into()
+        };
+        std::fs::write(&path, format!("{body}{data}")).unwrap();
+        path
+    }
+
+    /// Replaces the decompressed content of `data/<file>.gz`.
+    fn damage(&self, file: &str, edit: impl FnOnce(&mut Vec<u8>)) {
+        let gz = self.path(&format!("data/{file}.gz"));
+        let mut bytes = Vec::new();
+        use std::io::Read;
+        flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
+        edit(&mut bytes);
+        std::fs::write(&gz, gzip(&bytes)).unwrap();
+    }
+
+    /// Runs `sweep` in the scratch folder; returns (exit code, stderr).
+    fn sweep(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+const GOOD: &str = "name = \"bad\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n";
+
+/// Asserts the contract and that `expected` (all of its parts) is in the message.
+fn check(s: &Scratch, args: &[&str], expected: &[&str]) {
+    let (code, stderr) = s.sweep(args);
+    assert_ne!(code, 0, "{args:?} must fail: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for part in expected {
+        assert!(stderr.contains(part), "{args:?}: {stderr:?} lacks {part:?}");
+    }
+    // Nothing half-written: no metrics, no records, no temporary files.
+    let results = s.path("results/bad");
+    assert!(!results.join("metrics.csv").exists(), "{args:?} wrote metrics.csv");
+    assert!(!results.join("runs").exists(), "{args:?} wrote run records");
+}
+
+#[test]
+fn bad_data_files() {
+    type Damage = fn(&Scratch);
+    let cases: Vec<(&str, Damage, Vec<&str>)> = vec![
+        (
+            "missing data folder",
+            |s| std::fs::remove_dir_all(s.path("data")).unwrap(),
+            vec!["data: the MNIST folder is missing", "[data] dir"],
+        ),
+        (
+            "missing file",
+            |s| std::fs::remove_file(s.path("data/t10k-labels.idx1-ubyte.gz")).unwrap(),
+            vec!["t10k-labels.idx1-ubyte.gz: missing"],
+        ),
+        (
+            "truncated IDX",
+            |s| s.damage("t10k-labels.idx1-ubyte", |b| b.truncate(5000)),
+            vec!["t10k-labels.idx1-ubyte.gz", "expected 10008 bytes, found 5000"],
+        ),
+        (
+            "wrong magic number",
+            |s| s.damage("train-labels.idx1-ubyte", |b| b[3] = 3),
+            vec!["train-labels.idx1-ubyte.gz", "wrong magic number 2051"],
+        ),
+        (
+            "wrong item count",
+            |s| s.damage("t10k-labels.idx1-ubyte", |b| b[7] = 0),
+            vec!["t10k-labels.idx1-ubyte.gz", "header says"],
+        ),
+        (
+            "checksum mismatch",
+            |s| s.damage("t10k-labels.idx1-ubyte", |b| b[100] = (b[100] + 1) % 10),
+            vec!["t10k-labels.idx1-ubyte.gz", "SHA-256 is", "corrupt"],
+        ),
+        (
+            "raw IDX where gzip is expected",
+            |s| {
+                let gz = s.path("data/t10k-labels.idx1-ubyte.gz");
+                let raw = {
+                    use std::io::Read;
+                    let mut v = Vec::new();
+                    flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+                        .read_to_end(&mut v)
+                        .unwrap();
+                    v
+                };
+                std::fs::write(&gz, raw).unwrap();
+            },
+            vec!["is not gzip-compressed", "it is an uncompressed IDX file", "gzip -9 -n"],
+        ),
+        (
+            "gzip where the raw IDX is expected (compressed twice)",
+            |s| {
+                let gz = s.path("data/t10k-labels.idx1-ubyte.gz");
+                let twice = gzip(&std::fs::read(&gz).unwrap());
+                std::fs::write(&gz, twice).unwrap();
+            },
+            vec!["is gzip-compressed but an uncompressed IDX file was expected"],
+        ),
+        (
+            "truncated gzip",
+            |s| {
+                let gz = s.path("data/t10k-labels.idx1-ubyte.gz");
+                let bytes = std::fs::read(&gz).unwrap();
+                std::fs::write(&gz, &bytes[..bytes.len() / 2]).unwrap();
+            },
+            vec!["corrupt or truncated gzip data"],
+        ),
+    ];
+    for (what, damage, expected) in cases {
+        let s = Scratch::new();
+        let config = s.config("c.toml", GOOD);
+        damage(&s);
+        let (code, _) = s.sweep(&[config.to_str().unwrap(), "--quiet"]);
+        assert_eq!(code, 2, "{what}: data errors exit with 2");
+        check(&s, &[config.to_str().unwrap()], &expected);
+    }
+}
+
+#[test]
+fn bad_configs() {
+    let s = Scratch::new();
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("syntax error", "name = \"bad\"\n[split\n".into(), vec!["line 2"]),
+        (
+            "unknown key",
+            GOOD.replace("max_iter = 5", "max_iter = 5\nmax_iters = 5"),
+            vec!["line 7", "max_iters"],
+        ),
+        (
+            "key in the wrong section",
+            GOOD.replace("max_iter = 5", "max_iter = 5\nscaler = \"unit\""),
+            vec!["line 7", "[preprocessing]"],
+        ),
+        ("wrong type", GOOD.replace("max_iter = 5", "max_iter = \"five\""), vec!["line 6", "max_iter"]),
+        ("C = 0", format!("{GOOD}C = 0\n"), vec!["C", "line 7"]),
+        ("C < 0", format!("{GOOD}C = -1.0\n"), vec!["C", "line 7"]),
+        ("C infinite", format!("{GOOD}C = inf\n"), vec!["C", "line 7"]),
+        ("C not a number", format!("{GOOD}C = nan\n"), vec!["C", "line 7"]),
+        ("max_iter 0", GOOD.replace("max_iter = 5", "max_iter = 0"), vec!["max_iter", "line 6"]),
+        ("tol < 0", format!("{GOOD}tol = -1e-4\n"), vec!["tol", "line 7"]),
+        ("train_size > 1", GOOD.replace("train_size = 0.8", "train_size = 1.5"), vec!["train_size", "line 3"]),
+        ("test_size 0", GOOD.replace("train_size = 0.8", "test_size = 0.0"), vec!["test_size"]),
+        (
+            "sizes summing past the data",
+            GOOD.replace("train_size = 0.8", "train_size = 0.8\ntest_size = 0.3"),
+            vec!["train_size", "test_size"],
+        ),
+        ("count larger than the data", GOOD.replace("train_size = 0.8", "train_size = 5000"), vec!["train_size", "2000 images"]),
+        (
+            "subsample larger than the data",
+            format!("{GOOD}[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 80000\n"),
+            vec!["subsample", "70000"],
+        ),
+        ("empty list", format!("{GOOD}[[grid]]\nC = []\n"), vec!["C", "empty"]),
+        ("empty grid table", format!("{GOOD}[[grid]]\n"), vec!["[[grid]]"]),
+        ("unknown scaler", format!("{GOOD}[preprocessing]\nscaler = \"zscore\"\n"), vec!["zscore", "standard"]),
+        ("unknown multi_class", format!("{GOOD}multi_class = \"auto\"\n"), vec!["auto", "multinomial", "ovr"]),
+        ("unknown dtype", format!("{GOOD}dtype = \"f16\"\n"), vec!["f16", "f32"]),
+        ("shuffle without random_state", GOOD.replace("random_state = 0\n", ""), vec!["random_state"]),
+        ("bad name", format!("name = \"../x\"\n{}", &GOOD[13..]), vec!["name"]),
+        (
+            "run_charts unknown",
+            format!("{GOOD}[output]\nrun_charts = \"some\"\n"),
+            vec!["run_charts", "best", "all"],
+        ),
+        (
+            "run_charts names no run",
+            format!("{GOOD}[output]\nrun_charts = [\"0123456789ab\"]\n"),
+            vec!["run_charts", "0123456789ab", "--dry-run"],
+        ),
+    ];
+    for (what, body, expected) in cases {
+        let config = s.config("c.toml", &body);
+        let (code, stderr) = s.sweep(&[config.to_str().unwrap()]);
+        assert_eq!(code, 2, "{what}: config errors exit with 2: {stderr}");
+        let mut expected = expected;
+        expected.push("c.toml");
+        check(&s, &[config.to_str().unwrap()], &expected);
+    }
+}
+
+#[test]
+fn bad_command_lines_and_output_folders() {
+    let s = Scratch::new();
+    let config = s.config("c.toml", GOOD);
+    let c = config.to_str().unwrap();
+    check(&s, &["missing.toml"], &["missing.toml: no such config file", "experiments/"]);
+    // The results root is a file, not a folder.
+    std::fs::write(s.path("taken"), "").unwrap();
+    check(&s, &[c, "--out", "taken"], &["taken", "--out DIR"]);
+    check(&s, &[c, "--report-only"], &["no finished run", "run `sweep"]);
+    check(&s, &[c, "--merge", "nowhere"], &["nowhere", "no such results folder"]);
+}
+
+#[test]
+fn a_bad_shard_is_refused_before_any_work() {
+    let s = Scratch::new();
+    let config = s.config("c.toml", GOOD);
+    for bad in ["3/2", "1/0", "a/b", "2"] {
+        let (code, stderr) = s.sweep(&[config.to_str().unwrap(), "--shard", bad]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("expected I/N with 0 <= I < N"), "{stderr}");
+        assert!(!s.path("results").exists());
+    }
+}
