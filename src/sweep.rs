@@ -508,14 +508,18 @@ pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutco
     })
 }
 
-/// Collects the records of `config`'s runs from shard folders into `<out>/<name>/` and writes
-/// the report, as if one machine had run the whole sweep.
+/// Collects the records of `config`'s runs from shard folders (each a shard's `--out` root or
+/// its `<name>` folder) into `<out>/<name>/` and writes the report, as if one machine had run
+/// the whole sweep.
 pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Result<SweepOutcome> {
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
     let mnist = data::load(&config.data)?;
     let mut manifest = Manifest::start(config, &mnist, options);
     for shard in shards {
+        // A shard's results root (its --out) or its experiment folder inside it.
+        let nested = shard.join(&config.name);
+        let shard = if nested.is_dir() { &nested } else { shard };
         let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;
         if !options.quiet {
             eprintln!("{}: {n} run(s) taken", shard.display());

@@ -300,3 +300,38 @@ fn report_only_redraws_every_chart_without_refitting() {
     assert!(readme.contains("binary_accuracy.png"));
     assert!(readme.contains("## Run `"));
 }
+
+#[test]
+fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
+    // Each array task as Slurm would start it (environment variables), then the merge job.
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let config_arg = config.to_str().unwrap();
+    let ids = run_ids(&config);
+    let single = tmp.path().join("single");
+    run(&[config_arg, "--out", single.to_str().unwrap(), "--quiet"]);
+
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = tmp.path().join("cluster");
+    let script = |name: &str, args: &[&str], env: &[(&str, &str)]| {
+        let status = Command::new("bash")
+            .arg(repo.join("scripts/slurm").join(name))
+            .args(args)
+            .envs(env.iter().copied())
+            .env("SWEEP_BIN", env!("CARGO_BIN_EXE_sweep"))
+            .env("SLURM_SUBMIT_DIR", tmp.path())
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .status()
+            .unwrap();
+        assert!(status.success(), "{name} {args:?}");
+    };
+    for task in ["0", "1", "2", "3"] {
+        script(
+            "sweep.sbatch",
+            &[config_arg, out.to_str().unwrap()],
+            &[("SLURM_ARRAY_TASK_ID", task), ("SLURM_ARRAY_TASK_COUNT", "4")],
+        );
+    }
+    script("merge.sbatch", &[config_arg, out.to_str().unwrap(), "4"], &[]);
+    assert_same_report(&out.join("resume"), &single.join("resume"), &ids);
+}

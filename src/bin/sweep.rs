@@ -38,7 +38,8 @@ struct Args {
     /// Redraw the tables, charts and README from the records already written; fit nothing.
     #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run"])]
     report_only: bool,
-    /// Merge the results folders of shards (each an <out>/<name> folder) into OUT/<name>/.
+    /// Merge the results of shards (each a shard's --out folder, or the <name> folder in it) into
+    /// OUT/<name>/.
     #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["force", "shard", "dry_run"])]
     merge: Vec<PathBuf>,
 }
