@@ -111,15 +111,21 @@ fn run_ids(config: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Writes the grid config and runs it once, uninterrupted, into `<tmp>/single`: returns the
+/// config, its run ids and the reference results folder.
+fn single_machine_sweep(tmp: &Path) -> (PathBuf, Vec<String>, PathBuf) {
+    let config = write_config(tmp, "grid.toml", GRID);
+    let ids = run_ids(&config);
+    let single = tmp.join("single");
+    run(&[config.to_str().unwrap(), "--out", single.to_str().unwrap(), "--quiet"]);
+    (config, ids, single.join("resume"))
+}
+
 #[test]
 fn a_sweep_killed_at_any_point_resumes_to_the_same_results() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let (config, ids, reference) = single_machine_sweep(tmp.path());
     let config_arg = config.to_str().unwrap();
-    let ids = run_ids(&config);
-    let reference = tmp.path().join("reference");
-    run(&[config_arg, "--out", reference.to_str().unwrap(), "--quiet"]);
-    let reference = reference.join("resume");
 
     let out = tmp.path().join("killed");
     let killed = out.join("resume");
@@ -202,11 +208,8 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
 #[test]
 fn shards_merge_into_the_single_machine_result() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let (config, ids, single) = single_machine_sweep(tmp.path());
     let config_arg = config.to_str().unwrap();
-    let ids = run_ids(&config);
-    let single = tmp.path().join("single");
-    run(&[config_arg, "--out", single.to_str().unwrap(), "--quiet"]);
 
     // Three processes at once, one shard each, each in its own folder (as on three machines).
     let shard_outs: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("shard{i}"))).collect();
@@ -236,7 +239,7 @@ fn shards_merge_into_the_single_machine_result() {
     args.extend(shard_dirs.iter().map(String::as_str));
     run(&args);
     let merged = merged.join("resume");
-    assert_same_report(&merged, &single.join("resume"), &ids);
+    assert_same_report(&merged, &single, &ids);
     assert!(!read(merged.join("README.md")).contains("Incomplete"));
 
     // Shards sharing one folder finish it without a merge step.
@@ -252,7 +255,7 @@ fn shards_merge_into_the_single_machine_result() {
         assert!(child.wait().unwrap().success());
     }
     run(&[config_arg, "--out", shared.to_str().unwrap(), "--report-only"]);
-    assert_same_report(&shared.join("resume"), &single.join("resume"), &ids);
+    assert_same_report(&shared.join("resume"), &single, &ids);
 }
 
 #[test]
@@ -305,11 +308,8 @@ fn report_only_redraws_every_chart_without_refitting() {
 fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
     // Each array task as Slurm would start it (environment variables), then the merge job.
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "grid.toml", GRID);
+    let (config, ids, single) = single_machine_sweep(tmp.path());
     let config_arg = config.to_str().unwrap();
-    let ids = run_ids(&config);
-    let single = tmp.path().join("single");
-    run(&[config_arg, "--out", single.to_str().unwrap(), "--quiet"]);
 
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = tmp.path().join("cluster");
@@ -333,5 +333,5 @@ fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
         );
     }
     script("merge.sbatch", &[config_arg, out.to_str().unwrap(), "4"], &[]);
-    assert_same_report(&out.join("resume"), &single.join("resume"), &ids);
+    assert_same_report(&out.join("resume"), &single, &ids);
 }

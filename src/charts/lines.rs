@@ -73,6 +73,11 @@ fn power_of_ten(v: f64) -> String {
     compact(10f64.powi(v.round() as i32))
 }
 
+/// Number of whole powers of ten in a log10 range (at least 2, so that plotters places them).
+fn decades(lo: f64, hi: f64) -> usize {
+    ((hi.floor() - lo.ceil()) as usize + 1).max(2)
+}
+
 /// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
 /// column on the right.
 pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
@@ -111,8 +116,9 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
         ctx.configure_mesh()
             .x_desc(chart.x_label.as_str())
             .y_desc(chart.y_label.as_str())
-            .x_labels(if chart.x_log { 24 } else { 8 })
-            .y_labels(if chart.y_log { 24 } else { 8 })
+            // On a log axis, one grid line per power of ten.
+            .x_labels(if chart.x_log { decades(x0, x1) } else { 8 })
+            .y_labels(if chart.y_log { decades(y0, y1) } else { 8 })
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .label_style((FONT, 18))

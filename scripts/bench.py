@@ -1,0 +1,184 @@
+"""Harness vs scikit-learn on the same work, side by side in one invocation; writes results/bench.md.
+
+Run through scripts/bench.sh (which builds the release binary and the Python venv first).
+
+Every measurement runs one process at a time on an otherwise idle machine, so the ratios compare
+like with like. Wall seconds and peak RSS come from /usr/bin/time around each process; fit
+seconds and accuracies from the metrics.csv each side writes.
+"""
+
+import argparse
+import csv
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SWEEP = REPO / "target" / "release" / "sweep"
+PYTHON = REPO / ".venv" / "bin" / "python"
+REFERENCE = REPO / "scripts" / "sklearn_reference.py"
+
+# One fit of the notebook configuration, and the same on pixels/255 (FACTS.md section 3:
+# first 56000 train / last 14000 test).
+FITS = {
+    "notebook": '[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = "none"\n',
+    "unit": '[split]\ntrain_size = 56000\nshuffle = false\n[preprocessing]\nscaler = "unit"\n',
+}
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS MiB)."""
+    with tempfile.NamedTemporaryFile("r") as stats:
+        full = ["/usr/bin/time", "-f", "%e %M", "-o", stats.name] + [str(c) for c in cmd]
+        result = subprocess.run(full, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        if result.returncode != 0:
+            sys.exit(f"bench: {' '.join(map(str, cmd))} failed:\n{result.stderr}")
+        wall, rss_kib = stats.read().split()[-2:]
+        return float(wall), int(rss_kib) / 1024
+
+
+def metrics(path):
+    with open(path) as f:
+        return {row["run_id"]: row for row in csv.DictReader(f)}
+
+
+def write_config(work, name, body, dtype="f64"):
+    path = work / f"{name}.toml"
+    data = REPO / "data" / "mnist"
+    path.write_text(f'name = "{name}"\n{body}[model]\nmax_iter = 100\ndtype = "{dtype}"\n'
+                    f'[data]\ndir = "{data}"\ncache_dir = "{data / "cache"}"\n')
+    return path
+
+
+def harness(config, out, extra=(), env=None):
+    """Runs the harness on config (refitting everything); returns (wall seconds, peak MiB)."""
+    return timed([SWEEP, config, "--out", out, "--quiet", "--force", *extra], env)
+
+
+def one_fit_rows(work, quick):
+    rows, levers = [], []
+    for setting, body in FITS.items():
+        f64 = write_config(work, f"{setting}-f64", body)
+        f32 = write_config(work, f"{setting}-f32", body, "f32")
+        sk_wall, sk_rss = timed([PYTHON, REFERENCE, f64, "--out", work])
+        sk = next(iter(metrics(work / f"{setting}-f64" / "sklearn" / "metrics.csv").values()))
+        for dtype, config in (("f64", f64), ("f32", f32)):
+            wall, rss = harness(config, work)
+            h = next(iter(metrics(work / config.stem / "metrics.csv").values()))
+            rows.append({
+                "setting": setting, "dtype": dtype,
+                "sk_fit": float(sk["fit_seconds"]), "h_fit": float(h["fit_seconds"]),
+                "sk_acc": float(sk["accuracy"]), "h_acc": float(h["accuracy"]),
+                "sk_wall": sk_wall, "h_wall": wall, "sk_rss": sk_rss, "h_rss": rss,
+            })
+        if setting == "notebook" and not quick:
+            # Lever: threads inside one fit (matrixmultiply) vs one thread.
+            for threads in ("1", "2"):
+                harness(f64, work / f"threads{threads}", env={"MATMUL_NUM_THREADS": threads})
+                h = next(iter(metrics(work / f"threads{threads}" / f64.stem / "metrics.csv").values()))
+                levers.append((f"one notebook fit, f64, MATMUL_NUM_THREADS={threads}",
+                               float(h["fit_seconds"]), float(h["accuracy"])))
+    return rows, levers
+
+
+def sweep_rows(work, config, quick):
+    """The whole sweep on both sides, and the harness with each sweep-level lever."""
+    name = "lbfgs"
+    sk_wall, sk_rss = timed([PYTHON, REFERENCE, config, "--out", work / "sk"])
+    sk = metrics(work / "sk" / name / "sklearn" / "metrics.csv")
+    variants = [("harness, defaults (f64, --jobs 1)", "defaults", config, [])]
+    if not quick:
+        variants.append(("harness, --jobs 2 (two runs at once, one matmul thread each)", "jobs2",
+                         config, ["--jobs", "2"]))
+        f32 = work / "lbfgs-f32.toml"
+        f32.write_text(config.read_text().replace('dtype = "f64"', 'dtype = "f32"'))
+        variants.append(("harness, f32", "f32", f32, []))
+    out = []
+    for label, folder, cfg, extra in variants:
+        target = work / folder
+        wall, rss = harness(cfg, target, extra)
+        h = metrics(target / name / "metrics.csv")
+        # Match runs by parameters (the f32 variant has other run ids).
+        key = lambda r: (r["C"], r["max_iter"], r["train_size"])
+        sk_by = {key(r): r for r in sk.values()}
+        diffs = [100 * (float(r["accuracy"]) - float(sk_by[key(r)]["accuracy"])) for r in h.values()]
+        slowest = max(h.values(), key=lambda r: float(r["fit_seconds"]))
+        out.append({
+            "label": label, "wall": wall, "rss": rss, "sk_wall": sk_wall, "sk_rss": sk_rss,
+            "max_diff": max(abs(d) for d in diffs), "within": sum(abs(d) <= 0.2 for d in diffs),
+            "runs": len(diffs), "fit_total": sum(float(r["fit_seconds"]) for r in h.values()),
+            "slowest": f"{slowest['run_id']} (C={slowest['C']}, max_iter={slowest['max_iter']}): "
+                       f"{float(slowest['fit_seconds']):.0f} s",
+            "stall": sum(float(r["fit_seconds"]) for r in h.values() if int(r["max_iter"]) >= 200),
+        })
+    return out
+
+
+def markdown(fits, levers, sweeps, started):
+    lines = [
+        "# Speed and memory: this harness vs scikit-learn",
+        "",
+        f"Generated by `scripts/bench.sh` on {platform.node()} ({os.cpu_count()} cores, "
+        f"{platform.system()} {platform.machine()}), {started}; each process ran alone.",
+        "Ratios are harness / scikit-learn measured in this one invocation (below 1.0: the harness "
+        "is faster). scikit-learn 1.9.1 (OpenBLAS) fits in float64.",
+        "",
+        "## One fit",
+        "",
+        "`notebook`: raw pixels, 80/20 split, random_state 0 (notebook A). `unit`: pixels/255, "
+        "first 56000 train / last 14000 test. Both C = 1, max_iter = 100, multinomial.",
+        "",
+        "| setting | harness dtype | sklearn fit s | harness fit s | fit ratio | sklearn acc. | harness acc. | diff pp | equal (0.2 pp) | target (<= 1.0x at equal acc.) | sklearn peak MiB | harness peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in fits:
+        ratio = r["h_fit"] / r["sk_fit"]
+        diff = 100 * (r["h_acc"] - r["sk_acc"])
+        equal = abs(diff) <= 0.2
+        lines.append(
+            f"| {r['setting']} | {r['dtype']} | {r['sk_fit']:.1f} | {r['h_fit']:.1f} | {ratio:.2f}x | "
+            f"{r['sk_acc']:.4f} | {r['h_acc']:.4f} | {diff:+.2f} | {'yes' if equal else 'NO'} | "
+            f"{'met' if equal and ratio <= 1.0 else 'missed'} | {r['sk_rss']:.0f} | {r['h_rss']:.0f} |")
+    lines += ["", "## The whole `experiments/lbfgs.toml` sweep (13 runs)", "",
+              "| variant | harness wall s | sklearn wall s | wall ratio | target (<= 0.5x) | runs within 0.2 pp of sklearn | largest diff pp | harness peak MiB | sklearn peak MiB | fit s in max_iter >= 200 runs | slowest run |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s in sweeps:
+        ratio = s["wall"] / s["sk_wall"]
+        lines.append(
+            f"| {s['label']} | {s['wall']:.0f} | {s['sk_wall']:.0f} | {ratio:.2f}x | "
+            f"{'met' if ratio <= 0.5 else 'missed'} | {s['within']} of {s['runs']} | {s['max_diff']:.2f} | "
+            f"{s['rss']:.0f} | {s['sk_rss']:.0f} | {s['stall']:.0f} of {s['fit_total']:.0f} | {s['slowest']} |")
+    if levers:
+        lines += ["", "## Levers measured in this invocation", "",
+                  "| lever | fit s | accuracy |", "|---|---|---|"]
+        lines += [f"| {name} | {fit:.1f} | {acc:.4f} |" for name, fit, acc in levers]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one-fit comparisons and the default sweep only (no lever variants)")
+    parser.add_argument("--out", default=str(REPO / "results" / "bench.md"))
+    args = parser.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        fits, levers = one_fit_rows(work, args.quick)
+        for r in fits:
+            print(f"{r['setting']} {r['dtype']}: harness {r['h_fit']:.1f} s ({r['h_acc']:.4f}) vs "
+                  f"scikit-learn {r['sk_fit']:.1f} s ({r['sk_acc']:.4f})", flush=True)
+        sweeps = sweep_rows(work, REPO / "experiments" / "lbfgs.toml", args.quick)
+        for s in sweeps:
+            print(f"sweep, {s['label']}: {s['wall']:.0f} s vs scikit-learn {s['sk_wall']:.0f} s", flush=True)
+    Path(args.out).write_text(markdown(fits, levers, sweeps, started))
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
