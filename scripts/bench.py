@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 SWEEP = REPO / "target" / "release" / "sweep"
 PYTHON = REPO / ".venv" / "bin" / "python"
 REFERENCE = REPO / "scripts" / "sklearn_reference.py"
+# Text after this line in results/bench.md is written by hand and kept when the tables are redone.
+ANALYSIS_MARKER = "<!-- analysis: kept by scripts/bench.py -->"
 
 # One fit of the notebook configuration, and the same on pixels/255 (FACTS.md section 3:
 # first 56000 train / last 14000 test).
@@ -176,7 +178,12 @@ def main():
         sweeps = sweep_rows(work, REPO / "experiments" / "lbfgs.toml", args.quick)
         for s in sweeps:
             print(f"sweep, {s['label']}: {s['wall']:.0f} s vs scikit-learn {s['sk_wall']:.0f} s", flush=True)
-    Path(args.out).write_text(markdown(fits, levers, sweeps, started))
+    # Keep the hand-written analysis below the marker, if the file has one.
+    out = Path(args.out)
+    analysis = ""
+    if out.exists() and ANALYSIS_MARKER in out.read_text():
+        analysis = "\n" + ANALYSIS_MARKER + out.read_text().split(ANALYSIS_MARKER, 1)[1]
+    out.write_text(markdown(fits, levers, sweeps, started) + analysis)
     print(f"-> {args.out}")
 
 
