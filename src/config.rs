@@ -445,7 +445,17 @@ impl Config {
 
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().replace('\n', " ");
-            let message = if message.starts_with("unknown field") && message.contains("`grid`") {
+            let field = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or_default();
+            let home = SECTIONS
+                .iter()
+                .find(|(_, keys)| keys.contains(&field))
+                .map(|(section, _)| *section);
+            let message = if let Some(section) = home {
+                format!("{message}; `{field}` belongs in [{section}]")
+            } else if message.starts_with("unknown field") && message.contains("`grid`") {
                 format!(
                     "{message}; the sections are [data], [output], [split], [preprocessing], [model], [[grid]] and [published]"
                 )

@@ -215,7 +215,7 @@ impl ResultsDir {
         if !other.root.is_dir() {
             return Err(Error::Output {
                 path: other.root.clone(),
-                message: "no such results folder to merge: pass the shard's <out>/<name> folder"
+                message: "no such results folder to merge: pass each shard's --out folder"
                     .into(),
             });
         }

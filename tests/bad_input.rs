@@ -194,6 +194,11 @@ fn bad_configs() {
             GOOD.replace("max_iter = 5", "max_iter = 5\nscaler = \"unit\""),
             vec!["line 7", "[preprocessing]"],
         ),
+        (
+            "model key in [data]",
+            format!("{GOOD}[data]\ndir = \"data\"\ncache_dir = \"cache\"\nC = 1.0\n"),
+            vec!["line 10", "`C` belongs in [model]"],
+        ),
         ("wrong type", GOOD.replace("max_iter = 5", "max_iter = \"five\""), vec!["line 6", "max_iter"]),
         ("C = 0", format!("{GOOD}C = 0\n"), vec!["C", "line 7"]),
         ("C < 0", format!("{GOOD}C = -1.0\n"), vec!["C", "line 7"]),
