@@ -93,7 +93,9 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
             value_decimals: Some(2),
         };
-        grouped_bars(tmp, &Title { title: &heading, lines: &context }, &chart)
+        let mut lines = context.clone();
+        lines.push(format!("The score axis starts at {} to show the differences", chart.y_range.0));
+        grouped_bars(tmp, &Title { title: &heading, lines: &lines }, &chart)
     })?);
 
     let heading = format!(
@@ -164,7 +166,9 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                 y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
                 value_decimals: Some(4),
             };
-            grouped_bars(tmp, &Title { title: &heading, lines: &context }, &chart)
+            let mut lines = context.clone();
+            lines.push(format!("The accuracy axis starts at {} to show the differences", chart.y_range.0));
+            grouped_bars(tmp, &Title { title: &heading, lines: &lines }, &chart)
         })?);
     } else {
         let path = dir.run_dir(id).join(FILES[4]);
