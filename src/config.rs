@@ -462,7 +462,7 @@ impl Config {
             } else {
                 message
             };
-            err(e.span().and_then(|s| at(s)), message)
+            err(e.span().and_then(at), message)
         })?;
 
         let name = match &raw.name {

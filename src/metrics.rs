@@ -256,7 +256,7 @@ mod tests {
         // Class 1's classifier never says yes: samples 1 and 2 are missed.
         assert!((acc[1] - 1.0 / 3.0).abs() < 1e-12);
         // evaluate reports them per class only when given one-vs-rest decision values.
-        let p = z.mapv(|v| 1.0 / (1.0 + (-v as f64).exp()));
+        let p = z.mapv(|v| 1.0 / (1.0 + (-v).exp()));
         let m = evaluate(&[0, 1, 1], p.view(), Some(z.view()));
         assert_eq!(m.per_class[0].binary_accuracy, Some(acc[0]));
         assert_eq!(

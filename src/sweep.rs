@@ -428,7 +428,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .runs
         .iter()
         .enumerate()
-        .filter(|(i, _)| options.shard.map_or(true, |s| s.owns(*i)))
+        .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
         .map(|(_, run)| run)
         .filter(|run| !results.iter().any(|r| r.run.id == run.id))
         .collect();

@@ -160,14 +160,21 @@ fn a_sweep_killed_at_any_point_resumes_to_the_same_results() {
     assert_same_report(&killed, &reference, &ids);
 }
 
+/// Writes the grid config and runs it into `<tmp>/out`: returns the config, the results root
+/// and the experiment folder.
+fn swept_once(tmp: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let config = write_config(tmp, "grid.toml", GRID);
+    let out = tmp.join("out");
+    run(&[config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let dir = out.join("resume");
+    (config, out, dir)
+}
+
 #[test]
 fn reruns_are_identical_and_only_new_runs_are_fitted() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "grid.toml", GRID);
-    let out = tmp.path().join("out");
+    let (config, out, dir) = swept_once(tmp.path());
     let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    run(&args);
-    let dir = out.join("resume");
     let first = metrics_without_timing(&dir);
     let first_timing = read(dir.join("metrics.csv"));
 
@@ -261,11 +268,8 @@ fn shards_merge_into_the_single_machine_result() {
 #[test]
 fn report_only_redraws_every_chart_without_refitting() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = write_config(tmp.path(), "grid.toml", GRID);
-    let out = tmp.path().join("out");
+    let (config, out, dir) = swept_once(tmp.path());
     let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    run(&args);
-    let dir = out.join("resume");
     let pngs = |dir: &Path| -> Vec<PathBuf> {
         let mut found = Vec::new();
         let mut stack = vec![dir.to_path_buf()];

@@ -10,7 +10,7 @@ use crate::charts::{
     Tile, Title, BAD, PALETTE,
 };
 use crate::error::{Error, Result};
-use crate::store::{ResultsDir, RunResult};
+use crate::store::{remove_stale, ResultsDir, RunResult};
 
 /// The chart files a run can have, relative to its folder.
 const FILES: [&str; 6] = [
@@ -25,10 +25,7 @@ const FILES: [&str; 6] = [
 /// Removes a run's charts (when it is no longer selected for them).
 pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
     for file in FILES {
-        let path = dir.run_dir(run_id).join(file);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
-        }
+        remove_stale(&dir.run_dir(run_id).join(file))?;
     }
     Ok(())
 }
@@ -171,10 +168,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             grouped_bars(tmp, &Title { title: &heading, lines: &lines }, &chart)
         })?);
     } else {
-        let path = dir.run_dir(id).join(FILES[4]);
-        if path.exists() {
-            std::fs::remove_file(&path).map_err(|e| Error::output(&path, e))?;
-        }
+        remove_stale(&dir.run_dir(id).join(FILES[4]))?;
     }
 
     let heading = format!("The first {} training images and their labels", examples.train.len());

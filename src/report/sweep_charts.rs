@@ -7,7 +7,7 @@ use plotters::style::RGBColor;
 use super::{figure, Figure};
 use crate::charts::{line_chart, LineChart, Series, Title, PALETTE};
 use crate::error::Result;
-use crate::store::{ResultsDir, RunResult};
+use crate::store::{remove_stale, ResultsDir, RunResult};
 
 /// A parameter a sweep chart puts on its x axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -254,10 +254,7 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
         let file = format!("{name}.png");
         let (chart, fixed) = chart(results, axis, measure);
         if chart.series.is_empty() {
-            let path = dir.root.join(&file);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|e| crate::Error::output(&path, e))?;
-            }
+            remove_stale(&dir.root.join(&file))?;
             figures.push(Figure {
                 file,
                 heading: heading.into(),
