@@ -27,5 +27,8 @@ fn main() {
             }
         }
     }
-    println!("cargo:rustc-env=MNIST_LOGREG_DEPENDENCIES={}", versions.join(";"));
+    println!(
+        "cargo:rustc-env=MNIST_LOGREG_DEPENDENCIES={}",
+        versions.join(";")
+    );
 }

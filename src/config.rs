@@ -186,7 +186,9 @@ fn parse_run_charts(value: &Value) -> std::result::Result<RunCharts, String> {
             "best" => Ok(RunCharts::Best),
             "all" => Ok(RunCharts::All),
             "none" => Ok(RunCharts::None),
-            other => Err(format!("[output] run_charts = {other:?} is unknown: {HINT}")),
+            other => Err(format!(
+                "[output] run_charts = {other:?} is unknown: {HINT}"
+            )),
         },
         Value::Array(items) => items
             .iter()
@@ -615,7 +617,9 @@ impl Config {
 
         let run_charts = match &raw.output.run_charts {
             None => RunCharts::default(),
-            Some(value) => parse_run_charts(value.get_ref()).map_err(|m| err(at(value.span()), m))?,
+            Some(value) => {
+                parse_run_charts(value.get_ref()).map_err(|m| err(at(value.span()), m))?
+            }
         };
         if let RunCharts::Ids(ids) = &run_charts {
             if let Some(unknown) = ids.iter().find(|id| !runs.iter().any(|r| &r.id == *id)) {

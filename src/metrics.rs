@@ -188,7 +188,9 @@ pub fn examples(
             .take(N_TRAIN_EXAMPLES)
             .map(|(&index, &label)| Digit { index, label })
             .collect(),
-        test: (0..y_test.len().min(N_TEST_EXAMPLES)).map(prediction).collect(),
+        test: (0..y_test.len().min(N_TEST_EXAMPLES))
+            .map(prediction)
+            .collect(),
         mistakes: wrong.into_iter().take(N_MISTAKES).map(prediction).collect(),
     }
 }
@@ -234,7 +236,14 @@ mod tests {
         p[[1, 2]] = 0.6; // wrong, less confident
         p[[2, 1]] = 0.95; // wrong, more confident
         let predicted = [0u8, 2, 1, 3];
-        let e = examples(&[7, 8, 9], &[4, 5, 6], &[10, 11, 12, 13], &y, &predicted, p.view());
+        let e = examples(
+            &[7, 8, 9],
+            &[4, 5, 6],
+            &[10, 11, 12, 13],
+            &y,
+            &predicted,
+            p.view(),
+        );
         assert_eq!(e.train.len(), 3);
         assert_eq!(e.train[1], Digit { index: 8, label: 5 });
         assert_eq!(e.test.len(), 4);

@@ -175,9 +175,7 @@ impl ResultsDir {
         };
         let result: RunResult = match serde_json::from_slice(&bytes) {
             Ok(result) => result,
-            Err(e) => {
-                return Prior::Stale(format!("{}: unreadable record ({e})", path.display()))
-            }
+            Err(e) => return Prior::Stale(format!("{}: unreadable record ({e})", path.display())),
         };
         if result.run != *run {
             Prior::Stale(format!(
@@ -219,12 +217,16 @@ impl ResultsDir {
 
     /// Copies the records (and predictions) of `config`'s runs found in `other` into this folder,
     /// keeping records already here. Returns how many were copied.
-    pub fn merge_from(&self, other: &ResultsDir, config: &Config, data_checksum: &str) -> Result<usize> {
+    pub fn merge_from(
+        &self,
+        other: &ResultsDir,
+        config: &Config,
+        data_checksum: &str,
+    ) -> Result<usize> {
         if !other.root.is_dir() {
             return Err(Error::Output {
                 path: other.root.clone(),
-                message: "no such results folder to merge: pass each shard's --out folder"
-                    .into(),
+                message: "no such results folder to merge: pass each shard's --out folder".into(),
             });
         }
         let mut copied = 0;
@@ -237,7 +239,8 @@ impl ResultsDir {
             };
             let predictions = other.predictions_csv(&run.id);
             if predictions.is_file() {
-                let bytes = std::fs::read(&predictions).map_err(|e| Error::output(&predictions, e))?;
+                let bytes =
+                    std::fs::read(&predictions).map_err(|e| Error::output(&predictions, e))?;
                 write_atomic(&self.predictions_csv(&run.id), &bytes)?;
             }
             self.save_record(&result)?;

@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::config::{Config, Run};
-use crate::manifest::Manifest;
 use crate::data::{self, Mnist};
 use crate::error::{Error, Result};
+use crate::manifest::Manifest;
 use crate::metrics;
 use crate::model::{self, Dtype, FitFloat, FitStatus, MultiClass, N_CLASSES};
 use crate::preprocessing::{prepare, PreparedData, Scaler};
 use crate::report;
-use crate::store::{ResultsDir, RunResult};
 use crate::split::{train_test_split, SplitIndices, SplitSpec};
+use crate::store::{ResultsDir, RunResult};
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
@@ -52,7 +52,9 @@ impl std::str::FromStr for Shard {
     type Err = String;
     /// Parses `I/N` with 0 <= I < N.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let bad = || format!("--shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/4 (shards are numbered from 0, like Slurm array tasks)");
+        let bad = || {
+            format!("--shard {s:?}: expected I/N with 0 <= I < N, e.g. 0/4 (shards are numbered from 0, like Slurm array tasks)")
+        };
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
         let index: usize = i.trim().parse().map_err(|_| bad())?;
         let count: usize = n.trim().parse().map_err(|_| bad())?;
@@ -439,8 +441,15 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
         config.name,
         todo.len(),
-        options.shard.map(|s| format!(" (shard {s})")).unwrap_or_default(),
-        if reused > 0 { format!(", {reused} already finished") } else { String::new() },
+        options
+            .shard
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default(),
+        if reused > 0 {
+            format!(", {reused} already finished")
+        } else {
+            String::new()
+        },
         groups.len(),
         mnist.labels.len(),
         options.jobs,

@@ -82,21 +82,29 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-const GOOD: &str = "name = \"bad\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n";
+const GOOD: &str =
+    "name = \"bad\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n";
 
 /// Asserts the contract and that `expected` (all of its parts) is in the message.
 fn check(s: &Scratch, args: &[&str], expected: &[&str]) {
     let (code, stderr) = s.sweep(args);
     assert_ne!(code, 0, "{args:?} must fail: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: one line, got {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: one line, got {stderr}"
+    );
     assert!(stderr.starts_with("error: "), "{stderr}");
     for part in expected {
         assert!(stderr.contains(part), "{args:?}: {stderr:?} lacks {part:?}");
     }
     // Nothing half-written: no metrics, no records, no temporary files.
     let results = s.path("results/bad");
-    assert!(!results.join("metrics.csv").exists(), "{args:?} wrote metrics.csv");
+    assert!(
+        !results.join("metrics.csv").exists(),
+        "{args:?} wrote metrics.csv"
+    );
     assert!(!results.join("runs").exists(), "{args:?} wrote run records");
 }
 
@@ -117,7 +125,10 @@ fn bad_data_files() {
         (
             "truncated IDX",
             |s| s.damage("t10k-labels.idx1-ubyte", |b| b.truncate(5000)),
-            vec!["t10k-labels.idx1-ubyte.gz", "expected 10008 bytes, found 5000"],
+            vec![
+                "t10k-labels.idx1-ubyte.gz",
+                "expected 10008 bytes, found 5000",
+            ],
         ),
         (
             "wrong magic number",
@@ -148,7 +159,11 @@ fn bad_data_files() {
                 };
                 std::fs::write(&gz, raw).unwrap();
             },
-            vec!["is not gzip-compressed", "it is an uncompressed IDX file", "gzip -9 -n"],
+            vec![
+                "is not gzip-compressed",
+                "it is an uncompressed IDX file",
+                "gzip -9 -n",
+            ],
         ),
         (
             "gzip where the raw IDX is expected (compressed twice)",
@@ -183,7 +198,11 @@ fn bad_data_files() {
 fn bad_configs() {
     let s = Scratch::new();
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
-        ("syntax error", "name = \"bad\"\n[split\n".into(), vec!["line 2"]),
+        (
+            "syntax error",
+            "name = \"bad\"\n[split\n".into(),
+            vec!["line 2"],
+        ),
         (
             "unknown key",
             GOOD.replace("max_iter = 5", "max_iter = 5\nmax_iters = 5"),
@@ -199,33 +218,93 @@ fn bad_configs() {
             format!("{GOOD}[data]\ndir = \"data\"\ncache_dir = \"cache\"\nC = 1.0\n"),
             vec!["line 10", "`C` belongs in [model]"],
         ),
-        ("wrong type", GOOD.replace("max_iter = 5", "max_iter = \"five\""), vec!["line 6", "max_iter"]),
+        (
+            "wrong type",
+            GOOD.replace("max_iter = 5", "max_iter = \"five\""),
+            vec!["line 6", "max_iter"],
+        ),
         ("C = 0", format!("{GOOD}C = 0\n"), vec!["C", "line 7"]),
         ("C < 0", format!("{GOOD}C = -1.0\n"), vec!["C", "line 7"]),
-        ("C infinite", format!("{GOOD}C = inf\n"), vec!["C", "line 7"]),
-        ("C not a number", format!("{GOOD}C = nan\n"), vec!["C", "line 7"]),
-        ("max_iter 0", GOOD.replace("max_iter = 5", "max_iter = 0"), vec!["max_iter", "line 6"]),
-        ("tol < 0", format!("{GOOD}tol = -1e-4\n"), vec!["tol", "line 7"]),
-        ("train_size > 1", GOOD.replace("train_size = 0.8", "train_size = 1.5"), vec!["train_size", "line 3"]),
-        ("test_size 0", GOOD.replace("train_size = 0.8", "test_size = 0.0"), vec!["test_size"]),
+        (
+            "C infinite",
+            format!("{GOOD}C = inf\n"),
+            vec!["C", "line 7"],
+        ),
+        (
+            "C not a number",
+            format!("{GOOD}C = nan\n"),
+            vec!["C", "line 7"],
+        ),
+        (
+            "max_iter 0",
+            GOOD.replace("max_iter = 5", "max_iter = 0"),
+            vec!["max_iter", "line 6"],
+        ),
+        (
+            "tol < 0",
+            format!("{GOOD}tol = -1e-4\n"),
+            vec!["tol", "line 7"],
+        ),
+        (
+            "train_size > 1",
+            GOOD.replace("train_size = 0.8", "train_size = 1.5"),
+            vec!["train_size", "line 3"],
+        ),
+        (
+            "test_size 0",
+            GOOD.replace("train_size = 0.8", "test_size = 0.0"),
+            vec!["test_size"],
+        ),
         (
             "sizes summing past the data",
             GOOD.replace("train_size = 0.8", "train_size = 0.8\ntest_size = 0.3"),
             vec!["train_size", "test_size"],
         ),
-        ("count larger than the data", GOOD.replace("train_size = 0.8", "train_size = 5000"), vec!["train_size", "2000 images"]),
+        (
+            "count larger than the data",
+            GOOD.replace("train_size = 0.8", "train_size = 5000"),
+            vec!["train_size", "2000 images"],
+        ),
         (
             "subsample larger than the data",
             format!("{GOOD}[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 80000\n"),
             vec!["subsample", "70000"],
         ),
-        ("empty list", format!("{GOOD}[[grid]]\nC = []\n"), vec!["C", "empty"]),
-        ("empty grid table", format!("{GOOD}[[grid]]\n"), vec!["[[grid]]"]),
-        ("unknown scaler", format!("{GOOD}[preprocessing]\nscaler = \"zscore\"\n"), vec!["zscore", "standard"]),
-        ("unknown multi_class", format!("{GOOD}multi_class = \"auto\"\n"), vec!["auto", "multinomial", "ovr"]),
-        ("unknown dtype", format!("{GOOD}dtype = \"f16\"\n"), vec!["f16", "f32"]),
-        ("shuffle without random_state", GOOD.replace("random_state = 0\n", ""), vec!["random_state"]),
-        ("bad name", format!("name = \"../x\"\n{}", &GOOD[13..]), vec!["name"]),
+        (
+            "empty list",
+            format!("{GOOD}[[grid]]\nC = []\n"),
+            vec!["C", "empty"],
+        ),
+        (
+            "empty grid table",
+            format!("{GOOD}[[grid]]\n"),
+            vec!["[[grid]]"],
+        ),
+        (
+            "unknown scaler",
+            format!("{GOOD}[preprocessing]\nscaler = \"zscore\"\n"),
+            vec!["zscore", "standard"],
+        ),
+        (
+            "unknown multi_class",
+            format!("{GOOD}multi_class = \"auto\"\n"),
+            vec!["auto", "multinomial", "ovr"],
+        ),
+        (
+            "unknown dtype",
+            format!("{GOOD}dtype = \"f16\"\n"),
+            vec!["f16", "f32"],
+        ),
+        (
+            "shuffle without random_state",
+            GOOD.replace("random_state = 0\n", ""),
+            vec!["random_state"],
+        ),
+        (
+            "bad name",
+            format!("name = \"../x\"\n{}", &GOOD[13..]),
+            vec!["name"],
+        ),
         (
             "run_charts unknown",
             format!("{GOOD}[output]\nrun_charts = \"some\"\n"),
@@ -252,12 +331,24 @@ fn bad_command_lines_and_output_folders() {
     let s = Scratch::new();
     let config = s.config("c.toml", GOOD);
     let c = config.to_str().unwrap();
-    check(&s, &["missing.toml"], &["missing.toml: no such config file", "experiments/"]);
+    check(
+        &s,
+        &["missing.toml"],
+        &["missing.toml: no such config file", "experiments/"],
+    );
     // The results root is a file, not a folder.
     std::fs::write(s.path("taken"), "").unwrap();
     check(&s, &[c, "--out", "taken"], &["taken", "--out DIR"]);
-    check(&s, &[c, "--report-only"], &["no finished run", "run `sweep"]);
-    check(&s, &[c, "--merge", "nowhere"], &["nowhere", "no such results folder"]);
+    check(
+        &s,
+        &[c, "--report-only"],
+        &["no finished run", "run `sweep"],
+    );
+    check(
+        &s,
+        &[c, "--merge", "nowhere"],
+        &["nowhere", "no such results folder"],
+    );
 }
 
 #[test]

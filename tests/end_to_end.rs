@@ -174,7 +174,10 @@ fn sweep_on_real_data_writes_complete_results() {
     // says why.
     assert!(dir.join("accuracy_vs_C.png").is_file());
     assert!(!dir.join("accuracy_vs_max_iter.png").exists());
-    assert!(readme.contains("not drawn: no two finished runs differ only in max_iter"), "{readme}");
+    assert!(
+        readme.contains("not drawn: no two finished runs differ only in max_iter"),
+        "{readme}"
+    );
     // The best run has its charts, each embedded in the README and a decodable, non-blank PNG.
     let best = &outcome
         .results
@@ -191,7 +194,10 @@ fn sweep_on_real_data_writes_complete_results() {
         format!("runs/{best}/sample_predictions.png"),
         format!("runs/{best}/training_digits.png"),
     ] {
-        assert!(readme.contains(&format!("]({chart})")), "README lacks {chart}");
+        assert!(
+            readme.contains(&format!("]({chart})")),
+            "README lacks {chart}"
+        );
         let png = image::open(dir.join(&chart)).unwrap().to_rgb8();
         let ink = png.pixels().filter(|p| p.0 != [255, 255, 255]).count();
         assert!(ink > 5_000, "{chart}: only {ink} non-white pixels");
@@ -204,7 +210,10 @@ fn sweep_on_real_data_writes_complete_results() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["grid"].as_array().unwrap().len(), 3);
-    assert!(manifest["config_text"].as_str().unwrap().contains("name = \"e2e\""));
+    assert!(manifest["config_text"]
+        .as_str()
+        .unwrap()
+        .contains("name = \"e2e\""));
     assert_eq!(manifest["runs_finished"], 3);
     assert!(manifest["crate_versions"]
         .as_array()

@@ -30,7 +30,11 @@ max_iter = [5, 10]
 fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);
     let data = repository_data_dir().display().to_string();
-    std::fs::write(&path, format!("{body}\n[data]\ndir = {data:?}\nsubsample = 3000\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("{body}\n[data]\ndir = {data:?}\nsubsample = 3000\n"),
+    )
+    .unwrap();
     path
 }
 
@@ -117,7 +121,12 @@ fn single_machine_sweep(tmp: &Path) -> (PathBuf, Vec<String>, PathBuf) {
     let config = write_config(tmp, "grid.toml", GRID);
     let ids = run_ids(&config);
     let single = tmp.join("single");
-    run(&[config.to_str().unwrap(), "--out", single.to_str().unwrap(), "--quiet"]);
+    run(&[
+        config.to_str().unwrap(),
+        "--out",
+        single.to_str().unwrap(),
+        "--quiet",
+    ]);
     (config, ids, single.join("resume"))
 }
 
@@ -192,7 +201,10 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
     let changed = write_config(
         tmp.path(),
         "changed.toml",
-        &GRID.replace("C = [0.01, 0.1, 1.0, 10.0]", "C = [0.01, 0.1, 1.0, 10.0, 100.0]"),
+        &GRID.replace(
+            "C = [0.01, 0.1, 1.0, 10.0]",
+            "C = [0.01, 0.1, 1.0, 10.0, 100.0]",
+        ),
     );
     let stderr = run(&[changed.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(stderr.contains("1 of 7 runs to fit"), "{stderr}");
@@ -206,7 +218,10 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
     std::fs::write(&record, text.replace(&checksum, &"0".repeat(64))).unwrap();
     std::fs::write(dir.join(format!("runs/{}/run.json", ids[1])), "{ torn").unwrap();
     let stderr = run(&args);
-    assert!(stderr.contains("the record was made on other data"), "{stderr}");
+    assert!(
+        stderr.contains("the record was made on other data"),
+        "{stderr}"
+    );
     assert!(stderr.contains("unreadable record"), "{stderr}");
     assert!(stderr.contains("2 of 6 runs to fit"), "{stderr}");
     assert_eq!(metrics_without_timing(&dir)[..7], first[..]);
@@ -219,23 +234,40 @@ fn shards_merge_into_the_single_machine_result() {
     let config_arg = config.to_str().unwrap();
 
     // Three processes at once, one shard each, each in its own folder (as on three machines).
-    let shard_outs: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("shard{i}"))).collect();
+    let shard_outs: Vec<PathBuf> = (0..3)
+        .map(|i| tmp.path().join(format!("shard{i}")))
+        .collect();
     let children: Vec<_> = shard_outs
         .iter()
         .enumerate()
         .map(|(i, out)| {
-            sweep(&[config_arg, "--out", out.to_str().unwrap(), "--shard", &format!("{i}/3"), "--quiet"])
-                .spawn()
-                .unwrap()
+            sweep(&[
+                config_arg,
+                "--out",
+                out.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/3"),
+                "--quiet",
+            ])
+            .spawn()
+            .unwrap()
         })
         .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
     for (i, out) in shard_outs.iter().enumerate() {
-        assert_eq!(records(&out.join("resume")), 2, "shard {i} fits runs {i} and {}", i + 3);
+        assert_eq!(
+            records(&out.join("resume")),
+            2,
+            "shard {i} fits runs {i} and {}",
+            i + 3
+        );
         let readme = read(out.join("resume/README.md"));
-        assert!(readme.contains("**Incomplete:** 2 of 6 runs finished"), "{readme}");
+        assert!(
+            readme.contains("**Incomplete:** 2 of 6 runs finished"),
+            "{readme}"
+        );
     }
     let merged = tmp.path().join("merged");
     let mut args = vec![config_arg, "--out", merged.to_str().unwrap(), "--merge"];
@@ -253,15 +285,27 @@ fn shards_merge_into_the_single_machine_result() {
     let shared = tmp.path().join("shared");
     let children: Vec<_> = (0..2)
         .map(|i| {
-            sweep(&[config_arg, "--out", shared.to_str().unwrap(), "--shard", &format!("{i}/2"), "--quiet"])
-                .spawn()
-                .unwrap()
+            sweep(&[
+                config_arg,
+                "--out",
+                shared.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/2"),
+                "--quiet",
+            ])
+            .spawn()
+            .unwrap()
         })
         .collect();
     for mut child in children {
         assert!(child.wait().unwrap().success());
     }
-    run(&[config_arg, "--out", shared.to_str().unwrap(), "--report-only"]);
+    run(&[
+        config_arg,
+        "--out",
+        shared.to_str().unwrap(),
+        "--report-only",
+    ]);
     assert_same_report(&shared.join("resume"), &single, &ids);
 }
 
@@ -299,7 +343,12 @@ fn report_only_redraws_every_chart_without_refitting() {
     assert!(stderr.contains("0 fitted now"), "{stderr}");
     assert_eq!(pngs(&dir), before);
     for (p, b) in before.iter().zip(&bytes) {
-        assert_eq!(&std::fs::read(p).unwrap(), b, "{} is redrawn identically", p.display());
+        assert_eq!(
+            &std::fs::read(p).unwrap(),
+            b,
+            "{} is redrawn identically",
+            p.display()
+        );
         let image = image::open(p).unwrap();
         assert!(image.width() >= 900);
     }
@@ -333,9 +382,16 @@ fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
         script(
             "sweep.sbatch",
             &[config_arg, out.to_str().unwrap()],
-            &[("SLURM_ARRAY_TASK_ID", task), ("SLURM_ARRAY_TASK_COUNT", "4")],
+            &[
+                ("SLURM_ARRAY_TASK_ID", task),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ],
         );
     }
-    script("merge.sbatch", &[config_arg, out.to_str().unwrap(), "4"], &[]);
+    script(
+        "merge.sbatch",
+        &[config_arg, out.to_str().unwrap(), "4"],
+        &[],
+    );
     assert_same_report(&out.join("resume"), &single, &ids);
 }

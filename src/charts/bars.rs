@@ -54,7 +54,11 @@ pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> 
                 .draw(&Rectangle::new([(x, 10), (x + 24, 30)], g.color.filled()))
                 .map_err(|e| chart_error(path, e))?;
             legend
-                .draw_text(&g.label, &(FONT, 18).into_font().color(&BLACK), (x + 32, 10))
+                .draw_text(
+                    &g.label,
+                    &(FONT, 18).into_font().color(&BLACK),
+                    (x + 32, 10),
+                )
                 .map_err(|e| chart_error(path, e))?;
             x += 60 + 11 * g.label.len() as i32;
         }
@@ -87,7 +91,10 @@ pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> 
             let left = |ci: usize| ci as f64 - 0.4 + gi as f64 * width;
             ctx.draw_series(g.values.iter().enumerate().map(|(ci, &v)| {
                 Rectangle::new(
-                    [(left(ci) + 0.01, lo), (left(ci) + width - 0.01, v.clamp(lo, hi))],
+                    [
+                        (left(ci) + 0.01, lo),
+                        (left(ci) + width - 0.01, v.clamp(lo, hi)),
+                    ],
                     g.color.filled(),
                 )
             }))
@@ -136,7 +143,15 @@ mod tests {
             y_range: (0.8, 1.0),
             value_decimals: Some(3),
         };
-        grouped_bars(&path, &Title { title: "t", lines: &[] }, &chart).unwrap();
+        grouped_bars(
+            &path,
+            &Title {
+                title: "t",
+                lines: &[],
+            },
+            &chart,
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1200);
         assert!(colours > 10);

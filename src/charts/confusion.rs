@@ -86,15 +86,17 @@ pub fn confusion_heatmap(
                 labels.push(Text::new(
                     text,
                     (SegmentValue::CenterOf(c), SegmentValue::CenterOf(y)),
-                    (FONT, 17).into_font().color(&ink).pos(Pos::new(
-                        HPos::Center,
-                        VPos::Center,
-                    )),
+                    (FONT, 17)
+                        .into_font()
+                        .color(&ink)
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
                 ));
             }
         }
         chart.draw_series(rects).map_err(|e| chart_error(path, e))?;
-        chart.draw_series(labels).map_err(|e| chart_error(path, e))?;
+        chart
+            .draw_series(labels)
+            .map_err(|e| chart_error(path, e))?;
         Ok(())
     })
 }
@@ -115,7 +117,16 @@ mod tests {
         for cells in [Cells::Counts, Cells::RowPercent] {
             let path = dir.path().join(format!("{cells:?}.png"));
             let lines = ["subtitle".to_string()];
-            confusion_heatmap(&path, &m, &Title { title: "Confusion", lines: &lines }, cells).unwrap();
+            confusion_heatmap(
+                &path,
+                &m,
+                &Title {
+                    title: "Confusion",
+                    lines: &lines,
+                },
+                cells,
+            )
+            .unwrap();
             let (w, h, colours) = inspect(&path);
             assert_eq!((w, h), (900, 860 + 30 + 34 + 24));
             assert!(colours > 20, "cells, text and axes: {colours} colours");

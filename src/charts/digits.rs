@@ -30,7 +30,10 @@ fn draw_digit(
     scale: i32,
 ) -> Result<(), String> {
     area.draw(&Rectangle::new(
-        [(at.0 - 1, at.1 - 1), (at.0 + SIDE * scale, at.1 + SIDE * scale)],
+        [
+            (at.0 - 1, at.1 - 1),
+            (at.0 + SIDE * scale, at.1 + SIDE * scale),
+        ],
         RGBColor(200, 200, 200).stroke_width(1),
     ))
     .map_err(|e| e.to_string())?;
@@ -103,9 +106,7 @@ pub fn probability_panels(
                     "true {label}, predicted {predicted} ({:.1} %)",
                     100.0 * probabilities[predicted]
                 ),
-                &(FONT, 17)
-                    .into_font()
-                    .color(if ok { &GOOD } else { &BAD }),
+                &(FONT, 17).into_font().color(if ok { &GOOD } else { &BAD }),
                 (20, 8),
             )
             .map_err(|e| chart_error(path, e))?;
@@ -162,7 +163,9 @@ mod tests {
     use crate::charts::fixture::inspect;
 
     fn stroke() -> Vec<u8> {
-        (0..784).map(|i| if i % 28 == 14 { 255 } else { 0 }).collect()
+        (0..784)
+            .map(|i| if i % 28 == 14 { 255 } else { 0 })
+            .collect()
     }
 
     #[test]
@@ -177,16 +180,36 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("grid.png");
-        digit_grid(&path, &Title { title: "t", lines: &[] }, &tiles, 4).unwrap();
+        digit_grid(
+            &path,
+            &Title {
+                title: "t",
+                lines: &[],
+            },
+            &tiles,
+            4,
+        )
+        .unwrap();
         let (_, h, colours) = inspect(&path);
         assert_eq!(h, (2 * (28 * 4 + 44) + 30) as u32 + 64);
         assert!(colours > 5);
 
         let mut p = vec![0.01; 10];
         p[1] = 0.91;
-        let panels = vec![(pixels.as_slice(), 1u8, p.clone()), (pixels.as_slice(), 7u8, p)];
+        let panels = vec![
+            (pixels.as_slice(), 1u8, p.clone()),
+            (pixels.as_slice(), 7u8, p),
+        ];
         let path = dir.path().join("panels.png");
-        probability_panels(&path, &Title { title: "t", lines: &[] }, &panels).unwrap();
+        probability_panels(
+            &path,
+            &Title {
+                title: "t",
+                lines: &[],
+            },
+            &panels,
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1300);
         assert!(colours > 5);

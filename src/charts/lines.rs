@@ -144,8 +144,11 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             if s.dashed {
                 ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
                     .map_err(|e| chart_error(path, e))?;
-                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 6, s.color.stroke_width(2))))
-                    .map_err(|e| chart_error(path, e))?;
+                ctx.draw_series(
+                    pts.iter()
+                        .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
+                )
+                .map_err(|e| chart_error(path, e))?;
             } else {
                 ctx.draw_series(LineSeries::new(pts.clone(), style))
                     .map_err(|e| chart_error(path, e))?;
@@ -170,9 +173,22 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
             if dashed {
                 legend
-                    .draw(&PathElement::new(vec![(10, y), (22, y)], color.stroke_width(3)))
-                    .and_then(|_| legend.draw(&PathElement::new(vec![(30, y), (42, y)], color.stroke_width(3))))
-                    .and_then(|_| legend.draw(&PathElement::new(vec![(50, y), (60, y)], color.stroke_width(3))))
+                    .draw(&PathElement::new(
+                        vec![(10, y), (22, y)],
+                        color.stroke_width(3),
+                    ))
+                    .and_then(|_| {
+                        legend.draw(&PathElement::new(
+                            vec![(30, y), (42, y)],
+                            color.stroke_width(3),
+                        ))
+                    })
+                    .and_then(|_| {
+                        legend.draw(&PathElement::new(
+                            vec![(50, y), (60, y)],
+                            color.stroke_width(3),
+                        ))
+                    })
                     .map_err(|e| chart_error(path, e))?;
             } else {
                 legend
@@ -219,7 +235,15 @@ mod tests {
             reference_lines: vec![(1e-4, "tol = 1e-4".into())],
             y_format: plain,
         };
-        line_chart(&path, &Title { title: "t", lines: &[] }, &chart).unwrap();
+        line_chart(
+            &path,
+            &Title {
+                title: "t",
+                lines: &[],
+            },
+            &chart,
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1280);
         assert!(colours > 10);

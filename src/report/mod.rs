@@ -164,11 +164,22 @@ fn write_confusion(dir: &ResultsDir, result: &RunResult) -> Result<()> {
     write_atomic(&dir.confusion_csv(id), text.as_bytes())?;
     let lines = [
         result.describe(),
-        format!("{}; colour: share of the true digit", result.describe_split()),
+        format!(
+            "{}; colour: share of the true digit",
+            result.describe_split()
+        ),
     ];
     let title = format!("Confusion matrix, run {id}: accuracy {:.4}", m.accuracy);
     write_atomic_with(&dir.confusion_png(id), |tmp| {
-        charts::confusion_heatmap(tmp, &m.confusion, &Title { title: &title, lines: &lines }, Cells::Counts)
+        charts::confusion_heatmap(
+            tmp,
+            &m.confusion,
+            &Title {
+                title: &title,
+                lines: &lines,
+            },
+            Cells::Counts,
+        )
     })
 }
 
@@ -198,7 +209,9 @@ pub fn write_predictions(
 
 /// The runs that get per-run charts under `[output] run_charts`.
 fn chart_runs<'a>(config: &Config, results: &'a [RunResult]) -> Vec<&'a RunResult> {
-    let ok = results.iter().filter(|r| r.metrics.is_some() && r.examples.is_some());
+    let ok = results
+        .iter()
+        .filter(|r| r.metrics.is_some() && r.examples.is_some());
     match &config.output.run_charts {
         RunCharts::None => Vec::new(),
         RunCharts::All => ok.collect(),
@@ -212,7 +225,9 @@ pub fn best_first(results: &[RunResult]) -> Vec<&RunResult> {
     let mut ok: Vec<&RunResult> = results.iter().filter(|r| r.metrics.is_some()).collect();
     ok.sort_by(|a, b| {
         let acc = |r: &RunResult| r.accuracy().unwrap_or(0.0);
-        acc(b).total_cmp(&acc(a)).then_with(|| a.run.id.cmp(&b.run.id))
+        acc(b)
+            .total_cmp(&acc(a))
+            .then_with(|| a.run.id.cmp(&b.run.id))
     });
     ok
 }

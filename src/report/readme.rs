@@ -8,7 +8,10 @@ use crate::store::RunResult;
 
 fn figure_markdown(s: &mut String, level: &str, f: &Figure) {
     match &f.drawn {
-        Ok(()) => s.push_str(&format!("{level} {}\n\n![{}]({})\n\n", f.heading, f.heading, f.file)),
+        Ok(()) => s.push_str(&format!(
+            "{level} {}\n\n![{}]({})\n\n",
+            f.heading, f.heading, f.file
+        )),
         Err(why) => s.push_str(&format!("{level} {}\n\n*{why}.*\n\n", f.heading)),
     }
 }

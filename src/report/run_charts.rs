@@ -53,11 +53,22 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
     let context = vec![r.describe(), r.describe_split()];
     let mut figures = Vec::new();
 
-    let heading = format!("Confusion matrix, % of each true digit (accuracy {:.4})", m.accuracy);
+    let heading = format!(
+        "Confusion matrix, % of each true digit (accuracy {:.4})",
+        m.accuracy
+    );
     figures.push(figure(dir, file(FILES[0]), heading.clone(), |tmp| {
         let mut lines = context.clone();
         lines.push("Each row sums to 100 %; colour: square root of the share".into());
-        confusion_heatmap(tmp, &m.confusion, &Title { title: &heading, lines: &lines }, Cells::RowPercent)
+        confusion_heatmap(
+            tmp,
+            &m.confusion,
+            &Title {
+                title: &heading,
+                lines: &lines,
+            },
+            Cells::RowPercent,
+        )
     })?);
 
     let heading = "Precision, recall and F1 per digit (test set)".to_string();
@@ -71,28 +82,34 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             x_label: "Digit".into(),
             y_label: "Score".into(),
             categories: (0..m.per_class.len()).map(|k| k.to_string()).collect(),
-            groups: [
-                ("precision", 0usize),
-                ("recall", 1),
-                ("F1", 2),
-            ]
-            .iter()
-            .map(|&(label, i)| BarGroup {
-                label: label.into(),
-                color: PALETTE[i],
-                values: m
-                    .per_class
-                    .iter()
-                    .map(|c| [c.precision, c.recall, c.f1][i])
-                    .collect(),
-            })
-            .collect(),
+            groups: [("precision", 0usize), ("recall", 1), ("F1", 2)]
+                .iter()
+                .map(|&(label, i)| BarGroup {
+                    label: label.into(),
+                    color: PALETTE[i],
+                    values: m
+                        .per_class
+                        .iter()
+                        .map(|c| [c.precision, c.recall, c.f1][i])
+                        .collect(),
+                })
+                .collect(),
             y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
             value_decimals: Some(2),
         };
         let mut lines = context.clone();
-        lines.push(format!("The score axis starts at {} to show the differences", chart.y_range.0));
-        grouped_bars(tmp, &Title { title: &heading, lines: &lines }, &chart)
+        lines.push(format!(
+            "The score axis starts at {} to show the differences",
+            chart.y_range.0
+        ));
+        grouped_bars(
+            tmp,
+            &Title {
+                title: &heading,
+                lines: &lines,
+            },
+            &chart,
+        )
     })?);
 
     let heading = format!(
@@ -110,17 +127,24 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                     pixels: pixels(images, p.index)?
                         .to_slice()
                         .expect("rows of a standard matrix are contiguous"),
-                    caption: format!(
-                        "Predicted: {}, Actual: {}",
-                        p.predicted, p.label
-                    ),
+                    caption: format!("Predicted: {}, Actual: {}", p.predicted, p.label),
                     caption_color: BAD,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let mut lines = context.clone();
-        lines.push("Ordered by the probability the model gave its wrong answer, highest first".into());
-        digit_grid(tmp, &Title { title: &heading, lines: &lines }, &tiles, 8)
+        lines.push(
+            "Ordered by the probability the model gave its wrong answer, highest first".into(),
+        );
+        digit_grid(
+            tmp,
+            &Title {
+                title: &heading,
+                lines: &lines,
+            },
+            &tiles,
+            8,
+        )
     })?);
 
     let heading = format!(
@@ -143,12 +167,20 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .collect::<Result<Vec<_>>>()?;
         let mut lines = context.clone();
         lines.push("Predicted digit in green (right) or red (wrong); true digit outlined".into());
-        probability_panels(tmp, &Title { title: &heading, lines: &lines }, &panels)
+        probability_panels(
+            tmp,
+            &Title {
+                title: &heading,
+                lines: &lines,
+            },
+            &panels,
+        )
     })?);
 
     let binary: Option<Vec<f64>> = m.per_class.iter().map(|c| c.binary_accuracy).collect();
     if let Some(binary) = binary {
-        let heading = "Each digit's one-vs-rest classifier: binary accuracy on the test set".to_string();
+        let heading =
+            "Each digit's one-vs-rest classifier: binary accuracy on the test set".to_string();
         figures.push(figure(dir, file(FILES[4]), heading.clone(), |tmp| {
             let lo = binary.iter().copied().fold(1.0, f64::min);
             let chart = BarChart {
@@ -164,14 +196,27 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                 value_decimals: Some(4),
             };
             let mut lines = context.clone();
-            lines.push(format!("The accuracy axis starts at {} to show the differences", chart.y_range.0));
-            grouped_bars(tmp, &Title { title: &heading, lines: &lines }, &chart)
+            lines.push(format!(
+                "The accuracy axis starts at {} to show the differences",
+                chart.y_range.0
+            ));
+            grouped_bars(
+                tmp,
+                &Title {
+                    title: &heading,
+                    lines: &lines,
+                },
+                &chart,
+            )
         })?);
     } else {
         remove_stale(&dir.run_dir(id).join(FILES[4]))?;
     }
 
-    let heading = format!("The first {} training images and their labels", examples.train.len());
+    let heading = format!(
+        "The first {} training images and their labels",
+        examples.train.len()
+    );
     figures.push(figure(dir, file(FILES[5]), heading.clone(), |tmp| {
         let tiles = examples
             .train
@@ -186,8 +231,19 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let lines = vec![r.describe_split(), "Images as the model sees them before scaling".into()];
-        digit_grid(tmp, &Title { title: &heading, lines: &lines }, &tiles, 8)
+        let lines = vec![
+            r.describe_split(),
+            "Images as the model sees them before scaling".into(),
+        ];
+        digit_grid(
+            tmp,
+            &Title {
+                title: &heading,
+                lines: &lines,
+            },
+            &tiles,
+            8,
+        )
     })?);
     Ok(figures)
 }

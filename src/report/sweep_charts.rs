@@ -100,7 +100,12 @@ fn labels(lines: &[Line]) -> (Vec<String>, String) {
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| {
-            let value = |l: &Line| l.key.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+            let value = |l: &Line| {
+                l.key
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
             lines.iter().any(|l| value(l) != value(first))
         })
         .collect();
@@ -243,11 +248,36 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
 /// Draws every sweep chart that has data; the others come back with the reason.
 pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
     let specs: [(&str, &str, Axis, Measure); 5] = [
-        ("accuracy_vs_max_iter", "Accuracy vs max_iter (test solid, train dashed)", Axis::MaxIter, Measure::Accuracy),
-        ("accuracy_vs_C", "Accuracy vs C (test solid, train dashed)", Axis::C, Measure::Accuracy),
-        ("learning_curve", "Learning curve: accuracy vs training-set size (test solid, train dashed)", Axis::TrainSize, Measure::Accuracy),
-        ("fit_time_vs_max_iter", "Fit time vs max_iter", Axis::MaxIter, Measure::FitSeconds),
-        ("convergence_vs_max_iter", "Convergence: largest gradient component vs max_iter", Axis::MaxIter, Measure::GradNorm),
+        (
+            "accuracy_vs_max_iter",
+            "Accuracy vs max_iter (test solid, train dashed)",
+            Axis::MaxIter,
+            Measure::Accuracy,
+        ),
+        (
+            "accuracy_vs_C",
+            "Accuracy vs C (test solid, train dashed)",
+            Axis::C,
+            Measure::Accuracy,
+        ),
+        (
+            "learning_curve",
+            "Learning curve: accuracy vs training-set size (test solid, train dashed)",
+            Axis::TrainSize,
+            Measure::Accuracy,
+        ),
+        (
+            "fit_time_vs_max_iter",
+            "Fit time vs max_iter",
+            Axis::MaxIter,
+            Measure::FitSeconds,
+        ),
+        (
+            "convergence_vs_max_iter",
+            "Convergence: largest gradient component vs max_iter",
+            Axis::MaxIter,
+            Measure::GradNorm,
+        ),
     ];
     let mut figures = Vec::new();
     for (name, heading, axis, measure) in specs {
@@ -265,8 +295,15 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
             });
             continue;
         }
-        let lines = if fixed.is_empty() { vec![] } else { vec![format!("Fixed: {fixed}")] };
-        let title = Title { title: heading, lines: &lines };
+        let lines = if fixed.is_empty() {
+            vec![]
+        } else {
+            vec![format!("Fixed: {fixed}")]
+        };
+        let title = Title {
+            title: heading,
+            lines: &lines,
+        };
         figures.push(figure(dir, file, heading.into(), |tmp| {
             line_chart(tmp, &title, &chart)
         })?);
@@ -282,8 +319,14 @@ mod tests {
     fn axis_labels_are_the_varying_parameters() {
         // Tested through the public report in tests/end_to_end.rs; here only the label logic.
         let lines: Vec<Line> = vec![
-            Line { key: vec![("C", "1".into()), ("scaler", "none".into())], runs: vec![] },
-            Line { key: vec![("C", "10".into()), ("scaler", "none".into())], runs: vec![] },
+            Line {
+                key: vec![("C", "1".into()), ("scaler", "none".into())],
+                runs: vec![],
+            },
+            Line {
+                key: vec![("C", "10".into()), ("scaler", "none".into())],
+                runs: vec![],
+            },
         ];
         let (legend, fixed) = labels(&lines);
         assert_eq!(legend, vec!["C=1", "C=10"]);
