@@ -490,9 +490,14 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
 
 /// Redraws the report of `config` from the records already written, without fitting.
 pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
+    let mnist = data::load(&config.data)?;
+    redraw(config, options, &mnist)
+}
+
+/// Writes the report of the records in `<out>/<name>/` on already loaded data.
+fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<SweepOutcome> {
     let start = Instant::now();
     let dir = ResultsDir::new(options.out.join(&config.name));
-    let mnist = data::load(&config.data)?;
     let results = dir.finished(config, &mnist.checksum, |why| {
         if !options.quiet {
             eprintln!("skipping: {why}")
@@ -534,7 +539,7 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
             eprintln!("{}: {n} run(s) taken", shard.display());
         }
     }
-    let outcome = report_only(config, options)?;
+    let outcome = redraw(config, options, &mnist)?;
     manifest.finish(0, outcome.results.len());
     manifest.merged_from(shards);
     manifest.write(&dir)?;

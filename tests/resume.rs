@@ -227,6 +227,31 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
     assert_eq!(metrics_without_timing(&dir)[..7], first[..]);
 }
 
+/// Runs shard i of `outs.len()` into `outs[i]`, all at once, and waits for every one to succeed.
+fn run_shards(config: &str, outs: &[PathBuf]) {
+    let n = outs.len();
+    let children: Vec<_> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            let shard = format!("{i}/{n}");
+            sweep(&[
+                config,
+                "--out",
+                out.to_str().unwrap(),
+                "--shard",
+                &shard,
+                "--quiet",
+            ])
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+}
+
 #[test]
 fn shards_merge_into_the_single_machine_result() {
     let tmp = tempfile::tempdir().unwrap();
@@ -237,25 +262,7 @@ fn shards_merge_into_the_single_machine_result() {
     let shard_outs: Vec<PathBuf> = (0..3)
         .map(|i| tmp.path().join(format!("shard{i}")))
         .collect();
-    let children: Vec<_> = shard_outs
-        .iter()
-        .enumerate()
-        .map(|(i, out)| {
-            sweep(&[
-                config_arg,
-                "--out",
-                out.to_str().unwrap(),
-                "--shard",
-                &format!("{i}/3"),
-                "--quiet",
-            ])
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    for mut child in children {
-        assert!(child.wait().unwrap().success());
-    }
+    run_shards(config_arg, &shard_outs);
     for (i, out) in shard_outs.iter().enumerate() {
         assert_eq!(
             records(&out.join("resume")),
@@ -283,23 +290,7 @@ fn shards_merge_into_the_single_machine_result() {
 
     // Shards sharing one folder finish it without a merge step.
     let shared = tmp.path().join("shared");
-    let children: Vec<_> = (0..2)
-        .map(|i| {
-            sweep(&[
-                config_arg,
-                "--out",
-                shared.to_str().unwrap(),
-                "--shard",
-                &format!("{i}/2"),
-                "--quiet",
-            ])
-            .spawn()
-            .unwrap()
-        })
-        .collect();
-    for mut child in children {
-        assert!(child.wait().unwrap().success());
-    }
+    run_shards(config_arg, &[shared.clone(), shared.clone()]);
     run(&[
         config_arg,
         "--out",

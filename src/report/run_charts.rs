@@ -2,7 +2,9 @@
 //! the most confident mistakes, sample predictions with their probabilities, each one-vs-rest
 //! classifier's binary accuracy, and sample training digits.
 
-use ndarray::{Array2, ArrayView1};
+use std::path::Path;
+
+use ndarray::Array2;
 
 use super::{figure, Figure};
 use crate::charts::{
@@ -30,7 +32,8 @@ pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
     Ok(())
 }
 
-fn pixels(images: &Array2<u8>, index: usize) -> Result<ArrayView1<'_, u8>> {
+/// The 784 pixels of image `index`, or an error if a record refers to an image the data lacks.
+fn pixels(images: &Array2<u8>, index: usize) -> Result<&[u8]> {
     if index >= images.nrows() {
         return Err(Error::Output {
             path: "run.json".into(),
@@ -40,7 +43,33 @@ fn pixels(images: &Array2<u8>, index: usize) -> Result<ArrayView1<'_, u8>> {
             ),
         });
     }
-    Ok(images.row(index))
+    Ok(images
+        .row(index)
+        .to_slice()
+        .expect("rows of a standard-layout matrix are contiguous"))
+}
+
+/// Draws a bar chart whose value axis starts above zero, and says so under the title.
+fn zoomed_bars(
+    path: &Path,
+    heading: &str,
+    context: &[String],
+    what: &str,
+    chart: &BarChart,
+) -> Result<()> {
+    let mut lines = context.to_vec();
+    lines.push(format!(
+        "The {what} axis starts at {} to show the differences",
+        chart.y_range.0
+    ));
+    grouped_bars(
+        path,
+        &Title {
+            title: heading,
+            lines: &lines,
+        },
+        chart,
+    )
 }
 
 /// Draws the charts of one successful run; returns them in README order.
@@ -97,19 +126,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
             value_decimals: Some(2),
         };
-        let mut lines = context.clone();
-        lines.push(format!(
-            "The score axis starts at {} to show the differences",
-            chart.y_range.0
-        ));
-        grouped_bars(
-            tmp,
-            &Title {
-                title: &heading,
-                lines: &lines,
-            },
-            &chart,
-        )
+        zoomed_bars(tmp, &heading, &context, "score", &chart)
     })?);
 
     let heading = format!(
@@ -124,9 +141,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .iter()
             .map(|p| {
                 Ok(Tile {
-                    pixels: pixels(images, p.index)?
-                        .to_slice()
-                        .expect("rows of a standard matrix are contiguous"),
+                    pixels: pixels(images, p.index)?,
                     caption: format!("Predicted: {}, Actual: {}", p.predicted, p.label),
                     caption_color: BAD,
                 })
@@ -155,15 +170,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
         let panels = examples
             .test
             .iter()
-            .map(|p| {
-                Ok((
-                    pixels(images, p.index)?
-                        .to_slice()
-                        .expect("rows of a standard matrix are contiguous"),
-                    p.label,
-                    p.probabilities.clone(),
-                ))
-            })
+            .map(|p| Ok((pixels(images, p.index)?, p.label, p.probabilities.clone())))
             .collect::<Result<Vec<_>>>()?;
         let mut lines = context.clone();
         lines.push("Predicted digit in green (right) or red (wrong); true digit outlined".into());
@@ -195,19 +202,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                 y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
                 value_decimals: Some(4),
             };
-            let mut lines = context.clone();
-            lines.push(format!(
-                "The accuracy axis starts at {} to show the differences",
-                chart.y_range.0
-            ));
-            grouped_bars(
-                tmp,
-                &Title {
-                    title: &heading,
-                    lines: &lines,
-                },
-                &chart,
-            )
+            zoomed_bars(tmp, &heading, &context, "accuracy", &chart)
         })?);
     } else {
         remove_stale(&dir.run_dir(id).join(FILES[4]))?;
@@ -223,9 +218,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .iter()
             .map(|d| {
                 Ok(Tile {
-                    pixels: pixels(images, d.index)?
-                        .to_slice()
-                        .expect("rows of a standard matrix are contiguous"),
+                    pixels: pixels(images, d.index)?,
                     caption: format!("Label: {}", d.label),
                     caption_color: plotters::style::BLACK,
                 })
