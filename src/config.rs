@@ -288,6 +288,23 @@ fn boolean(key: &str, v: &Value) -> KeyResult<bool> {
         .ok_or_else(|| format!("{key} = {v}: expected true or false"))
 }
 
+/// The one rule for an experiment name, wherever it comes from (the `name` key or the config's
+/// file name): it becomes a single folder under the results root, so it must not be empty, start
+/// with a dot (`.`, `..`, hidden folders) or hold anything but letters, digits, '-', '_' and '.'.
+pub fn check_name(name: &str) -> std::result::Result<String, String> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err("use 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names the results folder)".into())
+    }
+}
+
 fn choice<T>(key: &str, v: &Value, parse: fn(&str) -> Option<T>, names: &[&str]) -> KeyResult<T> {
     v.as_str()
         .and_then(parse)
@@ -468,28 +485,23 @@ impl Config {
         })?;
 
         let name = match &raw.name {
-            Some(name) => {
-                let ok = !name.get_ref().is_empty()
-                    && name
-                        .get_ref()
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-                    && !name.get_ref().starts_with('.');
-                if !ok {
-                    return Err(err(
-                        at(name.span()),
+            Some(name) => check_name(name.get_ref()).map_err(|why| {
+                err(at(name.span()), format!("name = {:?}: {why}", name.get_ref()))
+            })?,
+            None => {
+                let stem = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                check_name(&stem).map_err(|why| {
+                    err(
+                        None,
                         format!(
-                            "name = {:?}: use letters, digits, '-', '_' or '.' (it names the results folder)",
-                            name.get_ref()
+                            "the results folder is named after the file, and {stem:?} cannot be: {why}; set name = \"...\" in the config or rename the file"
                         ),
-                    ));
-                }
-                name.get_ref().clone()
+                    )
+                })?
             }
-            None => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "experiment".into()),
         };
 
         let subsample = match &raw.data.subsample {

@@ -38,11 +38,44 @@ impl Error {
         }
     }
 
+    /// The message on one line: control characters (a newline in a file name or a value) are
+    /// escaped, so a config cannot print a second line, let alone forge one.
+    pub fn one_line(&self) -> String {
+        self.to_string()
+            .chars()
+            .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+                if c.is_control() {
+                    Box::new(c.escape_default())
+                } else {
+                    Box::new(std::iter::once(c))
+                }
+            })
+            .collect()
+    }
+
     /// The process exit code for this error: 2 for user input (config, data), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Data { .. } => 2,
             Error::Output { .. } | Error::Fit { .. } => 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_onto_one_line() {
+        let e = Error::Config {
+            file: PathBuf::from("a\nerror: forged.toml"),
+            line: Some(3),
+            message: "C = \"1\r\n\"".into(),
+        };
+        assert_eq!(
+            e.one_line(),
+            "a\\nerror: forged.toml line 3: C = \"1\\r\\n\""
+        );
     }
 }

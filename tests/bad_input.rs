@@ -362,3 +362,25 @@ fn a_bad_shard_is_refused_before_any_work() {
         assert!(!s.path("results").exists());
     }
 }
+
+/// A config without `name` is named after its file; that name passes the same check as the key,
+/// so `...toml` (name `..`), `.toml`, `..toml` or a name with a space cannot put results outside
+/// the results root, in it, or in a hidden folder.
+#[test]
+fn a_file_name_that_cannot_name_a_folder_is_refused() {
+    let s = Scratch::new();
+    let body = &GOOD[13..]; // GOOD without its `name` line
+    for file in ["...toml", "..toml", ".toml", "a b.toml", "x\ny.toml"] {
+        let config = s.config(file, body);
+        let (code, stderr) = s.sweep(&[config.to_str().unwrap()]);
+        assert_eq!(code, 2, "{file:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{file:?}: {stderr}");
+        assert!(stderr.contains("set name = "), "{file:?}: {stderr}");
+        // Nothing written anywhere: not in the scratch root, not under results/.
+        assert!(!s.path("README.md").exists(), "{file:?} wrote a README");
+        assert!(!s.path("metrics.csv").exists(), "{file:?} wrote metrics");
+        assert!(!s.path("results").exists(), "{file:?} wrote results");
+        std::fs::remove_file(&config).unwrap();
+    }
+}

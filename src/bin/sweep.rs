@@ -101,6 +101,6 @@ fn main() -> ExitCode {
 }
 
 fn fail(e: mnist_logreg::Error) -> ExitCode {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", e.one_line());
     ExitCode::from(e.exit_code() as u8)
 }
