@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_python.sh
-MNIST_LOGREG_PYTHON="$PWD/.venv/bin/python" cargo test -- --include-ignored
+MNIST_LOGREG_PYTHON="$PWD/.venv/bin/python" cargo test --workspace -- --include-ignored
