@@ -438,17 +438,25 @@ fn log_logistic<F: linfa::Float>(x: F) -> F {
 /// Finds the log of the sum of exponents across a specific axis in a numerically stable way. More
 /// specifically, computes `ln(exp(x1) + exp(x2) + exp(e3) + ...)` across an axis.
 ///
+/// Each lane is shifted by its own maximum, so every sum is at least 1 and no lane underflows,
+/// however far its values lie from the other lanes' (a global maximum with a clamp made the loss
+/// of such rows wrong, and cost and gradient disagree).
+///
 /// Based off this implementation: https://docs.scipy.org/doc/scipy/reference/generated/scipy.special.logsumexp.html
 fn log_sum_exp<F: linfa::Float, A: Data<Elem = F>>(
     m: &ArrayBase<A, Ix2>,
     axis: Axis,
 ) -> Array<F, Ix1> {
-    // Find max value of the array
-    let max = m.iter().copied().reduce(F::max).unwrap();
-    // Computes `max + ln(exp(x1-max) + exp(x2-max) + exp(x3-max) + ...)`, which is equal to the
-    // log_sum_exp formula
-    let reduced = m.fold_axis(axis, F::zero(), |acc, elem| *acc + (*elem - max).exp());
-    reduced.mapv_into(|e| e.max(F::cast(1e-15)).ln() + max)
+    m.map_axis(axis, |lane| {
+        let max = lane.iter().copied().fold(F::neg_infinity(), F::max);
+        if !max.is_finite() {
+            // All -inf (an empty sum) or some +inf: the shift would give NaN.
+            return max;
+        }
+        // Computes `max + ln(exp(x1-max) + exp(x2-max) + exp(x3-max) + ...)`, which is equal to
+        // the log_sum_exp formula
+        max + lane.fold(F::zero(), |acc, elem| acc + (*elem - max).exp()).ln()
+    })
 }
 
 /// Computes `exp(n - max) / sum(exp(n- max))`, which is a numerically stable version of softmax
@@ -1184,6 +1192,31 @@ mod test {
         let data = array![[3.3, 0.4, -2.1], [0.4, 2.2, -0.1], [1., 0., -1.]];
         let out = log_sum_exp(&data, Axis(1));
         assert_abs_diff_eq!(out, array![3.35783, 2.43551, 1.40761], epsilon = 1e-5);
+    }
+
+    /// Rows far below the others keep their own value: the shift is per row.
+    #[test]
+    fn log_sum_exp_is_row_wise() {
+        let ln2 = std::f64::consts::LN_2;
+        let out = log_sum_exp(&array![[0., 0.], [-100., -100.]], Axis(1));
+        assert_abs_diff_eq!(out, array![ln2, -100. + ln2], epsilon = 1e-12);
+        let out = log_sum_exp(&array![[1000., 0.], [-1000., -1000.]], Axis(1));
+        assert_abs_diff_eq!(out, array![1000., -1000. + ln2], epsilon = 1e-12);
+        let out = log_sum_exp(&array![[f64::NEG_INFINITY, f64::NEG_INFINITY]], Axis(1));
+        assert_eq!(out[0], f64::NEG_INFINITY);
+    }
+
+    /// With the global maximum and the clamp, the loss of a row 100 below the largest logit came
+    /// out wrong; now it is exact.
+    #[test]
+    fn multinomial_loss_is_exact_for_rows_far_below_the_maximum() {
+        // Two samples, one feature, no intercept; W puts sample 2's logits 200 below sample 1's.
+        let x = array![[1.0], [-1.0]];
+        let y = array![[1.0, 0.0], [1.0, 0.0]];
+        let w = array![[100.0, 0.0]];
+        // Sample 1: logits [100, 0]; sample 2: [-100, 0]: losses ln(1 + e^-100) and 100 + ln(1 + e^-100).
+        let expected = 2.0 * (-100f64).exp().ln_1p() + 100.0;
+        assert_abs_diff_eq!(multi_logistic_loss(&x, &y, 0.0, &w), expected, epsilon = 1e-9);
     }
 
     #[test]
