@@ -18,6 +18,7 @@ use std::time::Instant;
 use linfa::prelude::*;
 use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, NdFloat};
+use rayon::prelude::*;
 
 /// Number of MNIST classes.
 pub const N_CLASSES: usize = 10;
@@ -386,9 +387,8 @@ fn fit_once<F: FitFloat>(
     })
 }
 
-/// Fits the ten one-vs-rest binary problems on all cores. Each fit is independent and
-/// deterministic, so the result does not depend on the thread count; linfa's binary fit is built
-/// on matrix-vector products, which run on one core, so this is where the cores pay.
+/// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
+/// (blocks of rows), and every result is independent of the thread count.
 fn fit_binary_parallel<F: FitFloat>(
     x: ArrayView2<F>,
     y: &[u8],
@@ -396,33 +396,13 @@ fn fit_binary_parallel<F: FitFloat>(
     gtol: f64,
     params: &ModelParams,
 ) -> Vec<Result<(Array1<f64>, f64), String>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(N_CLASSES);
-    // Thread t fits classes t, t + threads, ...; results are put back in class order.
-    let mut fits: Vec<(usize, Result<(Array1<f64>, f64), String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..N_CLASSES)
-                        .step_by(threads)
-                        .map(|class| {
-                            let target: Array1<bool> =
-                                y.iter().map(|&c| c as usize == class).collect();
-                            (class, F::fit_binary(x, target.view(), alpha, gtol, params))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a binary fit panicked"))
-            .collect()
-    });
-    fits.sort_by_key(|(class, _)| *class);
-    fits.into_iter().map(|(_, fit)| fit).collect()
+    (0..N_CLASSES)
+        .into_par_iter()
+        .map(|class| {
+            let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
+            F::fit_binary(x, target.view(), alpha, gtol, params)
+        })
+        .collect()
 }
 
 /// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the

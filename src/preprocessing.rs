@@ -8,7 +8,7 @@
 
 use linfa::prelude::*;
 use linfa_preprocessing::linear_scaling::LinearScaler;
-use ndarray::{Array1, Array2, ArrayView2, ShapeBuilder, Zip};
+use ndarray::{Array1, Array2, ArrayView2, Zip};
 
 use crate::model::{initial_fit_scale, Dtype};
 use crate::split::SplitIndices;
@@ -59,14 +59,9 @@ pub struct PreparedData<F> {
     pub y_test: Vec<u8>,
 }
 
-/// Copies the given rows of the u8 image matrix into a float matrix, in column-major order when
-/// `column_major` (see [`prepare`]).
-fn gather<F: linfa::Float>(
-    images: ArrayView2<u8>,
-    rows: &[usize],
-    column_major: bool,
-) -> Array2<F> {
-    let mut out = Array2::zeros((rows.len(), images.ncols()).set_f(column_major));
+/// Copies the given rows of the u8 image matrix into a row-major float matrix.
+fn gather<F: linfa::Float>(images: ArrayView2<u8>, rows: &[usize]) -> Array2<F> {
+    let mut out = Array2::zeros((rows.len(), images.ncols()));
     for (mut dst, &r) in out.rows_mut().into_iter().zip(rows) {
         dst.zip_mut_with(&images.row(r), |d, &s| *d = F::cast(s));
     }
@@ -120,12 +115,10 @@ pub fn prepare<F: linfa::Float>(
 ) -> Result<PreparedData<F>, String> {
     let y_train: Vec<u8> = split.train.iter().map(|&i| labels[i]).collect();
     let y_test: Vec<u8> = split.test.iter().map(|&i| labels[i]).collect();
-    // The training matrix is column-major: linfa's binary fit computes its gradient as a
-    // matrix-vector product with `x.t()`, which ndarray walks column by column; column-major
-    // storage makes that walk contiguous (one-vs-rest fits measured 2.6x faster, identical weights;
-    // multinomial fits, which go through matrixmultiply, are unchanged).
-    let mut x_train = gather::<F>(images, &split.train, true);
-    let mut x_test = gather::<F>(images, &split.test, false);
+    // Both matrices are row-major: the patched linfa-logistic reads the training matrix in blocks
+    // of rows (see vendor/linfa-logistic/src/objective.rs).
+    let mut x_train = gather::<F>(images, &split.train);
+    let mut x_test = gather::<F>(images, &split.test);
     if let Some((offsets, scales)) = fit_scaler(scaler, &x_train, &y_train)? {
         apply_scaler(&mut x_train, &offsets, &scales);
         apply_scaler(&mut x_test, &offsets, &scales);
@@ -205,7 +198,7 @@ mod tests {
     }
 
     #[test]
-    fn training_matrix_is_column_major_and_test_matrix_row_major() {
+    fn training_and_test_matrices_are_row_major() {
         let split = SplitIndices {
             train: vec![0, 2],
             test: vec![1],
@@ -218,7 +211,7 @@ mod tests {
             Dtype::F64,
         )
         .unwrap();
-        assert!(data.x_fit.t().is_standard_layout());
+        assert!(data.x_fit.is_standard_layout());
         assert!(data.x_test.is_standard_layout());
         assert_eq!(data.x_fit[[1, 0]], 200.0 / 255.0);
     }

@@ -55,13 +55,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let jobs = usize::from(args.jobs);
-    if jobs > 1 && std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        // Share the cores between parallel fits instead of oversubscribing them.
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        std::env::set_var("MATMUL_NUM_THREADS", (cores / jobs).max(1).to_string());
-    }
     let options = SweepOptions {
         out: args.out,
         jobs,

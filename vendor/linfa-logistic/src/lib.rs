@@ -26,7 +26,7 @@ use linfa::dataset::AsSingleTargets;
 use linfa::prelude::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{
-    s, Array, Array1, Array2, ArrayBase, ArrayView, ArrayView2, Axis, CowArray, Data, DataMut,
+    Array, Array1, Array2, ArrayBase, ArrayView, ArrayView2, Axis, CowArray, Data, DataMut,
     Dimension, IntoDimension, Ix1, Ix2, RemoveAxis, Slice, Zip,
 };
 use ndarray_stats::QuantileExt;
@@ -40,8 +40,14 @@ use serde_crate::{Deserialize, Serialize};
 mod argmin_param;
 mod float;
 mod hyperparams;
+mod objective;
 
 use argmin_param::*;
+use objective::{logistic, Cached};
+#[cfg(test)]
+use ndarray::s;
+#[cfg(test)]
+use objective::log_logistic;
 use float::Float;
 use hyperparams::{LogisticRegressionParams, LogisticRegressionValidParams};
 
@@ -169,11 +175,12 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
         &self,
         x: &'a ArrayBase<A, Ix2>,
         target: Array<F, D>,
-    ) -> LogisticRegressionProblem<'a, F, A, D> {
+    ) -> LogisticRegressionProblem<'a, F, D> {
         LogisticRegressionProblem {
-            x,
+            x: x.view(),
             target,
             alpha: self.alpha,
+            cache: Cached::new(),
         }
     }
 
@@ -415,26 +422,7 @@ fn convert_params<F: Float, D: Dimension + RemoveAxis>(
     }
 }
 
-/// The logistic function
-fn logistic<F: linfa::Float>(x: F) -> F {
-    F::one() / (F::one() + (-x).exp())
-}
-
-/// A numerically stable version of the log of the logistic function.
-///
-/// Taken from scikit-learn
-/// https://github.com/scikit-learn/scikit-learn/blob/0.23.1/sklearn/utils/_logistic_sigmoid.pyx
-///
-/// See the blog post describing this implementation:
-/// http://fa.bianp.net/blog/2013/numerical-optimizers-for-logistic-regression/
-fn log_logistic<F: linfa::Float>(x: F) -> F {
-    if x > F::zero() {
-        -(F::one() + (-x).exp()).ln()
-    } else {
-        x - (F::one() + x.exp()).ln()
-    }
-}
-
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Finds the log of the sum of exponents across a specific axis in a numerically stable way. More
 /// specifically, computes `ln(exp(x1) + exp(x2) + exp(e3) + ...)` across an axis.
 ///
@@ -467,6 +455,7 @@ fn softmax_inplace<F: linfa::Float, A: DataMut<Elem = F>>(v: &mut ArrayBase<A, I
     v.mapv_inplace(|n| n / sum);
 }
 
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Computes the logistic loss assuming the training labels $y \in {-1, 1}$
 ///
 /// Because the logistic function fullfills $\sigma(-z) = 1 - \sigma(z)$
@@ -491,6 +480,7 @@ fn logistic_loss<F: Float, A: Data<Elem = F>>(
     -yz.sum() + F::cast(0.5) * alpha * params.dot(&params)
 }
 
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Computes the gradient of the logistic loss function
 fn logistic_grad<F: Float, A: Data<Elem = F>>(
     x: &ArrayBase<A, Ix2>,
@@ -517,6 +507,7 @@ fn logistic_grad<F: Float, A: Data<Elem = F>>(
     }
 }
 
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Compute the log of probabilities, which is `log(softmax(H))`, where H is `X . W + b`. Also
 /// returns `W` without the intercept.
 /// `Y` is the output (n_samples * n_classes), `X` is the input (n_samples * n_features), `W` is the
@@ -538,6 +529,7 @@ fn multi_logistic_prob_params<'a, F: Float, A: Data<Elem = F>>(
     (log_prob, params)
 }
 
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Computes loss function of `-sum(Y * log(softmax(H))) + alpha/2 * norm(W)`
 fn multi_logistic_loss<F: Float, A: Data<Elem = F>>(
     x: &ArrayBase<A, Ix2>,
@@ -550,6 +542,7 @@ fn multi_logistic_loss<F: Float, A: Data<Elem = F>>(
     -elem_dot(&log_prob, y) + F::cast(0.5) * alpha * elem_dot(&params, &params)
 }
 
+#[cfg(test)] // the reference for objective.rs's fused pass
 /// Computes multinomial gradients for `W` and `b` and combine them.
 /// Gradient for `W` is `Xt . (softmax(H) - Y) + alpha * W`.
 /// Gradient for `b` is `sum(softmax(H) - Y)`.
@@ -779,60 +772,73 @@ pub struct BinaryClassLabels<F, C: PartialOrd> {
 
 /// Internal representation of a logistic regression problem.
 /// This data structure exists to be handed to Argmin.
-struct LogisticRegressionProblem<'a, F: Float, A: Data<Elem = F>, D: Dimension> {
-    x: &'a ArrayBase<A, Ix2>,
+///
+/// Cost and gradient come from one fused pass over `x` (see `objective.rs`); the last point's
+/// result is cached, because argmin asks for the cost and the gradient of the same point
+/// separately.
+struct LogisticRegressionProblem<'a, F: Float, D: Dimension> {
+    x: ArrayView2<'a, F>,
     target: Array<F, D>,
     alpha: F,
+    cache: Cached<F, D>,
 }
 
-type LogisticRegressionProblem1<'a, F, A> = LogisticRegressionProblem<'a, F, A, Ix1>;
-type LogisticRegressionProblem2<'a, F, A> = LogisticRegressionProblem<'a, F, A, Ix2>;
+type LogisticRegressionProblem1<'a, F> = LogisticRegressionProblem<'a, F, Ix1>;
+type LogisticRegressionProblem2<'a, F> = LogisticRegressionProblem<'a, F, Ix2>;
 
-impl<F: Float, A: Data<Elem = F>> CostFunction for LogisticRegressionProblem1<'_, F, A> {
+impl<F: Float> LogisticRegressionProblem1<'_, F> {
+    fn evaluate(&self, w: &Array1<F>) -> (F, Array1<F>) {
+        self.cache.get(w, |w| {
+            objective::binary_loss_grad(self.x, self.target.view(), self.alpha, w)
+        })
+    }
+}
+
+impl<F: Float> LogisticRegressionProblem2<'_, F> {
+    fn evaluate(&self, w: &Array2<F>) -> (F, Array2<F>) {
+        self.cache.get(w, |w| {
+            objective::multi_loss_grad(self.x, self.target.view(), self.alpha, w)
+        })
+    }
+}
+
+impl<F: Float> CostFunction for LogisticRegressionProblem1<'_, F> {
     type Param = ArgminParam<F, Ix1>;
     type Output = F;
 
     /// Apply the cost function to a parameter `p`
     fn cost(&self, p: &Self::Param) -> std::result::Result<Self::Output, argmin::core::Error> {
-        let w = p.as_array();
-        let cost = logistic_loss(self.x, &self.target, self.alpha, w);
-        Ok(cost)
+        Ok(self.evaluate(p.as_array()).0)
     }
 }
 
-impl<F: Float, A: Data<Elem = F>> Gradient for LogisticRegressionProblem1<'_, F, A> {
+impl<F: Float> Gradient for LogisticRegressionProblem1<'_, F> {
     type Param = ArgminParam<F, Ix1>;
     type Gradient = ArgminParam<F, Ix1>;
 
     /// Compute the gradient at parameter `p`.
     fn gradient(&self, p: &Self::Param) -> std::result::Result<Self::Param, argmin::core::Error> {
-        let w = p.as_array();
-        let grad = ArgminParam(logistic_grad(self.x, &self.target, self.alpha, w));
-        Ok(grad)
+        Ok(ArgminParam(self.evaluate(p.as_array()).1))
     }
 }
 
-impl<F: Float, A: Data<Elem = F>> CostFunction for LogisticRegressionProblem2<'_, F, A> {
+impl<F: Float> CostFunction for LogisticRegressionProblem2<'_, F> {
     type Param = ArgminParam<F, Ix2>;
     type Output = F;
 
     /// Apply the cost function to a parameter `p`
     fn cost(&self, p: &Self::Param) -> std::result::Result<Self::Output, argmin::core::Error> {
-        let w = p.as_array();
-        let cost = multi_logistic_loss(self.x, &self.target, self.alpha, w);
-        Ok(cost)
+        Ok(self.evaluate(p.as_array()).0)
     }
 }
 
-impl<F: Float, A: Data<Elem = F>> Gradient for LogisticRegressionProblem2<'_, F, A> {
+impl<F: Float> Gradient for LogisticRegressionProblem2<'_, F> {
     type Param = ArgminParam<F, Ix2>;
     type Gradient = ArgminParam<F, Ix2>;
 
     /// Compute the gradient at parameter `p`.
     fn gradient(&self, p: &Self::Param) -> std::result::Result<Self::Param, argmin::core::Error> {
-        let w = p.as_array();
-        let grad = ArgminParam(multi_logistic_grad(self.x, &self.target, self.alpha, w));
-        Ok(grad)
+        Ok(ArgminParam(self.evaluate(p.as_array()).1))
     }
 }
 
@@ -840,11 +846,11 @@ trait SolvableProblem<F: Float, D: Dimension>: Gradient + Sized {
     type Solver: Solver<Self, IterStateType<F, D>>;
 }
 
-impl<F: Float, A: Data<Elem = F>> SolvableProblem<F, Ix1> for LogisticRegressionProblem1<'_, F, A> {
+impl<F: Float> SolvableProblem<F, Ix1> for LogisticRegressionProblem1<'_, F> {
     type Solver = LBFGSType1<F>;
 }
 
-impl<F: Float, A: Data<Elem = F>> SolvableProblem<F, Ix2> for LogisticRegressionProblem2<'_, F, A> {
+impl<F: Float> SolvableProblem<F, Ix2> for LogisticRegressionProblem2<'_, F> {
     type Solver = LBFGSType2<F>;
 }
 
