@@ -486,7 +486,10 @@ impl Config {
 
         let name = match &raw.name {
             Some(name) => check_name(name.get_ref()).map_err(|why| {
-                err(at(name.span()), format!("name = {:?}: {why}", name.get_ref()))
+                err(
+                    at(name.span()),
+                    format!("name = {:?}: {why}", name.get_ref()),
+                )
             })?,
             None => {
                 let stem = path

@@ -29,6 +29,10 @@ pub struct LogisticRegressionValidParams<F: Float, D: Dimension> {
     pub(crate) max_iterations: u64,
     pub(crate) gradient_tolerance: F,
     pub(crate) initial_params: Option<Array<F, D>>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) max_gradient_tolerance: Option<F>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) snapshot_iterations: Vec<u64>,
 }
 
 impl<F: Float, D: Dimension> ParamGuard for LogisticRegressionParams<F, D> {
@@ -41,6 +45,11 @@ impl<F: Float, D: Dimension> ParamGuard for LogisticRegressionParams<F, D> {
         }
         if !self.0.gradient_tolerance.is_finite() || self.0.gradient_tolerance <= F::zero() {
             return Err(Error::InvalidGradientTolerance);
+        }
+        if let Some(tol) = self.0.max_gradient_tolerance {
+            if !tol.is_finite() || tol < F::zero() {
+                return Err(Error::InvalidGradientTolerance);
+            }
         }
         if let Some(params) = self.0.initial_params.as_ref() {
             if params.iter().any(|p| !p.is_finite()) {
@@ -65,6 +74,8 @@ impl<F: Float, D: Dimension> LogisticRegressionParams<F, D> {
             max_iterations: 100,
             gradient_tolerance: F::cast(1e-4),
             initial_params: None,
+            max_gradient_tolerance: None,
+            snapshot_iterations: Vec::new(),
         })
     }
 
@@ -92,6 +103,24 @@ impl<F: Float, D: Dimension> LogisticRegressionParams<F, D> {
     /// defaults to `1e-4`.
     pub fn gradient_tolerance(mut self, gradient_tolerance: F) -> Self {
         self.0.gradient_tolerance = gradient_tolerance;
+        self
+    }
+
+    /// Stop when the largest absolute component of the gradient of the *mean* objective (the
+    /// summed objective divided by the number of samples) is at most `tol`: scikit-learn's `tol`
+    /// for its `lbfgs` solver. When set, it replaces the `gradient_tolerance` rule on the L2 norm
+    /// of the summed gradient. `0` never stops on the gradient. Default: not set.
+    pub fn max_gradient_tolerance(mut self, tol: F) -> Self {
+        self.0.max_gradient_tolerance = Some(tol);
+        self
+    }
+
+    /// Keep the model as it stood after each of these iteration counts: each snapshot is what a
+    /// fit with `max_iterations` set to that count returns (the same parameters and report), so
+    /// one fit serves several values of `max_iterations`. Read them with the fitted model's
+    /// `snapshots()`. Counts above `max_iterations`, or past an earlier stop, give the final model.
+    pub fn snapshot_iterations(mut self, iterations: Vec<u64>) -> Self {
+        self.0.snapshot_iterations = iterations;
         self
     }
 

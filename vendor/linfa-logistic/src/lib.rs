@@ -19,7 +19,10 @@
 pub mod error;
 
 use crate::error::{Error, Result};
-use argmin::core::{CostFunction, Executor, Gradient, IterState, OptimizationResult, Solver};
+use argmin::core::{
+    CostFunction, Executor, Gradient, IterState, OptimizationResult, Solver, State,
+    TerminationReason,
+};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use linfa::dataset::AsSingleTargets;
@@ -41,15 +44,18 @@ mod argmin_param;
 mod float;
 mod hyperparams;
 mod objective;
+mod report;
+
+pub use report::{FitReport, IterationRecord, Termination};
 
 use argmin_param::*;
-use objective::{logistic, Cached};
+use float::Float;
+use hyperparams::{LogisticRegressionParams, LogisticRegressionValidParams};
 #[cfg(test)]
 use ndarray::s;
 #[cfg(test)]
 use objective::log_logistic;
-use float::Float;
-use hyperparams::{LogisticRegressionParams, LogisticRegressionValidParams};
+use objective::{logistic, Cached};
 
 /// A two-class logistic regression model.
 ///
@@ -188,9 +194,12 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
     /// tolerance.
     fn setup_solver(&self) -> LBFGSType<F, D> {
         let linesearch = MoreThuenteLineSearch::new();
-        LBFGS::new(linesearch, 10)
-            .with_tolerance_grad(self.gradient_tolerance)
-            .unwrap()
+        // With `max_gradient_tolerance` set, that rule replaces the L2 one (0 never triggers).
+        let l2 = match self.max_gradient_tolerance {
+            Some(_) => F::zero(),
+            None => self.gradient_tolerance,
+        };
+        LBFGS::new(linesearch, 10).with_tolerance_grad(l2).unwrap()
     }
 }
 
@@ -200,17 +209,115 @@ impl<
         #[cfg(not(feature = "serde"))] D: Dimension,
     > LogisticRegressionValidParams<F, D>
 {
-    /// Run the LBFGS solver until it converges or runs out of iterations.
-    fn run_solver<P: SolvableProblem<F, D>>(
+    /// Run the LBFGS solver until it converges or runs out of iterations, and report: the best
+    /// parameters with their [`FitReport`], and the snapshots asked for, each with its own.
+    #[allow(clippy::type_complexity)]
+    fn run_reporting<P: SolvableProblem<F, D>>(
         &self,
         problem: P,
-        solver: P::Solver,
         init_params: ArgminParam<F, D>,
-    ) -> Result<OptimizationResult<P, P::Solver, IterStateType<F, D>>> {
-        Executor::new(problem, solver)
-            .configure(|state| state.param(init_params).max_iters(self.max_iterations))
-            .run()
-            .map_err(move |err| err.into())
+        observer: &mut dyn FnMut(&IterationRecord<F>),
+    ) -> Result<(Fitted<F, D>, Vec<Fitted<F, D>>)> {
+        let n_samples = F::cast(problem.n_samples());
+        let solver = report::Reporting {
+            inner: P::solver(self.setup_solver()),
+            max_gradient: self.max_gradient_tolerance.map(|tol| tol * n_samples),
+            l2_tolerance: self.gradient_tolerance,
+            snapshot_at: self.snapshot_iterations.clone(),
+            snapshots: Vec::new(),
+            trace: Vec::new(),
+            stopped: None,
+            evaluations: problem.cache().counter(),
+            observer,
+        };
+        let fallback = init_params.clone();
+        let result = Executor::new(problem, solver)
+            .configure(|state| {
+                state
+                    .param(init_params)
+                    .max_iters(self.max_iterations)
+                    .counting(true)
+            })
+            .run()?;
+        let OptimizationResult {
+            problem,
+            solver,
+            state,
+            ..
+        } = result;
+        let problem = problem.problem.expect("argmin hands the problem back");
+        let termination = match state.get_termination_reason() {
+            Some(TerminationReason::SolverExit(text)) => Termination::SolverExit(text.clone()),
+            Some(reason @ (TerminationReason::Interrupt | TerminationReason::Timeout)) => {
+                Termination::Other(reason.text().to_string())
+            }
+            _ => solver.stopped.clone().unwrap_or(Termination::MaxIterations),
+        };
+        let counts = state.get_func_counts().clone();
+        let last = report::Snapshot {
+            iteration: state.get_iter(),
+            params: state.best_param.unwrap_or(fallback).0,
+            termination,
+            cost_calls: counts.get("cost_count").copied().unwrap_or(0),
+            gradient_calls: counts.get("gradient_count").copied().unwrap_or(0),
+            evaluations: problem.cache().evaluations(),
+            trace: solver.trace.clone(),
+        };
+        let with_report = |snapshot: &report::Snapshot<F, D>| {
+            let (objective, gradient) = problem.evaluate(&snapshot.params);
+            (
+                snapshot.params.clone(),
+                snapshot.report(objective, &gradient),
+            )
+        };
+        // Requested counts never reached (the fit stopped first) get the final model, as a fit
+        // with that many iterations allowed would.
+        let snapshots = self
+            .snapshot_iterations
+            .iter()
+            .map(|&k| {
+                solver
+                    .snapshots
+                    .iter()
+                    .find(|snap| snap.iteration == k)
+                    .map(with_report)
+                    .unwrap_or_else(|| with_report(&last))
+            })
+            .collect();
+        Ok((with_report(&last), snapshots))
+    }
+}
+
+/// Parameters (with the intercept row, if any) and the report of a fit or snapshot.
+type Fitted<F, D> = (Array<F, D>, FitReport<F>);
+
+impl<F: Float> ValidLogisticRegression<F> {
+    /// Like [`Fit::fit`], calling `observer` with the objective and the largest gradient component
+    /// after every iteration (and once at the start), for progress displays.
+    pub fn fit_with_observer<C: Ord + Clone, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>(
+        &self,
+        dataset: &DatasetBase<ArrayBase<D, Ix2>, T>,
+        observer: &mut dyn FnMut(&IterationRecord<F>),
+    ) -> Result<FittedLogisticRegression<F, C>> {
+        let (x, y) = (dataset.records(), dataset.targets());
+        let (labels, target) = label_classes(y)?;
+        self.validate_data(x, &target)?;
+        let problem = self.setup_problem(x, target);
+        let init_params = self.setup_init_params(x.ncols());
+        let (last, snapshots) = self.run_reporting(problem, init_params, observer)?;
+        let model = |(params, report): Fitted<F, Ix1>| {
+            let (w, intercept) = convert_params(x.ncols(), &params);
+            let mut model = FittedLogisticRegression::new(
+                *intercept.view().into_scalar(),
+                w.to_owned(),
+                labels.clone(),
+            );
+            model.report = Some(report);
+            model
+        };
+        let mut fitted = model(last);
+        fitted.snapshots = snapshots.into_iter().map(model).collect();
+        Ok(fitted)
     }
 }
 
@@ -236,24 +343,37 @@ impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
     /// `x` has rows, or if other parameters (gradient_tolerance, alpha) have
     /// been set to inalid values.
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Self::Object> {
+        self.fit_with_observer(dataset, &mut |_| {})
+    }
+}
+
+impl<F: Float> ValidMultiLogisticRegression<F> {
+    /// Like [`Fit::fit`], calling `observer` with the objective and the largest gradient component
+    /// after every iteration (and once at the start), for progress displays.
+    pub fn fit_with_observer<C: Ord + Clone, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>(
+        &self,
+        dataset: &DatasetBase<ArrayBase<D, Ix2>, T>,
+        observer: &mut dyn FnMut(&IterationRecord<F>),
+    ) -> Result<MultiFittedLogisticRegression<F, C>> {
         let (x, y) = (dataset.records(), dataset.targets());
-        let (labels, target) = label_classes(y)?;
+        let (classes, target) = label_classes_multi(y)?;
         self.validate_data(x, &target)?;
         let problem = self.setup_problem(x, target);
-        let solver = self.setup_solver();
-        let init_params = self.setup_init_params(x.ncols());
-        let result = self.run_solver(problem, solver, init_params)?;
-
-        let params = result
-            .state
-            .best_param
-            .unwrap_or(self.setup_init_params(x.ncols()));
-        let (w, intercept) = convert_params(x.ncols(), params.as_array());
-        Ok(FittedLogisticRegression::new(
-            *intercept.view().into_scalar(),
-            w.to_owned(),
-            labels,
-        ))
+        let init_params = self.setup_init_params((x.ncols(), classes.len()));
+        let (last, snapshots) = self.run_reporting(problem, init_params, observer)?;
+        let model = |(params, report): Fitted<F, Ix2>| {
+            let (w, intercept) = convert_params(x.ncols(), &params);
+            let mut model = MultiFittedLogisticRegression::new(
+                intercept.to_owned(),
+                w.to_owned(),
+                classes.clone(),
+            );
+            model.report = Some(report);
+            model
+        };
+        let mut fitted = model(last);
+        fitted.snapshots = snapshots.into_iter().map(model).collect();
+        Ok(fitted)
     }
 }
 
@@ -273,24 +393,7 @@ impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
     /// been set to inalid values. The input features are also strongly recommended to be
     /// normalized to ensure numerical stability.
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Self::Object> {
-        let (x, y) = (dataset.records(), dataset.targets());
-        let (classes, target) = label_classes_multi(y)?;
-        self.validate_data(x, &target)?;
-        let problem = self.setup_problem(x, target);
-        let solver = self.setup_solver();
-        let init_params = self.setup_init_params((x.ncols(), classes.len()));
-        let result = self.run_solver(problem, solver, init_params)?;
-
-        let params = result
-            .state
-            .best_param
-            .unwrap_or(self.setup_init_params((x.ncols(), classes.len())));
-        let (w, intercept) = convert_params(x.ncols(), params.as_array());
-        Ok(MultiFittedLogisticRegression::new(
-            intercept.to_owned(),
-            w.to_owned(),
-            classes,
-        ))
+        self.fit_with_observer(dataset, &mut |_| {})
     }
 }
 
@@ -443,7 +546,9 @@ fn log_sum_exp<F: linfa::Float, A: Data<Elem = F>>(
         }
         // Computes `max + ln(exp(x1-max) + exp(x2-max) + exp(x3-max) + ...)`, which is equal to
         // the log_sum_exp formula
-        max + lane.fold(F::zero(), |acc, elem| acc + (*elem - max).exp()).ln()
+        max + lane
+            .fold(F::zero(), |acc, elem| acc + (*elem - max).exp())
+            .ln()
     })
 }
 
@@ -582,6 +687,10 @@ pub struct FittedLogisticRegression<F: Float, C: PartialOrd + Clone> {
     intercept: F,
     params: Array1<F>,
     labels: BinaryClassLabels<F, C>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    report: Option<FitReport<F>>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    snapshots: Vec<FittedLogisticRegression<F, C>>,
 }
 
 impl<F: Float, C: PartialOrd + Clone> FittedLogisticRegression<F, C> {
@@ -595,7 +704,20 @@ impl<F: Float, C: PartialOrd + Clone> FittedLogisticRegression<F, C> {
             intercept,
             params,
             labels,
+            report: None,
+            snapshots: Vec::new(),
         }
+    }
+
+    /// What the fit did (iterations, why it stopped, final objective and gradient, evaluation
+    /// counts, per-iteration trace); `None` only for a model deserialised from an older version.
+    pub fn report(&self) -> Option<&FitReport<F>> {
+        self.report.as_ref()
+    }
+
+    /// The models kept at the parameters' `snapshot_iterations`, in the order asked.
+    pub fn snapshots(&self) -> &[FittedLogisticRegression<F, C>] {
+        &self.snapshots
     }
 
     /// Set the probability threshold for which the 'positive' class will be
@@ -678,6 +800,10 @@ pub struct MultiFittedLogisticRegression<F, C: PartialOrd + Clone> {
     intercept: Array1<F>,
     params: Array2<F>,
     classes: Vec<C>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    report: Option<FitReport<F>>,
+    #[cfg_attr(feature = "serde", serde(default))]
+    snapshots: Vec<MultiFittedLogisticRegression<F, C>>,
 }
 
 impl<F: Float, C: PartialOrd + Clone> MultiFittedLogisticRegression<F, C> {
@@ -686,7 +812,20 @@ impl<F: Float, C: PartialOrd + Clone> MultiFittedLogisticRegression<F, C> {
             intercept,
             params,
             classes,
+            report: None,
+            snapshots: Vec::new(),
         }
+    }
+
+    /// What the fit did (iterations, why it stopped, final objective and gradient, evaluation
+    /// counts, per-iteration trace); `None` only for a model deserialised from an older version.
+    pub fn report(&self) -> Option<&FitReport<F>> {
+        self.report.as_ref()
+    }
+
+    /// The models kept at the parameters' `snapshot_iterations`, in the order asked.
+    pub fn snapshots(&self) -> &[MultiFittedLogisticRegression<F, C>] {
+        &self.snapshots
     }
 
     pub fn intercept(&self) -> &Array1<F> {
@@ -844,14 +983,56 @@ impl<F: Float> Gradient for LogisticRegressionProblem2<'_, F> {
 
 trait SolvableProblem<F: Float, D: Dimension>: Gradient + Sized {
     type Solver: Solver<Self, IterStateType<F, D>>;
+
+    /// The solver, from the one `setup_solver` configures.
+    fn solver(lbfgs: LBFGSType<F, D>) -> Self::Solver;
+
+    /// Loss and gradient at `w` (served from the cache when `w` was the last point).
+    fn evaluate(&self, w: &Array<F, D>) -> (F, Array<F, D>);
+    fn cache(&self) -> &Cached<F, D>;
+    fn n_samples(&self) -> usize;
 }
 
 impl<F: Float> SolvableProblem<F, Ix1> for LogisticRegressionProblem1<'_, F> {
     type Solver = LBFGSType1<F>;
+
+    fn solver(lbfgs: LBFGSType1<F>) -> Self::Solver {
+        lbfgs
+    }
+
+    fn evaluate(&self, w: &Array1<F>) -> (F, Array1<F>) {
+        LogisticRegressionProblem1::evaluate(self, w)
+    }
+    fn cache(&self) -> &Cached<F, Ix1> {
+        &self.cache
+    }
+    fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
 }
 
 impl<F: Float> SolvableProblem<F, Ix2> for LogisticRegressionProblem2<'_, F> {
     type Solver = LBFGSType2<F>;
+
+    fn solver(lbfgs: LBFGSType2<F>) -> Self::Solver {
+        lbfgs
+    }
+
+    fn evaluate(&self, w: &Array2<F>) -> (F, Array2<F>) {
+        LogisticRegressionProblem2::evaluate(self, w)
+    }
+    fn cache(&self) -> &Cached<F, Ix2> {
+        &self.cache
+    }
+    fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
+}
+
+impl<F, D: Dimension> report::AsArray<F, D> for ArgminParam<F, D> {
+    fn array(&self) -> &Array<F, D> {
+        self.as_array()
+    }
 }
 
 #[cfg(test)]
@@ -1222,7 +1403,11 @@ mod test {
         let w = array![[100.0, 0.0]];
         // Sample 1: logits [100, 0]; sample 2: [-100, 0]: losses ln(1 + e^-100) and 100 + ln(1 + e^-100).
         let expected = 2.0 * (-100f64).exp().ln_1p() + 100.0;
-        assert_abs_diff_eq!(multi_logistic_loss(&x, &y, 0.0, &w), expected, epsilon = 1e-9);
+        assert_abs_diff_eq!(
+            multi_logistic_loss(&x, &y, 0.0, &w),
+            expected,
+            epsilon = 1e-9
+        );
     }
 
     #[test]
@@ -1413,5 +1598,194 @@ mod test {
                 n_classes: 3,
             }
         ));
+    }
+
+    /// A small, well-conditioned three-class problem.
+    fn three_classes() -> (Array2<f64>, Array1<usize>) {
+        let n = 90;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| {
+            let class = i % 3;
+            (if j == class { 1.0 } else { 0.0 }) + ((i * 7 + j * 13) % 11) as f64 / 11.0 - 0.5
+        });
+        let y = Array1::from_shape_fn(n, |i| i % 3);
+        (x, y)
+    }
+
+    /// 0.8.1's problem: separate cost and gradient callbacks, each with its own pass.
+    struct Published<'a> {
+        x: &'a Array2<f64>,
+        y: Array2<f64>,
+        alpha: f64,
+    }
+    impl CostFunction for Published<'_> {
+        type Param = ArgminParam<f64, Ix2>;
+        type Output = f64;
+        fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
+            Ok(multi_logistic_loss(
+                self.x,
+                &self.y,
+                self.alpha,
+                p.as_array(),
+            ))
+        }
+    }
+    impl Gradient for Published<'_> {
+        type Param = ArgminParam<f64, Ix2>;
+        type Gradient = ArgminParam<f64, Ix2>;
+        fn gradient(
+            &self,
+            p: &Self::Param,
+        ) -> std::result::Result<Self::Param, argmin::core::Error> {
+            Ok(ArgminParam(multi_logistic_grad(
+                self.x,
+                &self.y,
+                self.alpha,
+                p.as_array(),
+            )))
+        }
+    }
+
+    /// The patched crate finds the weights 0.8.1's code path finds (its objective functions,
+    /// argmin's L-BFGS set up as 0.8.1 set it up) where that path does not stall.
+    #[test]
+    fn patched_fit_gives_the_published_weights() {
+        let (x, y) = three_classes();
+        let (_, onehot) = label_classes_multi::<f64, _, _>(&y).unwrap();
+        let published = Executor::new(
+            Published {
+                x: &x,
+                y: onehot,
+                alpha: 0.1,
+            },
+            LBFGS::new(MoreThuenteLineSearch::new(), 10)
+                .with_tolerance_grad(1e-8)
+                .unwrap(),
+        )
+        .configure(|s| s.param(ArgminParam(Array2::zeros((4, 3)))).max_iters(200))
+        .run()
+        .unwrap();
+        let published = published.state.best_param.unwrap().0;
+        let patched = MultiLogisticRegression::default()
+            .alpha(0.1)
+            .gradient_tolerance(1e-8)
+            .max_iterations(200)
+            .fit(&Dataset::new(x, y))
+            .unwrap();
+        assert_abs_diff_eq!(
+            patched.params(),
+            &published.slice(s![..3, ..]).to_owned(),
+            epsilon = 1e-7
+        );
+        assert_abs_diff_eq!(
+            patched.intercept(),
+            &published.row(3).to_owned(),
+            epsilon = 1e-7
+        );
+    }
+
+    #[test]
+    fn the_fit_report_says_what_the_fit_did() {
+        let (x, y) = three_classes();
+        let dataset = Dataset::new(x, y);
+        let mut seen = Vec::new();
+        let model = MultiLogisticRegression::default()
+            .alpha(0.1)
+            .max_iterations(5)
+            .check()
+            .unwrap()
+            .fit_with_observer(&dataset, &mut |r: &IterationRecord<f64>| seen.push(*r))
+            .unwrap();
+        let report = model.report().unwrap();
+        assert_eq!(report.iterations, 5);
+        assert_eq!(report.termination, Termination::MaxIterations);
+        assert!(!report.converged());
+        // The start and every iteration, each seen by the observer, objective decreasing.
+        assert_eq!(report.trace.len(), 6);
+        assert_eq!(seen, report.trace);
+        assert!(report
+            .trace
+            .windows(2)
+            .all(|w| w[1].objective < w[0].objective));
+        assert_abs_diff_eq!(report.trace[0].objective, 90.0 * 3f64.ln(), epsilon = 1e-9);
+        // The final entry is the returned model's.
+        assert_abs_diff_eq!(report.trace[5].objective, report.objective, epsilon = 1e-12);
+        assert_abs_diff_eq!(
+            report.trace[5].gradient_max,
+            report.gradient_max,
+            epsilon = 1e-12
+        );
+        assert!(report.gradient_max <= report.gradient_norm);
+        // Cost and gradient requests for the same point share one pass.
+        assert!(report.evaluations >= report.cost_calls);
+        assert!(
+            report.evaluations < report.cost_calls + report.gradient_calls,
+            "{:?}",
+            report
+        );
+    }
+
+    /// `max_gradient_tolerance` stops as scikit-learn does: on the largest component of the mean
+    /// objective's gradient.
+    #[test]
+    fn the_max_gradient_rule_stops_on_the_mean_gradient() {
+        let (x, y) = three_classes();
+        let dataset = Dataset::new(x, y);
+        let fit = |tol: f64| {
+            MultiLogisticRegression::default()
+                .alpha(0.1)
+                .max_iterations(500)
+                .max_gradient_tolerance(tol)
+                .fit(&dataset)
+                .unwrap()
+        };
+        let model = fit(1e-3);
+        let report = model.report().unwrap();
+        assert_eq!(report.termination, Termination::GradientTolerance);
+        assert!(report.converged());
+        assert!(report.gradient_max / 90.0 <= 1e-3);
+        // One iteration earlier, it had not met the rule.
+        let before = &report.trace[report.trace.len() - 2];
+        assert!(before.gradient_max / 90.0 > 1e-3);
+        // A tighter tolerance goes further.
+        assert!(fit(1e-6).report().unwrap().iterations > report.iterations);
+        assert!(MultiLogisticRegression::<f64>::default()
+            .max_gradient_tolerance(-1.0)
+            .check()
+            .is_err());
+    }
+
+    /// A snapshot is what a fit with that many iterations returns: weights and report.
+    #[test]
+    fn snapshots_equal_separate_fits() {
+        let (x, y) = three_classes();
+        let dataset = Dataset::new(x.clone(), y.clone());
+        let params = MultiLogisticRegression::default().alpha(0.1);
+        let long = params
+            .clone()
+            .max_iterations(12)
+            .snapshot_iterations(vec![3, 7, 12, 40])
+            .fit(&dataset)
+            .unwrap();
+        assert_eq!(long.snapshots().len(), 4);
+        for (snapshot, k) in long.snapshots().iter().zip([3, 7, 12, 12]) {
+            let separate = params.clone().max_iterations(k).fit(&dataset).unwrap();
+            assert_eq!(snapshot.params(), separate.params(), "k = {k}");
+            assert_eq!(snapshot.intercept(), separate.intercept(), "k = {k}");
+            assert_eq!(snapshot.report(), separate.report(), "k = {k}");
+        }
+        // The binary model too.
+        let yb = y.mapv(|c| c == 0);
+        let dataset = Dataset::new(x, yb);
+        let long = LogisticRegression::default()
+            .max_iterations(9)
+            .snapshot_iterations(vec![4])
+            .fit(&dataset)
+            .unwrap();
+        let separate = LogisticRegression::default()
+            .max_iterations(4)
+            .fit(&dataset)
+            .unwrap();
+        assert_eq!(long.snapshots()[0].params(), separate.params());
+        assert_eq!(long.snapshots()[0].report(), separate.report());
     }
 }

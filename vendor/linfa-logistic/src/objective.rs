@@ -13,7 +13,7 @@
 //! same fit gives the same bits on any machine with the same instruction set.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array, Array1, Array2, ArrayView1, ArrayView2, Axis, Dimension, Zip};
@@ -181,14 +181,14 @@ pub(crate) fn log_logistic<F: linfa::Float>(x: F) -> F {
 /// pass over `X` (n x d) for an evaluation.
 pub(crate) struct Cached<F, D: Dimension> {
     last: Mutex<Option<(Array<F, D>, F, Array<F, D>)>>,
-    evaluations: AtomicU64,
+    evaluations: Arc<AtomicU64>,
 }
 
 impl<F: Float, D: Dimension> Cached<F, D> {
     pub(crate) fn new() -> Self {
         Cached {
             last: Mutex::new(None),
-            evaluations: AtomicU64::new(0),
+            evaluations: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -214,6 +214,11 @@ impl<F: Float, D: Dimension> Cached<F, D> {
     pub(crate) fn evaluations(&self) -> u64 {
         self.evaluations.load(Ordering::Relaxed)
     }
+
+    /// The counter behind [`Cached::evaluations`], to read while the problem is inside argmin.
+    pub(crate) fn counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.evaluations)
+    }
 }
 
 #[cfg(test)]
@@ -237,7 +242,9 @@ mod tests {
     }
 
     fn weights(rows: usize, k: usize) -> Array2<f64> {
-        Array2::from_shape_fn((rows, k), |(i, j)| ((i * 3 + j * 5) % 7) as f64 / 7.0 - 0.45)
+        Array2::from_shape_fn((rows, k), |(i, j)| {
+            ((i * 3 + j * 5) % 7) as f64 / 7.0 - 0.45
+        })
     }
 
     /// Central finite differences of `f` at `w`, component by component.
