@@ -79,11 +79,16 @@ def one_fit_rows(work, quick):
                 "sk_wall": sk_wall, "h_wall": wall, "sk_rss": sk_rss, "h_rss": rss,
             })
         if setting == "notebook" and not quick:
-            # Lever: threads inside one fit (matrixmultiply) vs one thread.
+            # Threads inside one fit (rayon's pool, both sides pinned to the same count).
             for threads in ("1", "2"):
-                harness(f64, work / f"threads{threads}", env={"MATMUL_NUM_THREADS": threads})
+                harness(f64, work / f"threads{threads}", env={"RAYON_NUM_THREADS": threads})
                 h = next(iter(metrics(work / f"threads{threads}" / f64.stem / "metrics.csv").values()))
-                levers.append((f"one notebook fit, f64, MATMUL_NUM_THREADS={threads}",
+                env = {"OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads}
+                timed([PYTHON, REFERENCE, f64, "--out", work / f"sk-threads{threads}"], env)
+                sk_t = next(iter(metrics(work / f"sk-threads{threads}" / f"{setting}-f64" / "sklearn"
+                                         / "metrics.csv").values()))
+                levers.append((f"one notebook fit, f64, {threads} thread(s): harness (RAYON_NUM_THREADS) "
+                               f"vs scikit-learn (OMP/OPENBLAS_NUM_THREADS) {float(sk_t['fit_seconds']):.1f} s",
                                float(h["fit_seconds"]), float(h["accuracy"])))
     return rows, levers
 
@@ -95,7 +100,7 @@ def sweep_rows(work, config, quick):
     sk = metrics(work / "sk" / name / "sklearn" / "metrics.csv")
     variants = [("harness, defaults (f64, --jobs 1)", "defaults", config, [])]
     if not quick:
-        variants.append(("harness, --jobs 2 (two runs at once, one matmul thread each)", "jobs2",
+        variants.append(("harness, --jobs 2 (two runs at once, sharing rayon's pool)", "jobs2",
                          config, ["--jobs", "2"]))
         f32 = work / "lbfgs-f32.toml"
         f32.write_text(config.read_text().replace('dtype = "f64"', 'dtype = "f32"'))
@@ -117,7 +122,14 @@ def sweep_rows(work, config, quick):
             "slowest": f"{slowest['run_id']} (C={slowest['C']}, max_iter={slowest['max_iter']}): "
                        f"{float(slowest['fit_seconds']):.0f} s",
             "stall": sum(float(r["fit_seconds"]) for r in h.values() if int(r["max_iter"]) >= 200),
+            "rows": h,
         })
+    # f32 against f64, run by run (same parameters but the dtype).
+    if len(out) == 3:
+        f64_by = {key(r): r for r in out[0]["rows"].values()}
+        gaps = [100 * abs(float(r["accuracy"]) - float(f64_by[key(r)]["accuracy"]))
+                for r in out[2]["rows"].values()]
+        out[2]["f32_gap"] = (max(gaps), sum(g <= 0.1 for g in gaps), len(gaps))
     return out
 
 
@@ -135,7 +147,7 @@ def markdown(fits, levers, sweeps, started):
         "`notebook`: raw pixels, 80/20 split, random_state 0 (notebook A). `unit`: pixels/255, "
         "first 56000 train / last 14000 test. Both C = 1, max_iter = 100, multinomial.",
         "",
-        "| setting | harness dtype | sklearn fit s | harness fit s | fit ratio | sklearn acc. | harness acc. | diff pp | equal (0.2 pp) | target (<= 1.0x at equal acc.) | sklearn peak MiB | harness peak MiB |",
+        "| setting | harness dtype | sklearn fit s | harness fit s | fit ratio | sklearn acc. | harness acc. | diff pp | equal (0.2 pp) | target (f64 <= 0.5x, f32 <= 0.3x, at equal acc.) | sklearn peak MiB | harness peak MiB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in fits:
@@ -145,16 +157,23 @@ def markdown(fits, levers, sweeps, started):
         lines.append(
             f"| {r['setting']} | {r['dtype']} | {r['sk_fit']:.1f} | {r['h_fit']:.1f} | {ratio:.2f}x | "
             f"{r['sk_acc']:.4f} | {r['h_acc']:.4f} | {diff:+.2f} | {'yes' if equal else 'NO'} | "
-            f"{'met' if equal and ratio <= 1.0 else 'missed'} | {r['sk_rss']:.0f} | {r['h_rss']:.0f} |")
+            f"{'met' if equal and ratio <= (0.5 if r['dtype'] == 'f64' else 0.3) else 'missed'} | "
+            f"{r['sk_rss']:.0f} | {r['h_rss']:.0f} |")
     lines += ["", "## The whole `experiments/lbfgs.toml` sweep (13 runs)", "",
-              "| variant | harness wall s | sklearn wall s | wall ratio | target (<= 0.5x) | runs within 0.2 pp of sklearn | largest diff pp | harness peak MiB | sklearn peak MiB | fit s in max_iter >= 200 runs | slowest run |",
+              "| variant | harness wall s | sklearn wall s | wall ratio | target (<= 0.35x) | runs within 0.2 pp of sklearn | largest diff pp | harness peak MiB | sklearn peak MiB | fit s in max_iter >= 200 runs | slowest run |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in sweeps:
         ratio = s["wall"] / s["sk_wall"]
         lines.append(
             f"| {s['label']} | {s['wall']:.0f} | {s['sk_wall']:.0f} | {ratio:.2f}x | "
-            f"{'met' if ratio <= 0.5 else 'missed'} | {s['within']} of {s['runs']} | {s['max_diff']:.2f} | "
+            f"{'met' if ratio <= 0.35 else 'missed'} | {s['within']} of {s['runs']} | {s['max_diff']:.2f} | "
             f"{s['rss']:.0f} | {s['sk_rss']:.0f} | {s['stall']:.0f} of {s['fit_total']:.0f} | {s['slowest']} |")
+    for s in sweeps:
+        if "f32_gap" in s:
+            worst, within, runs = s["f32_gap"]
+            lines += ["", f"f32 against f64, run by run: {within} of {runs} runs within 0.1 pp "
+                      f"(target: all), largest difference {worst:.2f} pp; peak RSS target <= 600 MiB "
+                      f"({'met' if sweeps[0]['rss'] <= 600 else 'missed'}: {sweeps[0]['rss']:.0f} MiB)."]
     if levers:
         lines += ["", "## Levers measured in this invocation", "",
                   "| lever | fit s | accuracy |", "|---|---|---|"]

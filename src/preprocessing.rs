@@ -213,11 +213,15 @@ mod tests {
         .unwrap();
         assert!(data.x_fit.is_standard_layout());
         assert!(data.x_test.is_standard_layout());
-        assert_eq!(data.x_fit[[1, 0]], 200.0 / 255.0);
+        assert_eq!(
+            data.x_fit[[1, 0]],
+            200.0,
+            "f64 fits run on the features as given"
+        );
     }
 
     #[test]
-    fn fit_scale_brings_training_features_to_unit_range() {
+    fn fit_scale_is_one_in_f64_and_brings_f32_features_to_unit_range() {
         let split = SplitIndices {
             train: vec![0, 1, 2],
             test: vec![3, 4],
@@ -225,12 +229,16 @@ mod tests {
         let labels = [0, 1, 2, 3, 4];
         let raw =
             prepare::<f64>(images().view(), &labels, &split, Scaler::None, Dtype::F64).unwrap();
-        assert_eq!(raw.fit_scale, 255.0);
-        assert_eq!(raw.x_fit[[0, 2]], 1.0);
+        assert_eq!(raw.fit_scale, 1.0);
+        assert_eq!(raw.x_fit[[0, 2]], 255.0);
         assert_eq!(raw.x_test[[0, 0]], 7.0);
+        let raw32 =
+            prepare::<f32>(images().view(), &labels, &split, Scaler::None, Dtype::F32).unwrap();
+        assert_eq!(raw32.fit_scale, 255.0);
+        assert_eq!(raw32.x_fit[[0, 2]], 1.0);
         let unit =
             prepare::<f32>(images().view(), &labels, &split, Scaler::Unit, Dtype::F32).unwrap();
-        assert_eq!(unit.fit_scale, 16.0);
-        assert!((unit.x_fit[[0, 2]] - 1.0 / 16.0).abs() < 1e-7);
+        assert_eq!(unit.fit_scale, 1.0);
+        assert!((unit.x_fit[[0, 2]] - 1.0).abs() < 1e-7);
     }
 }

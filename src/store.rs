@@ -16,6 +16,8 @@ use crate::model::Diagnostics;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub run: Run,
+    /// The fitting engine ([`crate::model::ENGINE`]); a record of another engine is refitted.
+    pub engine: String,
     /// Identifies the data the run saw (see [`crate::data::Mnist::checksum`]).
     pub data_checksum: String,
     pub subsample: Option<usize>,
@@ -181,6 +183,12 @@ impl ResultsDir {
             Prior::Stale(format!(
                 "{}: the record is for other parameters",
                 path.display()
+            ))
+        } else if result.engine != crate::model::ENGINE {
+            Prior::Stale(format!(
+                "{}: the record was fitted by another engine ({})",
+                path.display(),
+                result.engine
             ))
         } else if result.data_checksum != data_checksum {
             Prior::Stale(format!(

@@ -241,16 +241,20 @@ impl Progress {
         }
     }
 
-    /// A spinner for one run being fitted (only on a terminal).
-    fn start(&self, label: String) -> Option<ProgressBar> {
+    /// A bar for one run being fitted, following its iterations (only on a terminal).
+    fn start(&self, run: &Run) -> Option<ProgressBar> {
         let (multi, _) = self.bars.as_ref()?;
-        let spinner = multi.add(ProgressBar::new_spinner());
-        spinner.set_style(
-            ProgressStyle::with_template("  {spinner} {msg} {elapsed}").expect("valid template"),
+        let bar = multi.add(ProgressBar::new(run.params.model.max_iter));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "  {prefix} [{bar:20}] {pos}/{len} iterations, objective {msg} {elapsed}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
-        spinner.set_message(label);
-        spinner.enable_steady_tick(Duration::from_millis(200));
-        Some(spinner)
+        bar.set_prefix(run.id.clone());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Some(bar)
     }
 
     fn finish(&self, done: usize, total: usize, result: &RunResult) {
@@ -293,12 +297,14 @@ fn execute<F: FitFloat>(
     config: &Config,
     data_checksum: &str,
     dir: &ResultsDir,
+    observer: model::Observer,
 ) -> Result<RunResult> {
     let outcome = model::fit(
         data.x_fit.view(),
         data.fit_scale,
         &data.y_train,
         &run.params.model,
+        observer,
     )
     .map_err(|message| Error::Fit {
         run_id: run.id.clone(),
@@ -337,6 +343,7 @@ fn execute<F: FitFloat>(
     };
     let result = RunResult {
         run: run.clone(),
+        engine: model::ENGINE.to_string(),
         data_checksum: data_checksum.to_string(),
         subsample: config.data.subsample,
         n_train: indices.train.len(),
@@ -379,10 +386,27 @@ fn run_group<F: FitFloat>(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(run) = group.runs.get(i) else { break };
-                let spinner = progress.start(format!("{} fitting", run.id));
-                let result = execute(run, data, &group.indices, config, &mnist.checksum, dir);
-                if let Some(s) = spinner {
-                    s.finish_and_clear();
+                let bar = progress.start(run);
+                let observer = |iteration: u64, objective: f64| {
+                    if let Some(bar) = &bar {
+                        // One-vs-rest classes report in parallel: show the furthest.
+                        if iteration > bar.position() {
+                            bar.set_position(iteration);
+                        }
+                        bar.set_message(format!("{objective:.6}"));
+                    }
+                };
+                let result = execute(
+                    run,
+                    data,
+                    &group.indices,
+                    config,
+                    &mnist.checksum,
+                    dir,
+                    &observer,
+                );
+                if let Some(bar) = bar {
+                    bar.finish_and_clear();
                 }
                 let failed = result.is_err();
                 if tx.send(result).is_err() || failed {

@@ -337,8 +337,11 @@ fn real_subsample(n: usize) -> (mnist_logreg::data::Mnist, mnist_logreg::split::
     (mnist, split)
 }
 
+/// linfa-logistic 0.8.1 returned an all-zero model on raw 0..255 pixels in f64 (its clamped,
+/// global-max log-sum-exp); the patched engine fits them on the first attempt, in scikit-learn's
+/// coordinates, and its report says how far it went.
 #[test]
-fn linfas_silent_zero_model_on_raw_pixels_is_caught_and_refitted() {
+fn raw_pixels_fit_on_the_first_attempt_with_a_report() {
     use mnist_logreg::model::{fit, FitStatus, ModelParams};
     let (mnist, split) = real_subsample(20_000);
     let prepared = mnist_logreg::preprocessing::prepare::<f64>(
@@ -349,25 +352,43 @@ fn linfas_silent_zero_model_on_raw_pixels_is_caught_and_refitted() {
         mnist_logreg::model::Dtype::F64,
     )
     .unwrap();
-    // Undo the harness's rescaling: fit raw 0..255 pixels directly, as a plain linfa program would.
-    let raw = &prepared.x_fit * prepared.fit_scale;
+    assert_eq!(
+        prepared.fit_scale, 1.0,
+        "f64 fits run on the features as given"
+    );
     let params = ModelParams {
         max_iter: 20,
         ..Default::default()
     };
-    let outcome = fit(raw.view(), 1.0, &prepared.y_train, &params).unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let outcome = fit(
+        prepared.x_fit.view(),
+        prepared.fit_scale,
+        &prepared.y_train,
+        &params,
+        &|iteration, objective| seen.lock().unwrap().push((iteration, objective)),
+    )
+    .unwrap();
     let d = &outcome.diagnostics;
-    assert!(
-        d.attempts > 1,
-        "linfa did not fail on raw pixels this time: the retry path went untested"
-    );
+    assert_eq!(d.attempts, 1);
     assert_eq!(d.status, FitStatus::Ok);
-    assert!(!outcome.model.is_zero());
     assert!(
         d.train_accuracy > 0.85,
         "train accuracy {}",
         d.train_accuracy
     );
+    assert_eq!(d.n_iter, 20);
+    assert_eq!(d.termination, "max_iter");
+    assert!(!d.converged);
+    // The trace starts at ln(10) and ends at the recomputed objective; the observer saw it all.
+    assert_eq!(d.trace.len(), 21);
+    assert!((d.trace[0].objective - 10f64.ln()).abs() < 1e-9);
+    assert!((d.trace[20].objective - d.objective).abs() < 1e-9);
+    assert!((d.trace[20].grad_max - d.grad_norm).abs() < 1e-9 * d.grad_norm.max(1.0));
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 21);
+    assert_eq!(seen.last().unwrap().0, 20);
+    assert!(d.evaluations >= 20 && d.evaluations < 3 * 20);
 }
 
 #[test]
@@ -394,6 +415,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
             prepared.fit_scale,
             &prepared.y_train,
             &params,
+            &|_, _| {},
         )
         .unwrap();
         assert_eq!(outcome.diagnostics.status, FitStatus::Ok, "{scaler:?}");
