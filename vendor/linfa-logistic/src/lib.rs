@@ -43,6 +43,7 @@ use serde_crate::{Deserialize, Serialize};
 mod argmin_param;
 mod float;
 mod hyperparams;
+mod kernels;
 mod objective;
 mod report;
 
