@@ -324,40 +324,47 @@ impl EngineReport {
 /// once for one-vs-rest; for progress displays.
 pub type Observer<'a> = &'a (dyn Fn(u64, f64) + Sync);
 
+/// A fitted model in the fit's units: weights (features x classes, or one column), intercepts,
+/// and the engine's report.
+type Fitted<W, B> = (W, B, EngineReport);
+
 /// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
 pub trait FitFloat: NdFloat + linfa::Float {
-    /// Fits a softmax model; returns weights (features x classes) and intercepts in the fit's
-    /// units, and the engine's report.
+    /// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after
+    /// each count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
     fn fit_multinomial(
         x: ArrayView2<Self>,
         y: ArrayView1<usize>,
         alpha: f64,
         max_gradient_tolerance: f64,
         params: &ModelParams,
+        at: &[u64],
         observer: Observer,
-    ) -> Result<(Array2<f64>, Array1<f64>, EngineReport), String>;
+    ) -> Result<Vec<Fitted<Array2<f64>, Array1<f64>>>, String>;
 
-    /// Fits a binary model of `y` (true = positive class); returns weights and intercept such
-    /// that the decision value is positive for `true`, and the engine's report.
+    /// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision
+    /// value of each returned model is positive for `true`.
     fn fit_binary(
         x: ArrayView2<Self>,
         y: ArrayView1<bool>,
         alpha: f64,
         max_gradient_tolerance: f64,
         params: &ModelParams,
+        at: &[u64],
         observer: Observer,
-    ) -> Result<(Array1<f64>, f64, EngineReport), String>;
+    ) -> Result<Vec<Fitted<Array1<f64>, f64>>, String>;
 }
 
 /// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial; the
 /// generic builder type itself is private to linfa-logistic, hence a macro) and validates them.
 macro_rules! configured {
-    ($builder:expr, $float:ty, $alpha:expr, $tol:expr, $params:expr) => {
+    ($builder:expr, $float:ty, $alpha:expr, $tol:expr, $params:expr, $at:expr) => {
         $builder
             .alpha($alpha as $float)
             .max_gradient_tolerance($tol as $float)
             .max_iterations($params.max_iter)
             .with_intercept($params.fit_intercept)
+            .snapshot_iterations($at.to_vec())
             .check()
             .map_err(|e| e.to_string())?
     };
@@ -372,25 +379,33 @@ macro_rules! impl_fit_float {
                 alpha: f64,
                 max_gradient_tolerance: f64,
                 params: &ModelParams,
+                at: &[u64],
                 observer: Observer,
-            ) -> Result<(Array2<f64>, Array1<f64>, EngineReport), String> {
+            ) -> Result<Vec<Fitted<Array2<f64>, Array1<f64>>>, String> {
                 let dataset = DatasetBase::new(x, y);
                 let fitted = configured!(
                     MultiLogisticRegression::<$float>::default(),
                     $float,
                     alpha,
                     max_gradient_tolerance,
-                    params
+                    params,
+                    at
                 )
                 .fit_with_observer(&dataset, &mut |r| {
                     observer(r.iteration, f64::from(r.objective))
                 })
                 .map_err(|e| e.to_string())?;
-                Ok((
-                    fitted.params().mapv(f64::from),
-                    fitted.intercept().mapv(f64::from),
-                    EngineReport::from_linfa(fitted.report()),
-                ))
+                Ok(fitted
+                    .snapshots()
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.params().mapv(f64::from),
+                            m.intercept().mapv(f64::from),
+                            EngineReport::from_linfa(m.report()),
+                        )
+                    })
+                    .collect())
             }
 
             fn fit_binary(
@@ -399,15 +414,17 @@ macro_rules! impl_fit_float {
                 alpha: f64,
                 max_gradient_tolerance: f64,
                 params: &ModelParams,
+                at: &[u64],
                 observer: Observer,
-            ) -> Result<(Array1<f64>, f64, EngineReport), String> {
+            ) -> Result<Vec<Fitted<Array1<f64>, f64>>, String> {
                 let dataset = DatasetBase::new(x, y);
                 let fitted = configured!(
                     LogisticRegression::<$float>::default(),
                     $float,
                     alpha,
                     max_gradient_tolerance,
-                    params
+                    params,
+                    at
                 )
                 .fit_with_observer(&dataset, &mut |r| {
                     observer(r.iteration, f64::from(r.objective))
@@ -416,11 +433,17 @@ macro_rules! impl_fit_float {
                 // linfa's positive label is the more frequent class (linfa issue 393): for a
                 // one-vs-rest problem that is usually "rest", so flip the sign when it is.
                 let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-                Ok((
-                    fitted.params().mapv(|v| sign * f64::from(v)),
-                    sign * f64::from(fitted.intercept()),
-                    EngineReport::from_linfa(fitted.report()),
-                ))
+                Ok(fitted
+                    .snapshots()
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.params().mapv(|v| sign * f64::from(v)),
+                            sign * f64::from(m.intercept()),
+                            EngineReport::from_linfa(m.report()),
+                        )
+                    })
+                    .collect())
             }
         }
     };
@@ -461,7 +484,9 @@ pub fn fit<F: FitFloat>(
             Some(a) => a.view(),
             None => x_fit.view(),
         };
-        let (model, report) = fit_once(x.view(), scale, y, params, observer)?;
+        let (model, report) = fit_once(x.view(), scale, y, params, &[params.max_iter], observer)?
+            .pop()
+            .expect("one model per count asked");
         let mut outcome = diagnose(model, &report, x.view(), scale, y, params);
         let d = &mut outcome.diagnostics;
         d.attempts = attempts;
@@ -476,41 +501,104 @@ pub fn fit<F: FitFloat>(
     }
 }
 
-/// One linfa fit at a given scale, returned in feature units, with the engine's report.
+/// Fits the runs `params` with each `max_iter` in `max_iters` from one fit of the largest: the
+/// engine keeps the model as it stood after each count, which is what a separate fit with that
+/// `max_iter` returns (same weights, same report). A run whose model fails the checks is refitted
+/// on its own, with the retries of [`fit`], as a separate fit would be. Each run's `fit_seconds`
+/// is the time the shared fit took to reach its iteration count, plus its own check.
+pub fn fit_max_iters<F: FitFloat>(
+    x_fit: ArrayView2<F>,
+    fit_scale: f64,
+    y: &[u8],
+    params: &ModelParams,
+    max_iters: &[u64],
+    observer: Observer,
+) -> Result<Vec<FitOutcome>, String> {
+    let start = Instant::now();
+    let n = y.len() as f64;
+    let longest = ModelParams {
+        max_iter: max_iters.iter().copied().max().unwrap_or(params.max_iter),
+        ..*params
+    };
+    // When the shared fit first reached each iteration count (the last class, for one-vs-rest).
+    let reached = std::sync::Mutex::new(std::collections::HashMap::<u64, f64>::new());
+    let timed = |iteration: u64, objective: f64| {
+        let mut reached = reached.lock().unwrap_or_else(|e| e.into_inner());
+        reached.insert(iteration, start.elapsed().as_secs_f64());
+        drop(reached);
+        observer(iteration, objective / n);
+    };
+    let fits = fit_once(x_fit, fit_scale, y, &longest, max_iters, &timed)?;
+    let end = start.elapsed().as_secs_f64();
+    let reached = reached.into_inner().unwrap_or_else(|e| e.into_inner());
+    fits.into_iter()
+        .zip(max_iters)
+        .map(|((model, report), &max_iter)| {
+            let params = ModelParams {
+                max_iter,
+                ..*params
+            };
+            let check_start = Instant::now();
+            let mut outcome = diagnose(model, &report, x_fit, fit_scale, y, &params);
+            if outcome.diagnostics.status != FitStatus::Ok {
+                return fit(x_fit, fit_scale, y, &params, observer);
+            }
+            let fitted_at = reached.get(&report.n_iter).copied().unwrap_or(end);
+            outcome.diagnostics.fit_seconds = fitted_at + check_start.elapsed().as_secs_f64();
+            Ok(outcome)
+        })
+        .collect()
+}
+
+/// One linfa fit at a given scale, returned in feature units with the engine's report, as it stood
+/// after each iteration count in `at`.
 fn fit_once<F: FitFloat>(
     x: ArrayView2<F>,
     scale: f64,
     y: &[u8],
     params: &ModelParams,
+    at: &[u64],
     observer: Observer,
-) -> Result<(LinearModel, EngineReport), String> {
+) -> Result<Vec<(LinearModel, EngineReport)>, String> {
     let alpha = linfa_alpha(params.c, scale);
     let tol = linfa_max_gradient_tolerance(params.tol, scale);
-    let (weights, intercept, report) = match params.multi_class {
+    let models = match params.multi_class {
         MultiClass::Multinomial => {
             let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
-            F::fit_multinomial(x, labels.view(), alpha, tol, params, observer)?
+            F::fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
         }
         MultiClass::Ovr => {
-            let fits = fit_binary_parallel(x, y, alpha, tol, params, observer);
-            let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
-            let mut intercept = Array1::zeros(N_CLASSES);
-            let mut reports = Vec::with_capacity(N_CLASSES);
-            for (class, fit) in fits.into_iter().enumerate() {
-                let (w, b, report) = fit?;
-                weights.column_mut(class).assign(&w);
-                intercept[class] = b;
-                reports.push(report);
-            }
-            (weights, intercept, EngineReport::combine(reports))
+            let classes = fit_binary_parallel(x, y, alpha, tol, params, at, observer)
+                .into_iter()
+                .collect::<Result<Vec<_>, String>>()?;
+            // Per count: the ten classes' models side by side.
+            (0..at.len())
+                .map(|i| {
+                    let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
+                    let mut intercept = Array1::zeros(N_CLASSES);
+                    let mut reports = Vec::with_capacity(N_CLASSES);
+                    for (class, snapshots) in classes.iter().enumerate() {
+                        let (w, b, report) = &snapshots[i];
+                        weights.column_mut(class).assign(w);
+                        intercept[class] = *b;
+                        reports.push(report.clone());
+                    }
+                    (weights, intercept, EngineReport::combine(reports))
+                })
+                .collect()
         }
     };
-    let model = LinearModel {
-        multi_class: params.multi_class,
-        weights: weights / scale,
-        intercept,
-    };
-    Ok((model, report))
+    Ok(models
+        .into_iter()
+        .map(|(weights, intercept, report)| {
+            let model = LinearModel {
+                multi_class: params.multi_class,
+                weights: weights / scale,
+                intercept,
+            };
+            (model, report)
+        })
+        .collect())
 }
 
 /// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
@@ -522,13 +610,14 @@ fn fit_binary_parallel<F: FitFloat>(
     alpha: f64,
     tol: f64,
     params: &ModelParams,
+    at: &[u64],
     observer: Observer,
-) -> Vec<Result<(Array1<f64>, f64, EngineReport), String>> {
+) -> Vec<Result<Vec<Fitted<Array1<f64>, f64>>, String>> {
     (0..N_CLASSES)
         .into_par_iter()
         .map(|class| {
             let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
-            F::fit_binary(x, target.view(), alpha, tol, params, observer)
+            F::fit_binary(x, target.view(), alpha, tol, params, at, observer)
         })
         .collect()
 }

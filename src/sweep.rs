@@ -289,27 +289,66 @@ impl Progress {
     }
 }
 
-/// Fits and evaluates one run on its group's matrices, and writes its own files.
-fn execute<F: FitFloat>(
-    run: &Run,
+/// Runs of one data group that differ only in `max_iter`: one fit serves them all (see
+/// [`model::fit_max_iters`]). In config order of their first run.
+fn families<'a>(runs: &[&'a Run]) -> Vec<Vec<&'a Run>> {
+    let mut families: Vec<Vec<&'a Run>> = Vec::new();
+    let key = |run: &Run| model::ModelParams {
+        max_iter: 0,
+        ..run.params.model
+    };
+    for &run in runs {
+        match families.iter_mut().find(|f| key(f[0]) == key(run)) {
+            Some(family) => family.push(run),
+            None => families.push(vec![run]),
+        }
+    }
+    families
+}
+
+/// Fits a family of runs on its group's matrices with one fit, then evaluates each run and writes
+/// its own files; results in the family's order.
+fn execute_family<F: FitFloat>(
+    family: &[&Run],
     data: &PreparedData<F>,
     indices: &SplitIndices,
     config: &Config,
     data_checksum: &str,
     dir: &ResultsDir,
     observer: model::Observer,
-) -> Result<RunResult> {
-    let outcome = model::fit(
+) -> Vec<Result<RunResult>> {
+    let max_iters: Vec<u64> = family.iter().map(|r| r.params.model.max_iter).collect();
+    let outcomes = model::fit_max_iters(
         data.x_fit.view(),
         data.fit_scale,
         &data.y_train,
-        &run.params.model,
+        &family[0].params.model,
+        &max_iters,
         observer,
-    )
-    .map_err(|message| Error::Fit {
-        run_id: run.id.clone(),
-        message,
-    })?;
+    );
+    match outcomes {
+        Ok(outcomes) => family
+            .iter()
+            .zip(outcomes)
+            .map(|(run, outcome)| evaluate(run, outcome, data, indices, config, data_checksum, dir))
+            .collect(),
+        Err(message) => vec![Err(Error::Fit {
+            run_id: family[0].id.clone(),
+            message,
+        })],
+    }
+}
+
+/// Evaluates one fitted run on its group's test matrix, and writes its own files and record.
+fn evaluate<F: FitFloat>(
+    run: &Run,
+    outcome: model::FitOutcome,
+    data: &PreparedData<F>,
+    indices: &SplitIndices,
+    config: &Config,
+    data_checksum: &str,
+    dir: &ResultsDir,
+) -> Result<RunResult> {
     let (metrics, examples) = match outcome.diagnostics.status {
         FitStatus::Ok => {
             let decision = outcome.model.decision(data.x_test.view(), 1.0);
@@ -377,16 +416,18 @@ fn run_group<F: FitFloat>(
         run_id: group.runs[0].id.clone(),
         message,
     })?;
+    let families = families(&group.runs);
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Result<RunResult>>();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, group.runs.len()) {
+        for _ in 0..jobs.clamp(1, families.len()) {
             let tx = tx.clone();
-            let (next, data) = (&next, &data);
+            let (next, data, families) = (&next, &data, &families);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(run) = group.runs.get(i) else { break };
-                let bar = progress.start(run);
+                let Some(family) = families.get(i) else { break };
+                let longest = family.iter().max_by_key(|r| r.params.model.max_iter);
+                let bar = longest.and_then(|run| progress.start(run));
                 let observer = |iteration: u64, objective: f64| {
                     if let Some(bar) = &bar {
                         // One-vs-rest classes report in parallel: show the furthest.
@@ -396,8 +437,8 @@ fn run_group<F: FitFloat>(
                         bar.set_message(format!("{objective:.6}"));
                     }
                 };
-                let result = execute(
-                    run,
+                let results = execute_family(
+                    family,
                     data,
                     &group.indices,
                     config,
@@ -408,11 +449,13 @@ fn run_group<F: FitFloat>(
                 if let Some(bar) = bar {
                     bar.finish_and_clear();
                 }
-                let failed = result.is_err();
-                if tx.send(result).is_err() || failed {
-                    // Stop taking work: the sweep is ending with an error.
-                    next.store(usize::MAX / 2, Ordering::SeqCst);
-                    break;
+                for result in results {
+                    let failed = result.is_err();
+                    if tx.send(result).is_err() || failed {
+                        // Stop taking work: the sweep is ending with an error.
+                        next.store(usize::MAX / 2, Ordering::SeqCst);
+                        return;
+                    }
                 }
             });
         }

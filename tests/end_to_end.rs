@@ -427,3 +427,53 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
         assert!(m.accuracy > 0.85, "{scaler:?}: accuracy {}", m.accuracy);
     }
 }
+
+/// Runs that differ only in `max_iter` are served by one fit kept at each count; each run's
+/// record is identical to a separate fit's (but for its timing), multinomial and one-vs-rest,
+/// on raw pixels (f64) and on pixels/255 (f32, with a fit scale).
+#[test]
+fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
+    use mnist_logreg::store::RunResult;
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep_in = |name: &str, body: &str| -> Vec<RunResult> {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config::load(&write_config(&dir, body)).unwrap();
+        let options = SweepOptions {
+            out: dir.join("results"),
+            progress: false,
+            quiet: true,
+            ..SweepOptions::default()
+        };
+        sweep::run(&config, &options).unwrap().results
+    };
+    let base = "name = \"grid\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n";
+    for (setting, model) in [
+        (
+            "raw multinomial f64",
+            "[preprocessing]\nscaler = \"none\"\n[model]\n",
+        ),
+        (
+            "unit ovr f32",
+            "[preprocessing]\nscaler = \"unit\"\n[model]\nmulti_class = \"ovr\"\ndtype = \"f32\"\n",
+        ),
+    ] {
+        let shared = sweep_in(
+            &format!("{setting} shared"),
+            &format!("{base}{model}max_iter = [3, 7, 15]\n"),
+        );
+        assert_eq!(shared.len(), 3);
+        for run in &shared {
+            let k = run.run.params.model.max_iter;
+            let separate = sweep_in(
+                &format!("{setting} {k}"),
+                &format!("{base}{model}max_iter = {k}\n"),
+            );
+            let mut separate = separate.into_iter().next().unwrap();
+            assert_eq!(separate.run.id, run.run.id);
+            assert_eq!(separate.diagnostics.n_iter, k, "{setting}");
+            separate.diagnostics.fit_seconds = run.diagnostics.fit_seconds;
+            assert_eq!(&separate, run, "{setting}, max_iter {k}");
+        }
+    }
+}
