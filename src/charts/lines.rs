@@ -18,6 +18,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
+/// Series with more points than this are drawn without markers.
+const MAX_MARKERS: usize = 40;
+
 /// A line chart: the data and how to label it.
 #[derive(Debug, Clone)]
 pub struct LineChart {
@@ -141,19 +144,30 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             let mut pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tx(x), ty(y))).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             let style = s.color.stroke_width(3);
+            // Markers only where they can be told apart (not on per-iteration paths).
+            let markers = if pts.len() <= MAX_MARKERS {
+                pts.len()
+            } else {
+                0
+            };
             if s.dashed {
                 ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
                     .map_err(|e| chart_error(path, e))?;
                 ctx.draw_series(
-                    pts.iter()
+                    pts[..markers]
+                        .iter()
                         .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
                 )
                 .map_err(|e| chart_error(path, e))?;
             } else {
                 ctx.draw_series(LineSeries::new(pts.clone(), style))
                     .map_err(|e| chart_error(path, e))?;
-                ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 6, s.color.filled())))
-                    .map_err(|e| chart_error(path, e))?;
+                ctx.draw_series(
+                    pts[..markers]
+                        .iter()
+                        .map(|&p| Circle::new(p, 6, s.color.filled())),
+                )
+                .map_err(|e| chart_error(path, e))?;
             }
         }
 

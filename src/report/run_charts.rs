@@ -1,6 +1,7 @@
 //! Charts of one run, in `runs/<run_id>/`: the row-normalised confusion matrix, per-class scores,
 //! the most confident mistakes, sample predictions with their probabilities, each one-vs-rest
-//! classifier's binary accuracy, and sample training digits.
+//! classifier's binary accuracy, sample training digits, and the fit's path (objective and largest
+//! gradient component per iteration).
 
 use std::path::Path;
 
@@ -8,20 +9,21 @@ use ndarray::Array2;
 
 use super::{figure, Figure};
 use crate::charts::{
-    confusion_heatmap, digit_grid, grouped_bars, probability_panels, BarChart, BarGroup, Cells,
-    Tile, Title, BAD, PALETTE,
+    confusion_heatmap, digit_grid, grouped_bars, line_chart, plain, probability_panels, BarChart,
+    BarGroup, Cells, LineChart, Series, Tile, Title, BAD, PALETTE,
 };
 use crate::error::{Error, Result};
 use crate::store::{remove_stale, ResultsDir, RunResult};
 
 /// The chart files a run can have, relative to its folder.
-const FILES: [&str; 6] = [
+const FILES: [&str; 7] = [
     "confusion_normalized.png",
     "class_scores.png",
     "mistakes.png",
     "sample_predictions.png",
     "binary_accuracy.png",
     "training_digits.png",
+    "fit_path.png",
 ];
 
 /// Removes a run's charts (when it is no longer selected for them).
@@ -238,5 +240,66 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             8,
         )
     })?);
+    let d = &r.diagnostics;
+    if d.trace.len() > 1 {
+        let heading = format!(
+            "Fit path: {} iterations, stopped: {}",
+            d.n_iter, d.termination
+        );
+        figures.push(figure(dir, file(FILES[6]), heading.clone(), |tmp| {
+            let mut lines = context.clone();
+            lines.push(format!(
+                "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
+                d.objective
+            ));
+            let chart = fit_path_chart(&d.trace, r.run.params.model.tol);
+            line_chart(
+                tmp,
+                &Title {
+                    title: &heading,
+                    lines: &lines,
+                },
+                &chart,
+            )
+        })?);
+    }
     Ok(figures)
+}
+
+/// The objective and the largest gradient component against the iteration, on a log axis (both
+/// fall by orders of magnitude), with `tol`.
+pub(crate) fn fit_path_chart(trace: &[crate::model::TracePoint], tol: f64) -> LineChart {
+    let points = |f: fn(&crate::model::TracePoint) -> f64| {
+        trace
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as f64, f(t).max(1e-12)))
+            .collect::<Vec<_>>()
+    };
+    LineChart {
+        x_label: "L-BFGS iteration".into(),
+        y_label: "Value (log scale)".into(),
+        x_log: false,
+        y_log: true,
+        series: vec![
+            Series {
+                label: "objective".into(),
+                color: PALETTE[0],
+                dashed: false,
+                points: points(|t| t.objective),
+            },
+            Series {
+                label: "largest gradient component".into(),
+                color: PALETTE[1],
+                dashed: true,
+                points: points(|t| t.grad_max),
+            },
+        ],
+        reference_lines: if tol > 0.0 {
+            vec![(tol, format!("tol {}", plain(tol)))]
+        } else {
+            vec![]
+        },
+        y_format: plain,
+    }
 }

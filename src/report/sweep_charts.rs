@@ -70,6 +70,18 @@ struct Line<'a> {
 }
 
 fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
+    let mut lines = groups(results, axis);
+    lines.retain(|l| {
+        let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs.len() >= 2
+    });
+    lines
+}
+
+/// The finished runs grouped by every parameter but `axis`'s.
+fn groups(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
     let mut lines: Vec<Line> = Vec::new();
     for r in results.iter().filter(|r| r.metrics.is_some()) {
         let key: Vec<_> = params(r)
@@ -81,13 +93,51 @@ fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
             None => lines.push(Line { key, runs: vec![r] }),
         }
     }
-    lines.retain(|l| {
-        let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
-        xs.sort_by(f64::total_cmp);
-        xs.dedup();
-        xs.len() >= 2
-    });
     lines
+}
+
+/// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
+/// only in max_iter (their paths coincide; the longest is drawn).
+fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
+    let families = groups(results, Axis::MaxIter);
+    let (legend, fixed) = labels(&families);
+    let series = families
+        .iter()
+        .zip(legend)
+        .enumerate()
+        .filter_map(|(i, (family, label))| {
+            let longest = family
+                .runs
+                .iter()
+                .max_by_key(|r| r.diagnostics.trace.len())?;
+            (longest.diagnostics.trace.len() > 1).then(|| Series {
+                label: if label.is_empty() {
+                    "objective".into()
+                } else {
+                    label
+                },
+                color: PALETTE[i % PALETTE.len()],
+                dashed: i >= PALETTE.len(),
+                points: longest
+                    .diagnostics
+                    .trace
+                    .iter()
+                    .enumerate()
+                    .map(|(it, t)| (it as f64, t.objective.max(1e-12)))
+                    .collect(),
+            })
+        })
+        .collect();
+    let chart = LineChart {
+        x_label: "L-BFGS iteration".into(),
+        y_label: "Objective (log scale)".into(),
+        x_log: false,
+        y_log: true,
+        series,
+        reference_lines: vec![],
+        y_format: crate::charts::plain,
+    };
+    (chart, fixed)
 }
 
 /// Legend labels (the parameters that differ between lines) and the subtitle (those shared).
@@ -280,6 +330,30 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
         ),
     ];
     let mut figures = Vec::new();
+    let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
+    let (paths, fixed) = fit_paths(results);
+    if paths.series.is_empty() {
+        remove_stale(&dir.root.join("fit_paths.png"))?;
+    } else {
+        let lines = vec![
+            if fixed.is_empty() {
+                "One line per setting".to_string()
+            } else {
+                format!("Fixed: {fixed}")
+            },
+            "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
+        ];
+        let title = Title {
+            title: heading,
+            lines: &lines,
+        };
+        figures.push(figure(
+            dir,
+            "fit_paths.png".into(),
+            heading.into(),
+            |tmp| line_chart(tmp, &title, &paths),
+        )?);
+    }
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
         let (chart, fixed) = chart(results, axis, measure);
