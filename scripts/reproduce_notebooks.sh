@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the four notebooks (and a converged comparison) on both sides and writes results/parity.md:
 # the harness (sweep) and scikit-learn (sklearn_reference.py) on each experiments/notebook-*.toml,
-# then the comparison. Takes about 20 minutes on 2 cores.
+# then the comparison. Takes about 12 minutes on 2 cores (most of it scikit-learn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_python.sh
