@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+from sklearn.metrics import (f1_score, log_loss,
+                             precision_recall_fscore_support)
 from sklearn.model_selection import train_test_split
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
@@ -199,14 +200,13 @@ def main():
             run["C"], run["multi_class"], run["fit_intercept"])
         proba = model.predict_proba(x_test)
         predicted = model.predict(x_test)
-        cm = np.zeros((10, 10), dtype=int)
-        np.add.at(cm, (y_test, predicted), 1)
-        tp = np.diag(cm)
-        support = cm.sum(axis=1)
-        precision = np.divide(tp, cm.sum(axis=0), out=np.zeros(10), where=cm.sum(axis=0) > 0)
-        recall = np.divide(tp, support, out=np.zeros(10), where=support > 0)
-        denom = precision + recall
-        f1 = np.divide(2 * precision * recall, denom, out=np.zeros(10), where=denom > 0)
+        # scikit-learn's own definitions throughout: per class over all ten digits (zero_division=0),
+        # macro over the labels present in y_test or the predictions, weighted by support.
+        labels = list(range(10))
+        precision, recall, f1, support = precision_recall_fscore_support(
+            y_test, predicted, labels=labels, zero_division=0)
+        macro = precision_recall_fscore_support(y_test, predicted, average="macro", zero_division=0)
+        f1_weighted = f1_score(y_test, predicted, average="weighted", zero_division=0)
         accuracy = float((predicted == y_test).mean())
         metric_rows.append({
             "run_id": rid, "multi_class": run["multi_class"], "C": run["C"],
@@ -218,8 +218,8 @@ def main():
             "random_state": run["random_state"], "shuffle": str(run["shuffle"]).lower(),
             "subsample": subsample or "", "n_train": len(train_idx), "n_test": len(test_idx),
             "accuracy": accuracy, "train_accuracy": float((model.predict(x_train) == y_train).mean()),
-            "precision_macro": precision.mean(), "recall_macro": recall.mean(), "f1_macro": f1.mean(),
-            "f1_weighted": (f1 * support).sum() / support.sum(),
+            "precision_macro": macro[0], "recall_macro": macro[1], "f1_macro": macro[2],
+            "f1_weighted": f1_weighted,
             "log_loss": log_loss(y_test, proba, labels=list(range(10))),
             "objective": objective, "grad_norm": grad, "converged": str(converged).lower(),
             "status": "ok", "failure": "", "fit_scale": 1.0, "attempts": 1, "fit_seconds": seconds,

@@ -94,7 +94,15 @@ pub fn evaluate(
             }
         })
         .collect();
-    let mean = |f: fn(&ClassScores) -> f64| per_class.iter().map(f).sum::<f64>() / N_CLASSES as f64;
+    // scikit-learn's macro average runs over the labels present in y_true or y_pred
+    // (`unique_labels`), not over all ten digits: a class absent from both is left out.
+    let present: Vec<&ClassScores> = per_class
+        .iter()
+        .filter(|c| c.support > 0 || confusion.column(c.class).sum() > 0)
+        .collect();
+    let mean = |f: fn(&ClassScores) -> f64| {
+        present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64
+    };
     let f1_weighted = per_class
         .iter()
         .map(|c| c.f1 * c.support as f64)
@@ -222,8 +230,11 @@ mod tests {
         assert_eq!(m.per_class[1].recall, 1.0);
         assert_eq!(m.per_class[2].f1, 0.0);
         assert_eq!(m.per_class[3].support, 0);
-        // f1: class 0 = 0.5, class 1 = 0.8; macro over 10 classes, weighted by support.
-        assert!((m.f1_macro - 1.3 / 10.0).abs() < 1e-12);
+        // f1: class 0 = 0.5, class 1 = 0.8, class 2 = 0; macro over the labels present in y_true
+        // or y_pred (0, 1, 2), as scikit-learn's `f1_score(average="macro")`: 0.4333.
+        assert!((m.f1_macro - 1.3 / 3.0).abs() < 1e-12);
+        assert!((m.precision_macro - (0.5 + 2.0 / 3.0) / 3.0).abs() < 1e-12);
+        assert!((m.recall_macro - 1.5 / 3.0).abs() < 1e-12);
         assert!((m.f1_weighted - (0.5 * 2.0 + 0.8 * 2.0) / 5.0).abs() < 1e-12);
         assert!((m.log_loss - (-(0.6 * 0.91f64.ln() + 0.4 * 0.01f64.ln()))).abs() < 1e-12);
         assert_eq!(m.predicted, vec![0, 1, 1, 1, 0]);

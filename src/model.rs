@@ -124,7 +124,8 @@ pub fn linfa_max_gradient_tolerance(tol: f64, fit_scale: f64) -> f64 {
 
 /// Which engine fitted a record: records of another engine are refitted, not reused.
 /// Change it whenever a change to the engine can change a fit.
-pub const ENGINE: &str = "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-3, kernels of patch 2";
+pub const ENGINE: &str =
+    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-3, kernels of patch 2";
 
 /// A fitted linear model in the units of the (preprocessed) features.
 #[derive(Debug, Clone, PartialEq)]

@@ -106,3 +106,63 @@ fn harness_matches_scikit_learn_on_a_real_subsample() {
     let report = std::fs::read_to_string(out.join("parity.md")).unwrap();
     assert!(report.contains("Test index sets identical to scikit-learn's: **yes** (3 of 3"));
 }
+
+/// The harness's metrics follow scikit-learn's definitions: its own predictions, scored by
+/// scikit-learn's functions, give the same numbers, including on test sets so small that classes
+/// are missing from the labels or the predictions (macro averages then run over the labels
+/// present, as scikit-learn's `unique_labels`).
+#[test]
+#[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
+fn metrics_equal_scikit_learns_functions_when_classes_are_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("tiny.toml");
+    let data = repository_data_dir().display().to_string();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"tiny\"\n[split]\ntest_size = [7, 12, 40]\nrandom_state = 3\n[model]\nmax_iter = 5\n[output]\npredictions = true\nrun_charts = \"none\"\n[data]\ndir = {data:?}\nsubsample = 600\n"
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let out = tmp.path().join("results");
+    let options = SweepOptions {
+        out: out.clone(),
+        progress: false,
+        quiet: true,
+        ..SweepOptions::default()
+    };
+    sweep::run(&config, &options).unwrap();
+    let script = r#"
+import csv, sys
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+root = sys.argv[1]
+missing = 0
+for row in csv.DictReader(open(f"{root}/metrics.csv")):
+    preds = list(csv.DictReader(open(f"{root}/runs/{row['run_id']}/predictions.csv")))
+    y = [int(p["label"]) for p in preds]
+    p = [int(p["predicted"]) for p in preds]
+    missing += len(set(range(10)) - set(y) - set(p)) > 0
+    macro = precision_recall_fscore_support(y, p, average="macro", zero_division=0)
+    expected = {"accuracy": accuracy_score(y, p), "precision_macro": macro[0],
+                "recall_macro": macro[1], "f1_macro": macro[2],
+                "f1_weighted": f1_score(y, p, average="weighted", zero_division=0)}
+    for key, value in expected.items():
+        got = float(row[key])
+        assert abs(got - value) < 1e-12, f"{row['run_id']} {key}: harness {got}, scikit-learn {value}"
+assert missing > 0, "no run had a missing class: the test proves nothing"
+print("ok")
+"#;
+    let output = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(out.join("tiny"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
