@@ -16,7 +16,11 @@ pub enum Error {
     /// A vendored MNIST file is missing, truncated, of the wrong kind or corrupt.
     #[error("{}: {message}", file.display())]
     Data { file: PathBuf, message: String },
-    /// A result file or folder could not be written.
+    /// A results folder named on the command line cannot be used: it cannot be created or
+    /// written, holds nothing to report, or does not exist to merge from.
+    #[error("{}: {message}", path.display())]
+    Folder { path: PathBuf, message: String },
+    /// A result file or folder could not be written while the sweep ran.
     #[error("{}: {message}", path.display())]
     Output { path: PathBuf, message: String },
     /// linfa rejected a fit before starting it (bad hyperparameters or data).
@@ -53,10 +57,12 @@ impl Error {
             .collect()
     }
 
-    /// The process exit code for this error: 2 for user input (config, data), 1 otherwise.
+    /// The process exit code (the README's table): 2 for input the user can fix (config, data,
+    /// a results folder named on the command line), 1 for a failure while running (a write, a
+    /// fit linfa rejected).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config { .. } | Error::Data { .. } => 2,
+            Error::Config { .. } | Error::Data { .. } | Error::Folder { .. } => 2,
             Error::Output { .. } | Error::Fit { .. } => 1,
         }
     }

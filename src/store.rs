@@ -154,8 +154,14 @@ impl ResultsDir {
 
     /// Creates the folder, or says why it cannot be written to (before any work is done).
     pub fn check_writable(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.root).map_err(|e| Error::output(&self.root, e))?;
-        tempfile::tempfile_in(&self.root).map_err(|e| Error::output(&self.root, e))?;
+        let unusable = |e: std::io::Error| Error::Folder {
+            path: self.root.clone(),
+            message: format!(
+                "{e} (check that the folder exists and is writable, or pass --out DIR)"
+            ),
+        };
+        std::fs::create_dir_all(&self.root).map_err(unusable)?;
+        tempfile::tempfile_in(&self.root).map_err(unusable)?;
         Ok(())
     }
 
@@ -231,12 +237,6 @@ impl ResultsDir {
         config: &Config,
         data_checksum: &str,
     ) -> Result<usize> {
-        if !other.root.is_dir() {
-            return Err(Error::Output {
-                path: other.root.clone(),
-                message: "no such results folder to merge: pass each shard's --out folder".into(),
-            });
-        }
         let mut copied = 0;
         for run in &config.runs {
             if matches!(self.prior(run, data_checksum), Prior::Finished(_)) {

@@ -571,7 +571,7 @@ fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<Swee
         }
     });
     if results.is_empty() {
-        return Err(Error::Output {
+        return Err(Error::Folder {
             path: dir.root.clone(),
             message: format!(
                 "no finished run of {} here: run `sweep {}` first (or pass the --out it used)",
@@ -593,14 +593,27 @@ fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<Swee
 /// its `<name>` folder) into `<out>/<name>/` and writes the report, as if one machine had run
 /// the whole sweep.
 pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Result<SweepOutcome> {
+    // Every shard folder must exist before anything is copied.
+    let shard_dirs = shards
+        .iter()
+        .map(|shard| {
+            if !shard.is_dir() {
+                return Err(Error::Folder {
+                    path: shard.clone(),
+                    message: "no such results folder to merge: pass each shard's --out folder"
+                        .into(),
+                });
+            }
+            // A shard's results root (its --out) or its experiment folder inside it.
+            let nested = shard.join(&config.name);
+            Ok(if nested.is_dir() { nested } else { shard.clone() })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
     let mnist = data::load(&config.data)?;
     let mut manifest = Manifest::start(config, &mnist, options);
-    for shard in shards {
-        // A shard's results root (its --out) or its experiment folder inside it.
-        let nested = shard.join(&config.name);
-        let shard = if nested.is_dir() { &nested } else { shard };
+    for shard in &shard_dirs {
         let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;
         if !options.quiet {
             eprintln!("{}: {n} run(s) taken", shard.display());

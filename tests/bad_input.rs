@@ -88,7 +88,7 @@ const GOOD: &str =
 /// Asserts the contract and that `expected` (all of its parts) is in the message.
 fn check(s: &Scratch, args: &[&str], expected: &[&str]) {
     let (code, stderr) = s.sweep(args);
-    assert_ne!(code, 0, "{args:?} must fail: {stderr}");
+    assert_eq!(code, 2, "{args:?}: bad input exits with 2: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
     assert_eq!(
         stderr.trim_end().lines().count(),
@@ -349,6 +349,15 @@ fn bad_command_lines_and_output_folders() {
         &[c, "--merge", "nowhere"],
         &["nowhere", "no such results folder"],
     );
+    // One good shard and one missing: nothing is copied or written before the error.
+    let (code, stderr) = s.sweep(&[c, "--out", "shard0", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    check(
+        &s,
+        &[c, "--merge", "shard0", "nowhere"],
+        &["nowhere", "no such results folder"],
+    );
+    assert!(!s.path("results").exists(), "a failed merge wrote results");
 }
 
 #[test]
