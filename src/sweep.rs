@@ -4,7 +4,7 @@
 //! write the report at the end. Also `--report-only`, `--shard` and `--merge`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -159,13 +159,13 @@ fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Result<Vec<Grou
     Ok(groups)
 }
 
-/// The expanded grid as a table, for `--dry-run`.
-pub fn describe_grid(config: &Config) -> String {
+/// The expanded grid as a table, for `--dry-run`; `out` is the results root (`--out`).
+pub fn describe_grid(config: &Config, out: &Path) -> String {
     let mut s = format!(
-        "{}: {} runs -> results/{}/ (data: first {} images)\n",
+        "{}: {} runs -> {}/ (data: first {} images)\n",
         config.path.display(),
         config.runs.len(),
-        config.name,
+        out.join(&config.name).display(),
         config.data.n_samples()
     );
     s.push_str(&format!(
@@ -480,9 +480,10 @@ fn in_config_order(config: &Config, results: &mut [RunResult]) {
 /// for the same parameters and data are reused unless `force`.
 pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let start = Instant::now();
+    // The data first: a data error must not leave an empty results folder behind.
+    let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
-    let mnist = data::load(&config.data)?;
     let mut manifest = Manifest::start(config, &mnist, options);
     let total = config.runs.len();
     let progress = Progress::new(options, total);
@@ -606,12 +607,16 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
             }
             // A shard's results root (its --out) or its experiment folder inside it.
             let nested = shard.join(&config.name);
-            Ok(if nested.is_dir() { nested } else { shard.clone() })
+            Ok(if nested.is_dir() {
+                nested
+            } else {
+                shard.clone()
+            })
         })
         .collect::<Result<Vec<_>>>()?;
+    let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
-    let mnist = data::load(&config.data)?;
     let mut manifest = Manifest::start(config, &mnist, options);
     for shard in &shard_dirs {
         let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;

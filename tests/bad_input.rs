@@ -393,3 +393,30 @@ fn a_file_name_that_cannot_name_a_folder_is_refused() {
         std::fs::remove_file(&config).unwrap();
     }
 }
+
+/// clap's own errors come on one line with exit 2, like every other error; `--dry-run` names the
+/// folder `--out` points to; a data error leaves no empty results folder behind.
+#[test]
+fn command_line_errors_are_one_line_and_nothing_is_left_behind() {
+    let s = Scratch::new();
+    let config = s.config("c.toml", GOOD);
+    let c = config.to_str().unwrap();
+    check(&s, &[], &["<CONFIG>", "sweep --help"]);
+    check(&s, &[c, "--bogus"], &["--bogus", "sweep --help"]);
+    check(&s, &[c, "--jobs", "many"], &["many", "--jobs"]);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
+        .args([c, "--dry-run", "--out", "elsewhere"])
+        .current_dir(s.dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("-> elsewhere/bad/"), "{stdout}");
+
+    std::fs::remove_file(s.path("data/t10k-labels.idx1-ubyte.gz")).unwrap();
+    check(&s, &[c], &["t10k-labels", "missing"]);
+    assert!(
+        !s.path("results").exists(),
+        "a data error left a results folder"
+    );
+}

@@ -45,13 +45,34 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: clap's own text on stdout.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // clap's message without its usage block, on one line like every other error.
+            let text = e.to_string();
+            let message = text
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            eprintln!("error: {message} (see `sweep --help`)");
+            return ExitCode::from(2);
+        }
+    };
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
     if args.dry_run {
-        print!("{}", sweep::describe_grid(&config));
+        print!("{}", sweep::describe_grid(&config, &args.out));
         return ExitCode::SUCCESS;
     }
     let jobs = usize::from(args.jobs);
