@@ -204,7 +204,7 @@ fn ensure_cached(file: &IdxFile, dir: &Path, cache: &Path) -> Result<()> {
             format!("cannot create the cache folder: {e}; set [data] cache_dir"),
         )
     })?;
-    let mut tmp = tempfile::NamedTempFile::new_in(cache).map_err(|e| {
+    let mut tmp = crate::files::temp_file_in(cache, "").map_err(|e| {
         data_error(
             cache,
             format!("cannot write the cache: {e}; set [data] cache_dir"),

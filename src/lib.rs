@@ -12,6 +12,7 @@ pub mod charts;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod files;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

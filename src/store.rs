@@ -75,11 +75,7 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .suffix(&suffix)
-        .tempfile_in(dir)
-        .map_err(|e| Error::output(dir, e))?;
+    let tmp = crate::files::temp_file_in(dir, &suffix).map_err(|e| Error::output(dir, e))?;
     write(tmp.path())?;
     tmp.persist(path)
         .map_err(|e| Error::output(path, e.error))?;

@@ -477,3 +477,45 @@ fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
         }
     }
 }
+
+/// Results and caches are created as any program's files, by the umask (0644 under umask 022),
+/// not tempfile's private 0600: on a cluster the group can read them and reuse the cache.
+#[cfg(unix)]
+#[test]
+fn output_and_cache_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("umask.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "name = \"umask\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 3\n[data]\ndir = {:?}\ncache_dir = \"cache\"\nsubsample = 3000\n",
+            repository_data_dir().display().to_string()
+        ),
+    )
+    .unwrap();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && exec {} {} --out results --quiet",
+            env!("CARGO_BIN_EXE_sweep"),
+            config.display()
+        ))
+        .current_dir(tmp.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = tmp.path().join("results/umask");
+    let mut files = vec![root.join("metrics.csv"), root.join("README.md")];
+    for entry in std::fs::read_dir(root.join("runs")).unwrap() {
+        files.push(entry.unwrap().path().join("run.json"));
+    }
+    for entry in std::fs::read_dir(tmp.path().join("cache")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    assert!(files.len() >= 5, "{files:?}");
+    for file in files {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{}", file.display());
+    }
+}
