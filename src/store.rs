@@ -148,6 +148,69 @@ impl ResultsDir {
         self.run_dir(run_id).join("predictions.csv")
     }
 
+    /// Takes the folder's advisory lock (`.lock`) for this process: exclusive for a whole sweep,
+    /// a report or a merge, shared for a shard (shards of one sweep may share a folder, each
+    /// fitting its own runs). Another process holding it in a conflicting way is named in the
+    /// error. With the exclusive lock, temporary files left by a killed process are removed.
+    /// The lock is released when the returned file is dropped.
+    pub fn lock(&self, shared: bool) -> Result<std::fs::File> {
+        let path = self.root.join(".lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::output(&path, e))?;
+        let taken = if shared {
+            file.try_lock_shared()
+        } else {
+            file.try_lock()
+        };
+        match taken {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let holder = holder.trim();
+                return Err(Error::Folder {
+                    path: self.root.clone(),
+                    message: format!(
+                        "another sweep is writing this folder ({}): wait for it to finish, or pass --out DIR",
+                        if holder.is_empty() { "shards of a sweep" } else { holder }
+                    ),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::output(&path, e)),
+        }
+        if !shared {
+            let who = format!(
+                "process {} since {}",
+                std::process::id(),
+                humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            );
+            // Best effort: the lock itself is what excludes; the text only names the holder.
+            let _ = std::fs::write(&path, who);
+            self.remove_temporaries(&self.root)?;
+        }
+        Ok(file)
+    }
+
+    /// Removes `.tmp-*` files under `dir`, left by a process killed mid-write.
+    fn remove_temporaries(&self, dir: &Path) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                self.remove_temporaries(&path)?;
+            } else if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                remove_stale(&path)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Creates the folder, or says why it cannot be written to (before any work is done).
     pub fn check_writable(&self) -> Result<()> {
         let unusable = |e: std::io::Error| Error::Folder {

@@ -484,6 +484,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
+    let _lock = dir.lock(options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, options);
     let total = config.runs.len();
     let progress = Progress::new(options, total);
@@ -559,6 +560,13 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
 /// Redraws the report of `config` from the records already written, without fitting.
 pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mnist = data::load(&config.data)?;
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    // Nothing to lock (and nothing to report) where the folder does not exist.
+    let _lock = if dir.root.is_dir() {
+        Some(dir.lock(false)?)
+    } else {
+        None
+    };
     redraw(config, options, &mnist)
 }
 
@@ -617,6 +625,7 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
     let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     dir.check_writable()?;
+    let _lock = dir.lock(false)?;
     let mut manifest = Manifest::start(config, &mnist, options);
     for shard in &shard_dirs {
         let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;

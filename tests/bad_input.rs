@@ -420,3 +420,36 @@ fn command_line_errors_are_one_line_and_nothing_is_left_behind() {
         "a data error left a results folder"
     );
 }
+
+/// A second sweep on a folder another sweep is writing is refused with the holder named; a sweep
+/// that gets the folder removes the temporary files a killed process left.
+#[test]
+fn a_folder_being_written_is_refused_and_stale_temporaries_are_removed() {
+    let s = Scratch::new();
+    let config = s.config("c.toml", GOOD);
+    let c = config.to_str().unwrap();
+    std::fs::create_dir_all(s.path("results/bad")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(s.path("results/bad/.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    std::fs::write(s.path("results/bad/.lock"), "process 4242 since then").unwrap();
+    check(
+        &s,
+        &[c],
+        &[
+            "another sweep is writing this folder",
+            "process 4242",
+            "--out DIR",
+        ],
+    );
+    drop(lock);
+    std::fs::create_dir_all(s.path("results/bad/runs/x")).unwrap();
+    std::fs::write(s.path("results/bad/runs/x/.tmp-abc.json"), "torn").unwrap();
+    let (code, stderr) = s.sweep(&[c, "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!s.path("results/bad/runs/x/.tmp-abc.json").exists());
+}
