@@ -505,7 +505,8 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .collect();
     let groups = plan(config, &todo, &mnist.labels)?;
     let reused = results.len();
-    manifest.write(&dir)?;
+    // The manifest is written when the report is: a failed or interrupted invocation leaves the
+    // last complete one's manifest next to the README it describes.
     progress.line(format!(
         "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
         config.name,
