@@ -46,6 +46,131 @@ fn ratio(num: u64, den: u64) -> f64 {
     }
 }
 
+/// Everything that follows from a confusion matrix: the one place these formulas live.
+struct Scores {
+    accuracy: f64,
+    precision_macro: f64,
+    recall_macro: f64,
+    f1_macro: f64,
+    f1_weighted: f64,
+    per_class: Vec<ClassScores>,
+}
+
+impl Scores {
+    fn from_confusion(confusion: &Array2<u64>, binary: Option<&[f64]>) -> Self {
+        let n = confusion.sum();
+        let correct: u64 = confusion.diag().sum();
+        let per_class: Vec<ClassScores> = (0..confusion.nrows())
+            .map(|k| {
+                let tp = confusion[[k, k]];
+                let support = confusion.row(k).sum();
+                let precision = ratio(tp, confusion.column(k).sum());
+                let recall = ratio(tp, support);
+                let f1 = if precision + recall > 0.0 {
+                    2.0 * precision * recall / (precision + recall)
+                } else {
+                    0.0
+                };
+                ClassScores {
+                    class: k,
+                    precision,
+                    recall,
+                    f1,
+                    support,
+                    binary_accuracy: binary.map(|b| b[k]),
+                }
+            })
+            .collect();
+        // scikit-learn's macro average runs over the labels present in y_true or y_pred
+        // (`unique_labels`), not over all ten digits: a class absent from both is left out.
+        let present: Vec<&ClassScores> = per_class
+            .iter()
+            .filter(|c| c.support > 0 || confusion.column(c.class).sum() > 0)
+            .collect();
+        let mean = |f: fn(&ClassScores) -> f64| {
+            present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64
+        };
+        let f1_weighted = per_class
+            .iter()
+            .map(|c| c.f1 * c.support as f64)
+            .sum::<f64>()
+            / n.max(1) as f64;
+        Scores {
+            accuracy: ratio(correct, n),
+            precision_macro: mean(|c| c.precision),
+            recall_macro: mean(|c| c.recall),
+            f1_macro: mean(|c| c.f1),
+            f1_weighted,
+            per_class,
+        }
+    }
+}
+
+impl Metrics {
+    /// Checks a stored record's metrics against its own confusion matrix (a record edited by
+    /// hand or damaged says so): the shape, the count of test images, and every score.
+    pub fn check(&self, n_test: usize) -> Result<(), String> {
+        let c = &self.confusion;
+        if c.dim() != (N_CLASSES, N_CLASSES) {
+            return Err(format!(
+                "its confusion matrix is {}x{}, not 10x10",
+                c.nrows(),
+                c.ncols()
+            ));
+        }
+        if c.sum() != n_test as u64 {
+            return Err(format!(
+                "its confusion matrix counts {} test images, not {n_test}",
+                c.sum()
+            ));
+        }
+        if self.per_class.len() != N_CLASSES {
+            return Err(format!(
+                "it has {} per-class rows, not 10",
+                self.per_class.len()
+            ));
+        }
+        let binary: Option<Vec<f64>> = self.per_class.iter().map(|k| k.binary_accuracy).collect();
+        let expected = Scores::from_confusion(c, binary.as_deref());
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9;
+        let pairs = [
+            ("accuracy", self.accuracy, expected.accuracy),
+            (
+                "precision_macro",
+                self.precision_macro,
+                expected.precision_macro,
+            ),
+            ("recall_macro", self.recall_macro, expected.recall_macro),
+            ("f1_macro", self.f1_macro, expected.f1_macro),
+            ("f1_weighted", self.f1_weighted, expected.f1_weighted),
+        ];
+        for (name, stored, computed) in pairs {
+            if !close(stored, computed) {
+                return Err(format!(
+                    "its {name} {stored} contradicts its confusion matrix ({computed})"
+                ));
+            }
+        }
+        for (stored, computed) in self.per_class.iter().zip(&expected.per_class) {
+            let same = stored.class == computed.class
+                && stored.support == computed.support
+                && close(stored.precision, computed.precision)
+                && close(stored.recall, computed.recall)
+                && close(stored.f1, computed.f1);
+            if !same {
+                return Err(format!(
+                    "its scores for digit {} contradict its confusion matrix",
+                    computed.class
+                ));
+            }
+        }
+        if !(self.log_loss.is_finite() && self.log_loss >= 0.0) {
+            return Err(format!("its log_loss {} is not a loss", self.log_loss));
+        }
+        Ok(())
+    }
+}
+
 /// Evaluates class probabilities (rows: samples) against the true labels. For a one-vs-rest
 /// model, `ovr_decision` holds its decision values, and each class's binary accuracy is reported.
 pub fn evaluate(
@@ -69,53 +194,16 @@ pub fn evaluate(
         let p_true = row[t as usize].clamp(f64::EPSILON, 1.0 - f64::EPSILON);
         log_loss -= p_true.ln();
     }
-    let n = y_true.len() as u64;
-    let correct: u64 = (0..N_CLASSES).map(|k| confusion[[k, k]]).sum();
     let binary = ovr_decision.map(|z| binary_accuracies(y_true, z));
-    let per_class: Vec<ClassScores> = (0..N_CLASSES)
-        .map(|k| {
-            let tp = confusion[[k, k]];
-            let support = confusion.row(k).sum();
-            let predicted_k = confusion.column(k).sum();
-            let precision = ratio(tp, predicted_k);
-            let recall = ratio(tp, support);
-            let f1 = if precision + recall > 0.0 {
-                2.0 * precision * recall / (precision + recall)
-            } else {
-                0.0
-            };
-            ClassScores {
-                class: k,
-                precision,
-                recall,
-                f1,
-                support,
-                binary_accuracy: binary.as_ref().map(|b| b[k]),
-            }
-        })
-        .collect();
-    // scikit-learn's macro average runs over the labels present in y_true or y_pred
-    // (`unique_labels`), not over all ten digits: a class absent from both is left out.
-    let present: Vec<&ClassScores> = per_class
-        .iter()
-        .filter(|c| c.support > 0 || confusion.column(c.class).sum() > 0)
-        .collect();
-    let mean = |f: fn(&ClassScores) -> f64| {
-        present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64
-    };
-    let f1_weighted = per_class
-        .iter()
-        .map(|c| c.f1 * c.support as f64)
-        .sum::<f64>()
-        / n.max(1) as f64;
+    let scores = Scores::from_confusion(&confusion, binary.as_deref());
     Metrics {
-        accuracy: ratio(correct, n),
-        precision_macro: mean(|c| c.precision),
-        recall_macro: mean(|c| c.recall),
-        f1_macro: mean(|c| c.f1),
-        f1_weighted,
-        log_loss: log_loss / n.max(1) as f64,
-        per_class,
+        accuracy: scores.accuracy,
+        precision_macro: scores.precision_macro,
+        recall_macro: scores.recall_macro,
+        f1_macro: scores.f1_macro,
+        f1_weighted: scores.f1_weighted,
+        per_class: scores.per_class,
+        log_loss: log_loss / (y_true.len().max(1)) as f64,
         confusion,
         predicted,
     }

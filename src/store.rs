@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Run};
+use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics::{Examples, Metrics};
-use crate::model::Diagnostics;
+use crate::model::{Diagnostics, N_CLASSES};
 
 /// Everything a finished run reports; persisted as its record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,51 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Checks that the record holds together, for a data set of `n_images` images: a finished
+    /// fit has metrics and examples, a failed one has neither, its metrics agree with its
+    /// confusion matrix, and its example images exist and carry digits.
+    pub fn check(&self, n_images: usize) -> std::result::Result<(), String> {
+        let ok = self.diagnostics.status == crate::model::FitStatus::Ok;
+        match (&self.metrics, &self.examples) {
+            (Some(_), Some(_)) if ok => {}
+            (None, None) if !ok => {}
+            _ => return Err("its status, metrics and examples do not go together".into()),
+        }
+        if self.n_train + self.n_test > n_images {
+            return Err(format!(
+                "it counts {} + {} images, the data has {n_images}",
+                self.n_train, self.n_test
+            ));
+        }
+        if let Some(m) = &self.metrics {
+            m.check(self.n_test)?;
+        }
+        if let Some(e) = &self.examples {
+            let digits = e.train.iter().map(|d| (d.index, d.label, d.label));
+            let predictions = e
+                .test
+                .iter()
+                .chain(&e.mistakes)
+                .map(|p| (p.index, p.label, p.predicted));
+            for (index, label, predicted) in digits.chain(predictions) {
+                if index >= n_images {
+                    return Err(format!("it shows image {index}, the data has {n_images}"));
+                }
+                if label as usize >= N_CLASSES || predicted as usize >= N_CLASSES {
+                    return Err(format!(
+                        "it shows image {index} as digit {label} / {predicted}"
+                    ));
+                }
+            }
+            if e.test.iter().chain(&e.mistakes).any(|p| {
+                p.probabilities.len() != N_CLASSES || p.probabilities.iter().any(|v| !v.is_finite())
+            }) {
+                return Err("an example's probabilities are not ten numbers".into());
+            }
+        }
+        Ok(())
+    }
+
     /// The run's parameters on one line, for titles and logs.
     pub fn describe(&self) -> String {
         let p = &self.run.params;
@@ -231,9 +277,10 @@ impl ResultsDir {
         write_atomic(&path, &json)
     }
 
-    /// Reads the record of `run`, if there is one, and says whether it can be reused with data
-    /// of checksum `data_checksum`.
-    pub fn prior(&self, run: &Run, data_checksum: &str) -> Prior {
+    /// Reads the record of `run`, if there is one, and says whether it can be reused with `data`
+    /// for `config`: same parameters, engine and data, internally consistent, and with every
+    /// file the config asks for.
+    pub fn prior(&self, run: &Run, config: &Config, data: &Mnist) -> Prior {
         let path = self.record_json(&run.id);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -255,11 +302,21 @@ impl ResultsDir {
                 path.display(),
                 result.engine
             ))
-        } else if result.data_checksum != data_checksum {
+        } else if result.data_checksum != data.checksum {
             Prior::Stale(format!(
                 "{}: the record was made on other data (checksum {})",
                 path.display(),
                 result.data_checksum
+            ))
+        } else if let Err(why) = result.check(data.labels.len()) {
+            Prior::Stale(format!("{}: damaged record: {why}", path.display()))
+        } else if config.output.predictions
+            && result.metrics.is_some()
+            && !self.predictions_csv(&run.id).is_file()
+        {
+            Prior::Stale(format!(
+                "{}: the config asks for predictions and there is none",
+                self.predictions_csv(&run.id).display()
             ))
         } else {
             Prior::Finished(Box::new(result))
@@ -271,13 +328,13 @@ impl ResultsDir {
     pub fn finished(
         &self,
         config: &Config,
-        data_checksum: &str,
+        data: &Mnist,
         mut warn: impl FnMut(String),
     ) -> Vec<RunResult> {
         config
             .runs
             .iter()
-            .filter_map(|run| match self.prior(run, data_checksum) {
+            .filter_map(|run| match self.prior(run, config, data) {
                 Prior::Finished(result) => Some(*result),
                 Prior::Missing => None,
                 Prior::Stale(why) => {
@@ -290,18 +347,13 @@ impl ResultsDir {
 
     /// Copies the records (and predictions) of `config`'s runs found in `other` into this folder,
     /// keeping records already here. Returns how many were copied.
-    pub fn merge_from(
-        &self,
-        other: &ResultsDir,
-        config: &Config,
-        data_checksum: &str,
-    ) -> Result<usize> {
+    pub fn merge_from(&self, other: &ResultsDir, config: &Config, data: &Mnist) -> Result<usize> {
         let mut copied = 0;
         for run in &config.runs {
-            if matches!(self.prior(run, data_checksum), Prior::Finished(_)) {
+            if matches!(self.prior(run, config, data), Prior::Finished(_)) {
                 continue;
             }
-            let Prior::Finished(result) = other.prior(run, data_checksum) else {
+            let Prior::Finished(result) = other.prior(run, config, data) else {
                 continue;
             };
             let predictions = other.predictions_csv(&run.id);

@@ -491,7 +491,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mut results = if options.force {
         Vec::new()
     } else {
-        dir.finished(config, &mnist.checksum, |why| {
+        dir.finished(config, &mnist, |why| {
             progress.line(format!("refitting: {why}"))
         })
     };
@@ -545,7 +545,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     }
     progress.done();
     // Other shards sharing this folder may have finished runs meanwhile.
-    let mut results = dir.finished(config, &mnist.checksum, |_| {});
+    let mut results = dir.finished(config, &mnist, |_| {});
     in_config_order(config, &mut results);
     report::write_report(config, &dir, &results, &mnist.images)?;
     manifest.finish(fitted, results.len());
@@ -575,7 +575,7 @@ pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutco
 fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<SweepOutcome> {
     let start = Instant::now();
     let dir = ResultsDir::new(options.out.join(&config.name));
-    let results = dir.finished(config, &mnist.checksum, |why| {
+    let results = dir.finished(config, &mnist, |why| {
         if !options.quiet {
             eprintln!("skipping: {why}")
         }
@@ -629,7 +629,7 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
     let _lock = dir.lock(false)?;
     let mut manifest = Manifest::start(config, &mnist, options);
     for shard in &shard_dirs {
-        let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist.checksum)?;
+        let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist)?;
         if !options.quiet {
             eprintln!("{}: {n} run(s) taken", shard.display());
         }

@@ -41,7 +41,7 @@ fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
 fn sweep(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sweep"));
     cmd.args(args)
-        .env("MATMUL_NUM_THREADS", "1")
+        .env("RAYON_NUM_THREADS", "1")
         .stdin(Stdio::null());
     cmd
 }
@@ -385,4 +385,100 @@ fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
         &[],
     );
     assert_same_report(&out.join("resume"), &single, &ids);
+}
+
+/// A record is reused only if it holds together and the files the config asks for exist: edited,
+/// damaged or incomplete records are named and refitted, and the refitted results equal a clean
+/// sweep's.
+#[test]
+fn damaged_records_and_missing_files_are_named_and_refitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"damage\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"unit\"\n[model]\nmax_iter = 5\nC = [0.1, 1.0, 10.0]\n[output]\npredictions = true\n";
+    let config = write_config(tmp.path(), "damage.toml", body);
+    let out = tmp.path().join("out");
+    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    run(&args);
+    let dir = out.join("damage");
+    let clean = metrics_without_timing(&dir);
+    let ids: Vec<String> = std::fs::read_dir(dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    type Edit = fn(&mut serde_json::Value);
+    let damages: [(&str, Edit); 6] = [
+        ("accuracy", |r| r["metrics"]["accuracy"] = 0.99.into()),
+        (
+            "10x10",
+            |r| {
+                r["metrics"]["confusion"] =
+                    serde_json::json!({"v": 1, "dim": [3, 3], "data": [1, 0, 0, 0, 1, 0, 0, 0, 1]})
+            },
+        ),
+        ("per-class rows", |r| {
+            r["metrics"]["per_class"]
+                .as_array_mut()
+                .unwrap()
+                .truncate(4)
+        }),
+        ("digit", |r| {
+            r["examples"]["mistakes"][0]["predicted"] = 42.into()
+        }),
+        ("do not go together", |r| {
+            r["metrics"] = serde_json::Value::Null
+        }),
+        ("shows image", |r| {
+            r["examples"]["train"][0]["index"] = 999_999.into()
+        }),
+    ];
+    for (expected, edit) in damages {
+        let record = dir.join("runs").join(&ids[0]).join("run.json");
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+        edit(&mut value);
+        std::fs::write(&record, serde_json::to_vec(&value).unwrap()).unwrap();
+        let stderr = run(&args);
+        assert!(
+            stderr.contains(&ids[0])
+                && stderr.contains(expected)
+                && stderr.contains("1 fitted now"),
+            "{expected}: {stderr}"
+        );
+        assert_eq!(metrics_without_timing(&dir), clean, "{expected}");
+    }
+    // A deleted predictions file is refitted, not ignored.
+    std::fs::remove_file(dir.join("runs").join(&ids[1]).join("predictions.csv")).unwrap();
+    let stderr = run(&args);
+    assert!(
+        stderr.contains("asks for predictions") && stderr.contains("1 fitted now"),
+        "{stderr}"
+    );
+    assert!(dir
+        .join("runs")
+        .join(&ids[1])
+        .join("predictions.csv")
+        .is_file());
+    assert_eq!(metrics_without_timing(&dir), clean);
+}
+
+/// Turning `predictions = true` on after the runs finished refits them so the files exist.
+#[test]
+fn asking_for_predictions_later_refits_the_runs_that_lack_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"later\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 3\nC = [0.1, 1.0]\n";
+    let config = write_config(tmp.path(), "later.toml", body);
+    let out = tmp.path().join("out");
+    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    run(&args);
+    write_config(
+        tmp.path(),
+        "later.toml",
+        &format!("{body}[output]\npredictions = true\n"),
+    );
+    let stderr = run(&args);
+    assert!(stderr.contains("2 fitted now"), "{stderr}");
+    let count = std::fs::read_dir(out.join("later/runs"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("predictions.csv").is_file())
+        .count();
+    assert_eq!(count, 2);
 }
