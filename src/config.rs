@@ -350,7 +350,8 @@ impl Axes {
                     match float(key, v)? {
                     c if c > 0.0 && c.is_finite() => Ok(c),
                     c => Err(format!(
-                        "C = {c}: must be a positive, finite number (the inverse regularisation strength; 1.0 is scikit-learn's default)"
+                        "C = {}: must be a positive, finite number (the inverse regularisation strength; 1.0 is scikit-learn's default)",
+                        crate::model::display_number(c)
                     )),
                 }
                 })?
@@ -367,7 +368,8 @@ impl Axes {
                 self.tol = list(key, v, |v| match float(key, v)? {
                     t if t >= 0.0 && t.is_finite() => Ok(t),
                     t => Err(format!(
-                        "tol = {t}: must be a finite number >= 0 (scikit-learn's default is 1e-4)"
+                        "tol = {}: must be a finite number >= 0 (scikit-learn's default is 1e-4)",
+                        crate::model::display_number(t)
                     )),
                 })?
             }
@@ -618,6 +620,7 @@ impl Config {
                 };
                 resolve_sizes(n, split.train_size, split.test_size)
                     .map_err(|m| err(*line, format!("{m} (the data has {n} images)")))?;
+                model.check().map_err(|m| err(*line, m))?;
                 let params = RunParams {
                     split,
                     scaler,

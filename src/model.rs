@@ -109,6 +109,53 @@ impl Default for ModelParams {
     }
 }
 
+/// A number as people write it: plain where that is short (`0.01`, `100`), in exponent form
+/// where it is not (`1e-40`, `1e300`), never 300 digits.
+pub fn display_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+impl ModelParams {
+    /// Checks what the fit derives from the parameters, so a run cannot fail halfway through a
+    /// sweep: linfa's `alpha = 1/C` and the tolerance must be representable in the fit's dtype.
+    pub fn check(&self) -> Result<(), String> {
+        let max = match self.dtype {
+            Dtype::F64 => f64::MAX,
+            Dtype::F32 => f32::MAX as f64,
+        };
+        // The largest alpha the fit uses is at fit scale 1.
+        let alpha = linfa_alpha(self.c, 1.0);
+        if !alpha.is_finite() || alpha > max {
+            return Err(format!(
+                "C = {} with dtype = \"{}\": the fit's alpha = 1/C overflows {}: use C >= {}{}",
+                display_number(self.c),
+                self.dtype.as_str(),
+                self.dtype.as_str(),
+                display_number((1.0 / max) * 1.01),
+                if self.dtype == Dtype::F32 {
+                    " or dtype = \"f64\""
+                } else {
+                    ""
+                }
+            ));
+        }
+        if self.tol > max {
+            return Err(format!(
+                "tol = {} with dtype = \"{}\": overflows {}: use a tol below {}",
+                display_number(self.tol),
+                self.dtype.as_str(),
+                self.dtype.as_str(),
+                display_number(max)
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
 pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
     1.0 / (c * fit_scale * fit_scale)
@@ -737,6 +784,30 @@ pub fn argmax(row: ArrayView1<f64>) -> usize {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn derived_values_are_checked_and_numbers_print_short() {
+        let p = |c: f64, tol: f64, dtype: Dtype| ModelParams {
+            c,
+            tol,
+            dtype,
+            ..Default::default()
+        };
+        assert!(p(1.0, 1e-4, Dtype::F32).check().is_ok());
+        assert!(p(1e-30, 1e-4, Dtype::F32).check().is_ok());
+        let e = p(1e-40, 1e-4, Dtype::F32).check().unwrap_err();
+        assert!(
+            e.contains("C = 1e-40") && e.contains("dtype = \"f64\""),
+            "{e}"
+        );
+        assert!(p(1e-40, 1e-4, Dtype::F64).check().is_ok());
+        assert!(p(1e-320, 1e-4, Dtype::F64).check().is_err());
+        assert!(p(1.0, 1e39, Dtype::F32).check().is_err());
+        assert_eq!(display_number(1e300), "1e300");
+        assert_eq!(display_number(0.01), "0.01");
+        assert_eq!(display_number(100.0), "100");
+        assert_eq!(display_number(1e-40), "1e-40");
+    }
 
     #[test]
     fn c_maps_to_alpha_and_scale_squares() {

@@ -83,7 +83,7 @@ impl RunResult {
         format!(
             "{}, C={}, max_iter={}, scaler={}, {}",
             p.model.multi_class.as_str(),
-            p.model.c,
+            crate::model::display_number(p.model.c),
             p.model.max_iter,
             p.scaler.as_str(),
             p.model.dtype.as_str()

@@ -306,6 +306,16 @@ fn bad_configs() {
             vec!["name"],
         ),
         (
+            "C whose alpha overflows f32",
+            format!("{GOOD}C = [1.0, 1e-40]\ndtype = \"f32\"\n"),
+            vec!["C = 1e-40", "f32", "dtype = \"f64\""],
+        ),
+        (
+            "an extreme C is printed short",
+            format!("{GOOD}C = -1e300\n"),
+            vec!["C = -1e300:", "positive"],
+        ),
+        (
             "run_charts unknown",
             format!("{GOOD}[output]\nrun_charts = \"some\"\n"),
             vec!["run_charts", "best", "all"],

@@ -60,7 +60,7 @@ pub fn readme_markdown(
             i + 1,
             r.run.id,
             p.model.multi_class.as_str(),
-            p.model.c,
+            crate::model::display_number(p.model.c),
             p.model.max_iter,
             p.scaler.as_str(),
             p.model.dtype.as_str(),

@@ -50,7 +50,7 @@ fn params(r: &RunResult) -> Vec<(&'static str, String)> {
     let size = |s: Option<crate::split::Size>| s.map(|s| s.to_string()).unwrap_or("-".into());
     vec![
         ("multi_class", p.model.multi_class.as_str().to_string()),
-        ("C", p.model.c.to_string()),
+        ("C", crate::model::display_number(p.model.c)),
         ("max_iter", p.model.max_iter.to_string()),
         ("tol", p.model.tol.to_string()),
         ("fit_intercept", p.model.fit_intercept.to_string()),
