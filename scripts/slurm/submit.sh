@@ -10,8 +10,12 @@ config=${1:?usage: submit.sh CONFIG N [OUT]}
 count=${2:?usage: submit.sh CONFIG N [OUT]}
 out=${3:-results}
 cd "$(dirname "$0")/../.."
-cargo build --release --bin sweep
-target/release/sweep "$config" --dry-run >/dev/null # fail here, not on the cluster, on a bad config
+# SWEEP_BIN names a binary already built (the tasks use it too); otherwise build the release one.
+sweep=${SWEEP_BIN:-target/release/sweep}
+[ -n "${SWEEP_BIN:-}" ] || cargo build --release --bin sweep
+"$sweep" "$config" --dry-run >/dev/null # fail here, not on the cluster, on a bad config
 array=$(sbatch --parsable --array=0-$((count - 1)) scripts/slurm/sweep.sbatch "$config" "$out")
-merge=$(sbatch --parsable --dependency=afterok:"${array%%;*}" scripts/slurm/merge.sbatch "$config" "$out" "$count")
+# A failed shard cancels the merge instead of leaving it pending forever.
+merge=$(sbatch --parsable --dependency=afterok:"${array%%;*}" --kill-on-invalid-dep=yes \
+  scripts/slurm/merge.sbatch "$config" "$out" "$count")
 echo "submitted array job $array ($count shards) and merge job $merge; results in $out/"
