@@ -202,9 +202,9 @@ def main():
         predicted = model.predict(x_test)
         # scikit-learn's own definitions throughout: per class over all ten digits (zero_division=0),
         # macro over the labels present in y_test or the predictions, weighted by support.
-        labels = list(range(10))
+        digits = list(range(10))
         precision, recall, f1, support = precision_recall_fscore_support(
-            y_test, predicted, labels=labels, zero_division=0)
+            y_test, predicted, labels=digits, zero_division=0)
         macro = precision_recall_fscore_support(y_test, predicted, average="macro", zero_division=0)
         f1_weighted = f1_score(y_test, predicted, average="weighted", zero_division=0)
         accuracy = float((predicted == y_test).mean())

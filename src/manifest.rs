@@ -46,6 +46,9 @@ pub struct Manifest {
     command_line: Vec<String>,
     working_dir: Option<PathBuf>,
     config_path: PathBuf,
+    /// The config file and the results folder, resolved: which config owns this folder.
+    config_file: Option<PathBuf>,
+    results_dir: Option<PathBuf>,
     config_text: String,
     grid: Vec<Run>,
     shard: Option<String>,
@@ -97,6 +100,11 @@ impl Manifest {
             command_line: std::env::args().collect(),
             working_dir: std::env::current_dir().ok(),
             config_path: config.path.clone(),
+            config_file: config.path.canonicalize().ok(),
+            results_dir: ResultsDir::new(options.out.join(&config.name))
+                .root
+                .canonicalize()
+                .ok(),
             config_text: config.source.clone(),
             grid: config.runs.clone(),
             shard: options.shard.map(|s| s.to_string()),
@@ -150,4 +158,38 @@ impl Manifest {
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::output(path, e))?;
         write_atomic(path, &json)
     }
+}
+
+/// Refuses to let `config` write a results folder that another config file with the same name
+/// wrote (two `exp.toml` in different folders both default to `results/exp/`). The owner is
+/// taken from the folder's manifest; a folder whose recorded location differs (a clone, a copy)
+/// or whose owner no longer exists is taken over.
+pub fn check_owner(config: &Config, dir: &ResultsDir) -> Result<()> {
+    let Ok(bytes) = std::fs::read(dir.manifest_json()) else {
+        return Ok(());
+    };
+    let Ok(recorded) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Ok(());
+    };
+    let path = |key: &str| {
+        recorded
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from)
+    };
+    let (Some(owner), Some(root)) = (path("config_file"), path("results_dir")) else {
+        return Ok(());
+    };
+    let same_folder = dir.root.canonicalize().ok().as_deref() == Some(root.as_path());
+    let mine = config.path.canonicalize().ok().as_deref() == Some(owner.as_path());
+    if same_folder && !mine && owner.is_file() {
+        return Err(Error::Folder {
+            path: dir.root.clone(),
+            message: format!(
+                "holds the results of another config, {}: give this one its own name = \"...\" or pass --out DIR",
+                owner.display()
+            ),
+        });
+    }
+    Ok(())
 }

@@ -463,3 +463,35 @@ fn a_folder_being_written_is_refused_and_stale_temporaries_are_removed() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!s.path("results/bad/runs/x/.tmp-abc.json").exists());
 }
+
+/// Two config files with the same name in different folders default to the same results folder:
+/// the second is refused, naming the first, instead of overwriting its report.
+#[test]
+fn a_results_folder_is_not_taken_over_by_another_config_of_the_same_name() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path("a")).unwrap();
+    std::fs::create_dir_all(s.path("b")).unwrap();
+    let body = &GOOD[13..]; // no `name`: both are named "c" after their file
+    let data = "\n[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 2000\n";
+    std::fs::write(s.path("a/c.toml"), format!("{body}{data}")).unwrap();
+    std::fs::write(s.path("b/c.toml"), format!("{body}C = 0.5\n{data}")).unwrap();
+    let (code, stderr) = s.sweep(&["a/c.toml", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    let before = std::fs::read(s.path("results/c/metrics.csv")).unwrap();
+    let (code, stderr) = s.sweep(&["b/c.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("another config")
+            && stderr.contains("a/c.toml")
+            && stderr.contains("--out DIR"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(s.path("results/c/metrics.csv")).unwrap(),
+        before
+    );
+    // The owner itself may rerun.
+    let (code, stderr) = s.sweep(&["a/c.toml", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+}
