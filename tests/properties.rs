@@ -71,10 +71,39 @@ proptest! {
     }
 
     #[test]
-    fn c_is_accepted_exactly_when_positive_and_finite(c in prop_oneof![any::<f64>(), Just(0.0), Just(-1.0)]) {
+    fn c_is_accepted_exactly_when_positive_finite_and_its_alpha_too(
+        c in prop_oneof![any::<f64>(), Just(0.0), Just(-1.0), Just(1e-310)]
+    ) {
         let text = format!("[split]\nrandom_state = 0\n[model]\nC = {c:?}\n");
         let text = text.replace("NaN", "nan"); // TOML spells it nan
         let parsed = Config::parse(Path::new("c.toml"), &text);
-        prop_assert_eq!(parsed.is_ok(), c.is_finite() && c > 0.0, "{:?}", parsed.err());
+        // The fit's alpha is 1/C (f64 by default): a subnormal C would make it infinite.
+        let ok = c.is_finite() && c > 0.0 && (1.0 / c).is_finite();
+        prop_assert_eq!(parsed.is_ok(), ok, "{:?}", parsed.err());
+    }
+
+    /// Names from the `name` key or from the file name, with dots, slashes, spaces and control
+    /// characters: either refused in one line, or a single plain folder name inside the results
+    /// root (never `.`, `..`, hidden, nested or with a control character).
+    #[test]
+    fn names_never_leave_the_results_root(
+        name in "[a-z.\\-_/ \t\n\r\x00\x1b]{0,12}",
+        from_file in any::<bool>(),
+    ) {
+        let body = "[split]\nrandom_state = 0\n";
+        let (path, text) = if from_file {
+            (format!("{name}.toml"), body.to_string())
+        } else {
+            let escaped: String = name.chars().flat_map(char::escape_default).collect();
+            ("c.toml".to_string(), format!("name = \"{escaped}\"\n{body}"))
+        };
+        match Config::parse(Path::new(&path), &text) {
+            Ok(config) => {
+                let n = &config.name;
+                prop_assert!(!n.is_empty() && !n.starts_with('.'), "{:?}", n);
+                prop_assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "{:?}", n);
+            }
+            Err(e) => prop_assert!(!e.one_line().contains('\n'), "{}", e.one_line()),
+        }
     }
 }
