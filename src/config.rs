@@ -31,6 +31,8 @@ pub struct Config {
     pub source: String,
     /// The experiment's name: results go to `<out>/<name>/`.
     pub name: String,
+    /// Whether `name` was set in the config (otherwise it is the file's name).
+    pub named: bool,
     pub data: DataConfig,
     pub output: OutputConfig,
     /// The published result this config reproduces, if any (for the parity report).
@@ -655,6 +657,7 @@ impl Config {
             path: path.to_path_buf(),
             source: text.to_string(),
             name,
+            named: raw.name.is_some(),
             data,
             output: OutputConfig {
                 predictions: raw.output.predictions,

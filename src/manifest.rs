@@ -160,11 +160,16 @@ impl Manifest {
     }
 }
 
-/// Refuses to let `config` write a results folder that another config file with the same name
-/// wrote (two `exp.toml` in different folders both default to `results/exp/`). The owner is
-/// taken from the folder's manifest; a folder whose recorded location differs (a clone, a copy)
-/// or whose owner no longer exists is taken over.
+/// Refuses to let a config named after its file write a results folder that another config file
+/// of the same file name wrote (two `exp.toml` in different folders both default to
+/// `results/exp/`). A config with a `name` key chooses its folder on purpose (a variant that
+/// extends a grid, say) and is not checked. The owner is taken from the folder's manifest; a
+/// folder whose recorded location differs (a clone, a copy) or whose owner no longer exists is
+/// taken over.
 pub fn check_owner(config: &Config, dir: &ResultsDir) -> Result<()> {
+    if config.named {
+        return Ok(());
+    }
     let Ok(bytes) = std::fs::read(dir.manifest_json()) else {
         return Ok(());
     };
