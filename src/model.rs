@@ -376,6 +376,8 @@ pub type Observer<'a> = &'a (dyn Fn(u64, f64) + Sync);
 /// A fitted model in the fit's units: weights (features x classes, or one column), intercepts,
 /// and the engine's report.
 type Fitted<W, B> = (W, B, EngineReport);
+/// The models a fit keeps, one per iteration count asked for.
+type Snapshots<W, B> = Result<Vec<Fitted<W, B>>, String>;
 
 /// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
 pub trait FitFloat: NdFloat + linfa::Float {
@@ -389,7 +391,7 @@ pub trait FitFloat: NdFloat + linfa::Float {
         params: &ModelParams,
         at: &[u64],
         observer: Observer,
-    ) -> Result<Vec<Fitted<Array2<f64>, Array1<f64>>>, String>;
+    ) -> Snapshots<Array2<f64>, Array1<f64>>;
 
     /// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision
     /// value of each returned model is positive for `true`.
@@ -401,7 +403,7 @@ pub trait FitFloat: NdFloat + linfa::Float {
         params: &ModelParams,
         at: &[u64],
         observer: Observer,
-    ) -> Result<Vec<Fitted<Array1<f64>, f64>>, String>;
+    ) -> Snapshots<Array1<f64>, f64>;
 }
 
 /// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial; the
@@ -430,7 +432,7 @@ macro_rules! impl_fit_float {
                 params: &ModelParams,
                 at: &[u64],
                 observer: Observer,
-            ) -> Result<Vec<Fitted<Array2<f64>, Array1<f64>>>, String> {
+            ) -> Snapshots<Array2<f64>, Array1<f64>> {
                 let dataset = DatasetBase::new(x, y);
                 let fitted = configured!(
                     MultiLogisticRegression::<$float>::default(),
@@ -465,7 +467,7 @@ macro_rules! impl_fit_float {
                 params: &ModelParams,
                 at: &[u64],
                 observer: Observer,
-            ) -> Result<Vec<Fitted<Array1<f64>, f64>>, String> {
+            ) -> Snapshots<Array1<f64>, f64> {
                 let dataset = DatasetBase::new(x, y);
                 let fitted = configured!(
                     LogisticRegression::<$float>::default(),
@@ -652,7 +654,6 @@ fn fit_once<F: FitFloat>(
 
 /// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
 /// (blocks of rows), and every result is independent of the thread count.
-#[allow(clippy::type_complexity)]
 fn fit_binary_parallel<F: FitFloat>(
     x: ArrayView2<F>,
     y: &[u8],
@@ -661,7 +662,7 @@ fn fit_binary_parallel<F: FitFloat>(
     params: &ModelParams,
     at: &[u64],
     observer: Observer,
-) -> Vec<Result<Vec<Fitted<Array1<f64>, f64>>, String>> {
+) -> Vec<Snapshots<Array1<f64>, f64>> {
     (0..N_CLASSES)
         .into_par_iter()
         .map(|class| {

@@ -576,7 +576,7 @@ pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutco
 fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<SweepOutcome> {
     let start = Instant::now();
     let dir = ResultsDir::new(options.out.join(&config.name));
-    let results = dir.finished(config, &mnist, |why| {
+    let results = dir.finished(config, mnist, |why| {
         if !options.quiet {
             eprintln!("skipping: {why}")
         }

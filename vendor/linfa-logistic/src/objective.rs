@@ -179,6 +179,9 @@ pub(crate) fn log_logistic<F: linfa::Float>(x: F) -> F {
     }
 }
 
+/// A point with its loss and gradient.
+type Evaluated<F, D> = (Array<F, D>, F, Array<F, D>);
+
 /// The last evaluated point with its loss and gradient, and how many evaluations were made.
 ///
 /// argmin's L-BFGS asks for the gradient at the point its line search has just costed, and the
@@ -186,7 +189,7 @@ pub(crate) fn log_logistic<F: linfa::Float>(x: F) -> F {
 /// served from here. Comparing the parameters costs one pass over `W` (K x d values), against a
 /// pass over `X` (n x d) for an evaluation.
 pub(crate) struct Cached<F, D: Dimension> {
-    last: Mutex<Option<(Array<F, D>, F, Array<F, D>)>>,
+    last: Mutex<Option<Evaluated<F, D>>>,
     evaluations: Arc<AtomicU64>,
 }
 
