@@ -26,8 +26,8 @@ use crate::kernels::{self, Tiled};
 pub(crate) const CHUNK_ROWS: usize = 1024;
 
 /// Rows handled at once inside a chunk: a block of `X` (400 KiB in f64 for 784 features) stays
-/// in a core's L2 cache between its logits and its share of the gradient. Measured on MNIST
-/// (`objective::tests::block_sizes`, 2 cores): 16 to 128 rows within noise of each other, 256
+/// in a core's L2 cache between its logits and its share of the gradient. Measured on an
+/// MNIST-sized problem on 2 cores (PATCHES.md): 16 to 128 rows within noise of each other, 256
 /// slower in both f64 and f32.
 const BLOCK_ROWS: usize = 64;
 
@@ -51,17 +51,6 @@ pub(crate) fn multi_loss_grad<F: Float>(
     alpha: F,
     w: &Array2<F>,
 ) -> (F, Array2<F>) {
-    multi_loss_grad_blocks(x, y, alpha, w, BLOCK_ROWS)
-}
-
-/// [`multi_loss_grad`] with a given number of rows per block.
-fn multi_loss_grad_blocks<F: Float>(
-    x: ArrayView2<F>,
-    y: ArrayView2<F>,
-    alpha: F,
-    w: &Array2<F>,
-    block: usize,
-) -> (F, Array2<F>) {
     let (n, d) = x.dim();
     let k = w.ncols();
     let params = w.slice(s![..d, ..]);
@@ -72,9 +61,9 @@ fn multi_loss_grad_blocks<F: Float>(
         let mut loss = F::zero();
         let mut grad_w = Tiled::zeros(d, k);
         let mut grad_b = Array1::<F>::zeros(k);
-        let mut logits = Array2::<F>::zeros((block, k));
-        for b0 in (start..end).step_by(block) {
-            let b1 = (b0 + block).min(end);
+        let mut logits = Array2::<F>::zeros((BLOCK_ROWS, k));
+        for b0 in (start..end).step_by(BLOCK_ROWS) {
+            let b1 = (b0 + BLOCK_ROWS).min(end);
             let xb = x.slice(s![b0..b1, ..]);
             let mut h = logits.slice_mut(s![..b1 - b0, ..]);
             kernels::logits(xb, &tiled, h.view_mut());
@@ -371,40 +360,5 @@ mod tests {
         assert_eq!(cache.get(&a, eval).0, 3.0);
         assert_eq!(calls.get(), 3);
         assert_eq!(cache.evaluations(), 3);
-    }
-
-    /// Seconds per evaluation on an MNIST-sized problem (56,000 x 784, 10 classes) for several
-    /// block sizes: `cargo test -p linfa-logistic --release -- --ignored --nocapture block_sizes`.
-    #[test]
-    #[ignore = "a measurement, not a test"]
-    fn block_sizes() {
-        let (n, d, k) = (56_000, 784, 10);
-        let x = Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 256) as f64 / 255.0);
-        let mut y = Array2::zeros((n, k));
-        for i in 0..n {
-            y[[i, i % k]] = 1.0;
-        }
-        let w = weights(d + 1, k) * 0.01;
-        let x32 = x.mapv(|v| v as f32);
-        let (y32, w32) = (y.mapv(|v| v as f32), w.mapv(|v| v as f32));
-        for block in [16, 32, 64, 128, 256] {
-            let start = std::time::Instant::now();
-            for _ in 0..10 {
-                std::hint::black_box(multi_loss_grad_blocks(x.view(), y.view(), 1.0, &w, block));
-            }
-            let f64_ms = start.elapsed().as_secs_f64() * 100.0;
-            let start = std::time::Instant::now();
-            for _ in 0..10 {
-                std::hint::black_box(multi_loss_grad_blocks(
-                    x32.view(),
-                    y32.view(),
-                    1.0,
-                    &w32,
-                    block,
-                ));
-            }
-            let f32_ms = start.elapsed().as_secs_f64() * 100.0;
-            println!("block {block}: f64 {f64_ms:.1} ms, f32 {f32_ms:.1} ms per evaluation");
-        }
     }
 }
