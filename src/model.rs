@@ -119,6 +119,13 @@ pub fn display_number(v: f64) -> String {
     }
 }
 
+/// `v` rounded up to one significant digit, for a bound in a message (2.94e-39 -> "3e-39").
+fn round_up_one_digit(v: f64) -> String {
+    let exponent = v.log10().floor();
+    let mantissa = (v / 10f64.powf(exponent)).ceil();
+    format!("{mantissa}e{exponent}")
+}
+
 impl ModelParams {
     /// Checks what the fit derives from the parameters, so a run cannot fail halfway through a
     /// sweep: linfa's `alpha = 1/C` and the tolerance must be representable in the fit's dtype.
@@ -135,7 +142,7 @@ impl ModelParams {
                 display_number(self.c),
                 self.dtype.as_str(),
                 self.dtype.as_str(),
-                display_number((1.0 / max) * 1.01),
+                round_up_one_digit(1.0 / max),
                 if self.dtype == Dtype::F32 {
                     " or dtype = \"f64\""
                 } else {
