@@ -16,6 +16,7 @@ pub mod files;
 pub mod manifest;
 pub mod metrics;
 pub mod model;
+pub mod model_file;
 pub mod parity;
 pub mod preprocessing;
 pub mod report;

@@ -57,6 +57,10 @@ pub struct PreparedData<F> {
     /// Test features, scaled, not divided by `fit_scale`.
     pub x_test: Array2<F>,
     pub y_test: Vec<u8>,
+    /// The fitted scaler as `(x - offset) * scale` per feature (0 and 1 for none), in f64: what a
+    /// saved model applies to new images.
+    pub scaler_offset: Array1<f64>,
+    pub scaler_scale: Array1<f64>,
 }
 
 /// Copies the given rows of the u8 image matrix into a row-major float matrix.
@@ -119,9 +123,13 @@ pub fn prepare<F: linfa::Float>(
     // of rows (see vendor/linfa-logistic/src/objective.rs).
     let mut x_train = gather::<F>(images, &split.train);
     let mut x_test = gather::<F>(images, &split.test);
+    let d = images.ncols();
+    let (mut scaler_offset, mut scaler_scale) = (Array1::zeros(d), Array1::ones(d));
     if let Some((offsets, scales)) = fit_scaler(scaler, &x_train, &y_train)? {
         apply_scaler(&mut x_train, &offsets, &scales);
         apply_scaler(&mut x_test, &offsets, &scales);
+        scaler_offset = offsets.mapv(|v| v.to_f64().unwrap_or(f64::NAN));
+        scaler_scale = scales.mapv(|v| v.to_f64().unwrap_or(f64::NAN));
     }
     let max_abs = x_train
         .iter()
@@ -135,6 +143,8 @@ pub fn prepare<F: linfa::Float>(
         y_train,
         x_test,
         y_test,
+        scaler_offset,
+        scaler_scale,
     })
 }
 

@@ -193,6 +193,10 @@ impl ResultsDir {
     pub fn predictions_csv(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join("predictions.csv")
     }
+    /// The fitted model of a finished run (see [`crate::model_file`]).
+    pub fn model_npz(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join("model.npz")
+    }
 
     /// Takes the folder's advisory lock (`.lock`) for this process: exclusive for a whole sweep,
     /// a report or a merge, shared for a shard (shards of one sweep may share a folder, each
@@ -310,6 +314,11 @@ impl ResultsDir {
             ))
         } else if let Err(why) = result.check(data.labels.len()) {
             Prior::Stale(format!("{}: damaged record: {why}", path.display()))
+        } else if result.metrics.is_some() && !self.model_npz(&run.id).is_file() {
+            Prior::Stale(format!(
+                "{}: the run's model file is missing",
+                self.model_npz(&run.id).display()
+            ))
         } else if config.output.predictions
             && result.metrics.is_some()
             && !self.predictions_csv(&run.id).is_file()
@@ -356,11 +365,18 @@ impl ResultsDir {
             let Prior::Finished(result) = other.prior(run, config, data) else {
                 continue;
             };
-            let predictions = other.predictions_csv(&run.id);
-            if predictions.is_file() {
-                let bytes =
-                    std::fs::read(&predictions).map_err(|e| Error::output(&predictions, e))?;
-                write_atomic(&self.predictions_csv(&run.id), &bytes)?;
+            // The run's files first, its record last (the record marks the run as done).
+            for (from, to) in [
+                (
+                    other.predictions_csv(&run.id),
+                    self.predictions_csv(&run.id),
+                ),
+                (other.model_npz(&run.id), self.model_npz(&run.id)),
+            ] {
+                if from.is_file() {
+                    let bytes = std::fs::read(&from).map_err(|e| Error::output(&from, e))?;
+                    write_atomic(&to, &bytes)?;
+                }
             }
             self.save_record(&result)?;
             copied += 1;

@@ -359,6 +359,14 @@ fn evaluate<F: FitFloat>(
                 probabilities.view(),
                 ovr.then(|| decision.view()),
             );
+            crate::model_file::write(
+                &dir.model_npz(&run.id),
+                run,
+                data_checksum,
+                &outcome.model,
+                &data.scaler_offset,
+                &data.scaler_scale,
+            )?;
             if config.output.predictions {
                 report::write_predictions(
                     &dir.predictions_csv(&run.id),

@@ -166,3 +166,71 @@ print("ok")
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Every finished run's `model.npz` loads with numpy in one line and, applied to the raw test
+/// pixels, reproduces the harness's test predictions exactly: softmax and one-vs-rest, no scaler,
+/// pixels/255 and a standard scaler, f64 and f32.
+#[test]
+#[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
+fn saved_models_reproduce_the_predictions_in_numpy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("models.toml");
+    let data = repository_data_dir().display().to_string();
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"models\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 15\n[output]\npredictions = true\nrun_charts = \"none\"\n\
+             [[grid]]\nscaler = [\"none\", \"unit\", \"standard\"]\n[[grid]]\nmulti_class = \"ovr\"\nscaler = \"unit\"\n\
+             [[grid]]\ndtype = \"f32\"\nscaler = \"unit\"\n[data]\ndir = {data:?}\nsubsample = 3000\n"
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let out = tmp.path().join("results");
+    let options = SweepOptions {
+        out: out.clone(),
+        progress: false,
+        quiet: true,
+        ..SweepOptions::default()
+    };
+    sweep::run(&config, &options).unwrap();
+    let script = r#"
+import csv, json, os, sys
+import numpy as np
+sys.path.insert(0, os.path.join(sys.argv[3], "scripts"))
+from sklearn_reference import load_mnist
+root, data = sys.argv[1], sys.argv[2]
+images, labels = load_mnist(data, 3000)
+runs = 0
+for run_id in sorted(os.listdir(os.path.join(root, "runs"))):
+    m = np.load(os.path.join(root, "runs", run_id, "model.npz"))
+    assert int(m["format_version"][0]) == 1
+    meta = json.loads(m["run_json"].tobytes().decode())
+    assert meta["run_id"] == run_id, meta
+    rows = list(csv.DictReader(open(os.path.join(root, "runs", run_id, "predictions.csv"))))
+    index = np.array([int(r["index"]) for r in rows])
+    x = (images[index].astype(np.float64) - m["scaler_offset"]) * m["scaler_scale"]
+    z = x @ m["coef"].T + m["intercept"]
+    predicted = m["classes"][np.argmax(z, axis=1)]
+    expected = np.array([int(r["predicted"]) for r in rows])
+    differ = int((predicted != expected).sum())
+    assert differ == 0, f"{run_id} ({meta['params']['scaler']}): {differ} of {len(rows)} predictions differ"
+    runs += 1
+assert runs == 5, runs
+print("ok")
+"#;
+    let output = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(out.join("models"))
+        .arg(&data)
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
