@@ -458,6 +458,15 @@ fn damaged_records_and_missing_files_are_named_and_refitted() {
         .join("predictions.csv")
         .is_file());
     assert_eq!(metrics_without_timing(&dir), clean);
+    // So is a deleted model file.
+    std::fs::remove_file(dir.join("runs").join(&ids[2]).join("model.npz")).unwrap();
+    let stderr = run(&args);
+    assert!(
+        stderr.contains("model file is missing") && stderr.contains("1 fitted now"),
+        "{stderr}"
+    );
+    assert!(dir.join("runs").join(&ids[2]).join("model.npz").is_file());
+    assert_eq!(metrics_without_timing(&dir), clean);
 }
 
 /// Turning `predictions = true` on after the runs finished refits them so the files exist.
