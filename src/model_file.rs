@@ -66,3 +66,32 @@ pub fn write(
         Ok(())
     })
 }
+
+/// A saved model's weights per raw pixel (0..255 units: `coef * scaler_scale`), one row per
+/// class, and whether it is one-vs-rest; for the coefficient images.
+pub fn read_pixel_weights(path: &Path) -> Result<(Array2<f64>, bool)> {
+    let fail = |what: String| Error::Output {
+        path: path.to_path_buf(),
+        message: format!("{what}: rerun the sweep with --force to rewrite the model files"),
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut npz = ndarray_npy::NpzReader::new(file).map_err(|e| fail(e.to_string()))?;
+    let version: Array1<i64> = npz
+        .by_name("format_version")
+        .map_err(|e| fail(e.to_string()))?;
+    if version.first() != Some(&FORMAT_VERSION) {
+        return Err(fail(format!(
+            "model format version {:?}, this harness reads {FORMAT_VERSION}",
+            version.first()
+        )));
+    }
+    let coef: Array2<f64> = npz.by_name("coef").map_err(|e| fail(e.to_string()))?;
+    let scale: Array1<f64> = npz
+        .by_name("scaler_scale")
+        .map_err(|e| fail(e.to_string()))?;
+    let ovr: Array1<i64> = npz.by_name("ovr").map_err(|e| fail(e.to_string()))?;
+    if coef.ncols() != scale.len() {
+        return Err(fail("coef and scaler_scale disagree in length".into()));
+    }
+    Ok((&coef * &scale, ovr.first() == Some(&1)))
+}

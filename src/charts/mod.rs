@@ -2,6 +2,7 @@
 //! chart kind takes plain data, so that it can be drawn from a run's record or a small fixture.
 
 mod bars;
+mod coefficients;
 mod confusion;
 mod digits;
 mod lines;
@@ -16,6 +17,7 @@ use plotters::style::FontStyle;
 use crate::error::{Error, Result};
 
 pub use bars::{grouped_bars, BarChart, BarGroup};
+pub use coefficients::coefficient_maps;
 pub use confusion::{confusion_heatmap, Cells};
 pub use digits::{digit_grid, probability_panels, Tile};
 pub use lines::{line_chart, plain, LineChart, Series};

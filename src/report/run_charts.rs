@@ -1,7 +1,7 @@
 //! Charts of one run, in `runs/<run_id>/`: the row-normalised confusion matrix, per-class scores,
 //! the most confident mistakes, sample predictions with their probabilities, each one-vs-rest
 //! classifier's binary accuracy, sample training digits, and the fit's path (objective and largest
-//! gradient component per iteration).
+//! gradient component per iteration), and each digit's weights as an image (from `model.npz`).
 
 use std::path::Path;
 
@@ -9,14 +9,14 @@ use ndarray::Array2;
 
 use super::{figure, Figure};
 use crate::charts::{
-    confusion_heatmap, digit_grid, grouped_bars, line_chart, plain, probability_panels, BarChart,
-    BarGroup, Cells, LineChart, Series, Tile, Title, BAD, PALETTE,
+    coefficient_maps, confusion_heatmap, digit_grid, grouped_bars, line_chart, plain,
+    probability_panels, BarChart, BarGroup, Cells, LineChart, Series, Tile, Title, BAD, PALETTE,
 };
 use crate::error::{Error, Result};
 use crate::store::{remove_stale, ResultsDir, RunResult};
 
 /// The chart files a run can have, relative to its folder.
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "confusion_normalized.png",
     "class_scores.png",
     "mistakes.png",
@@ -24,6 +24,7 @@ const FILES: [&str; 7] = [
     "binary_accuracy.png",
     "training_digits.png",
     "fit_path.png",
+    "coefficients.png",
 ];
 
 /// Removes a run's charts (when it is no longer selected for them).
@@ -260,6 +261,37 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                     lines: &lines,
                 },
                 &chart,
+            )
+        })?);
+    }
+    let model = dir.model_npz(id);
+    if model.is_file() {
+        let (weights, ovr) = crate::model_file::read_pixel_weights(&model)?;
+        let heading = if ovr {
+            "What each one-vs-rest classifier learned: its weight on every pixel".to_string()
+        } else {
+            "What the model learned: each digit's weight on every pixel".to_string()
+        };
+        figures.push(figure(dir, file(FILES[7]), heading.clone(), |tmp| {
+            let mut lines = context.clone();
+            lines.push(
+                "Red pixels raise the digit's score, blue ones lower it (weights per raw pixel value 0-255, one scale for all)"
+                    .into(),
+            );
+            let maps: Vec<(String, Vec<f64>)> = weights
+                .rows()
+                .into_iter()
+                .enumerate()
+                .map(|(k, row)| (format!("digit {k}"), row.to_vec()))
+                .collect();
+            coefficient_maps(
+                tmp,
+                &Title {
+                    title: &heading,
+                    lines: &lines,
+                },
+                &maps,
+                "weight",
             )
         })?);
     }
