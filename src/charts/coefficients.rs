@@ -1,6 +1,6 @@
 //! Coefficient images: each class's 784 weights as a 28x28 map on a diverging colour scale
-//! centred on zero (blue negative, white zero, red positive), one scale for all maps, with a
-//! colour bar.
+//! centred on zero (blue negative, white zero, red positive), one scale for all maps ending at
+//! the 99th percentile of the weights' magnitude, with a colour bar.
 
 use std::path::Path;
 
@@ -34,10 +34,17 @@ pub fn coefficient_maps(
     maps: &[(String, Vec<f64>)],
     unit: &str,
 ) -> Result<()> {
-    let limit = maps
+    // The scale ends at the 99th percentile of |weight|: a few extreme pixels (rarely inked
+    // corners) would otherwise wash every map out; larger weights take the end colour.
+    let mut magnitudes: Vec<f64> = maps
         .iter()
-        .flat_map(|(_, m)| m.iter())
-        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .flat_map(|(_, m)| m.iter().map(|v| v.abs()))
+        .collect();
+    magnitudes.sort_by(f64::total_cmp);
+    let limit = magnitudes
+        .get(magnitudes.len() * 99 / 100)
+        .copied()
+        .unwrap_or(0.0)
         .max(f64::MIN_POSITIVE);
     let rows = maps.len().div_ceil(COLUMNS);
     let tile = SIDE as i32 * CELL;
@@ -81,9 +88,9 @@ pub fn coefficient_maps(
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
         for (t, text) in [
-            (1.0, format!("+{}", plain(limit))),
+            (1.0, format!(">= +{}", plain(limit))),
             (0.0, "0".to_string()),
-            (-1.0, format!("-{}", plain(limit))),
+            (-1.0, format!("<= -{}", plain(limit))),
         ] {
             let y = bar_top + ((1.0 - t) / 2.0 * (bar_h - 1) as f64) as i32;
             area.draw_text(&text, &style, (bar_x + 30, y))

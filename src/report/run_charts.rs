@@ -275,7 +275,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
         figures.push(figure(dir, file(FILES[7]), heading.clone(), |tmp| {
             let mut lines = context.clone();
             lines.push(
-                "Red pixels raise the digit's score, blue ones lower it (weights per raw pixel value 0-255, one scale for all)"
+                "Red pixels raise the digit's score, blue ones lower it (weight per raw pixel value 0-255; one scale, ending at the 99th percentile)"
                     .into(),
             );
             let maps: Vec<(String, Vec<f64>)> = weights
