@@ -22,6 +22,45 @@ fn python() -> PathBuf {
     venv
 }
 
+/// Writes `body` with a [data] section on the first `subsample` images as `<dir>/<file>`, sweeps
+/// it into `<dir>/results`, and returns the config file, the config and the results root.
+fn swept(dir: &Path, file: &str, body: &str, subsample: usize) -> (PathBuf, Config, PathBuf) {
+    let path = dir.join(file);
+    let data = repository_data_dir().display().to_string();
+    std::fs::write(
+        &path,
+        format!("{body}\n[data]\ndir = {data:?}\nsubsample = {subsample}\n"),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let out = dir.join("results");
+    let options = SweepOptions {
+        out: out.clone(),
+        jobs: 1,
+        progress: false,
+        quiet: true,
+        ..SweepOptions::default()
+    };
+    sweep::run(&config, &options).unwrap();
+    (path, config, out)
+}
+
+/// Runs a Python snippet in the scikit-learn venv with `args`; fails with its output.
+fn run_python(script: &str, args: &[&Path]) {
+    let output = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 const CONFIG: &str = r#"
 name = "parity-ci"
 [split]
@@ -48,23 +87,7 @@ max_iter = 20
 #[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
 fn harness_matches_scikit_learn_on_a_real_subsample() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("parity-ci.toml");
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!("{CONFIG}\n[data]\ndir = {data:?}\nsubsample = 4000\n"),
-    )
-    .unwrap();
-    let config = Config::load(&path).unwrap();
-    let out = tmp.path().join("results");
-    let options = SweepOptions {
-        out: out.clone(),
-        jobs: 1,
-        progress: false,
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    sweep::run(&config, &options).unwrap();
+    let (path, config, out) = swept(tmp.path(), "parity-ci.toml", CONFIG, 4000);
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sklearn_reference.py");
     let status = Command::new(python())
@@ -115,24 +138,8 @@ fn harness_matches_scikit_learn_on_a_real_subsample() {
 #[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
 fn metrics_equal_scikit_learns_functions_when_classes_are_missing() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("tiny.toml");
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!(
-            "name = \"tiny\"\n[split]\ntest_size = [7, 12, 40]\nrandom_state = 3\n[model]\nmax_iter = 5\n[output]\npredictions = true\nrun_charts = \"none\"\n[data]\ndir = {data:?}\nsubsample = 600\n"
-        ),
-    )
-    .unwrap();
-    let config = Config::load(&path).unwrap();
-    let out = tmp.path().join("results");
-    let options = SweepOptions {
-        out: out.clone(),
-        progress: false,
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    sweep::run(&config, &options).unwrap();
+    let body = "name = \"tiny\"\n[split]\ntest_size = [7, 12, 40]\nrandom_state = 3\n[model]\nmax_iter = 5\n[output]\npredictions = true\nrun_charts = \"none\"\n";
+    let (_, _, out) = swept(tmp.path(), "tiny.toml", body, 600);
     let script = r#"
 import csv, sys
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -153,18 +160,7 @@ for row in csv.DictReader(open(f"{root}/metrics.csv")):
 assert missing > 0, "no run had a missing class: the test proves nothing"
 print("ok")
 "#;
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(out.join("tiny"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python(script, &[&out.join("tiny")]);
 }
 
 /// Every finished run's `model.npz` loads with numpy in one line and, applied to the raw test
@@ -174,26 +170,11 @@ print("ok")
 #[ignore = "needs the scikit-learn venv: run scripts/test.sh"]
 fn saved_models_reproduce_the_predictions_in_numpy() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("models.toml");
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!(
-            "name = \"models\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 15\n[output]\npredictions = true\nrun_charts = \"none\"\n\
-             [[grid]]\nscaler = [\"none\", \"unit\", \"standard\"]\n[[grid]]\nmulti_class = \"ovr\"\nscaler = \"unit\"\n\
-             [[grid]]\ndtype = \"f32\"\nscaler = \"unit\"\n[data]\ndir = {data:?}\nsubsample = 3000\n"
-        ),
-    )
-    .unwrap();
-    let config = Config::load(&path).unwrap();
-    let out = tmp.path().join("results");
-    let options = SweepOptions {
-        out: out.clone(),
-        progress: false,
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    sweep::run(&config, &options).unwrap();
+    let body = "name = \"models\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 15\n[output]\npredictions = true\nrun_charts = \"none\"\n\
+                [[grid]]\nscaler = [\"none\", \"unit\", \"standard\"]\n[[grid]]\nmulti_class = \"ovr\"\nscaler = \"unit\"\n\
+                [[grid]]\ndtype = \"f32\"\nscaler = \"unit\"\n";
+    let (_, _, out) = swept(tmp.path(), "models.toml", body, 3000);
+    let data = repository_data_dir();
     let script = r#"
 import csv, json, os, sys
 import numpy as np
@@ -219,18 +200,12 @@ for run_id in sorted(os.listdir(os.path.join(root, "runs"))):
 assert runs == 5, runs
 print("ok")
 "#;
-    let output = Command::new(python())
-        .arg("-c")
-        .arg(script)
-        .arg(out.join("models"))
-        .arg(&data)
-        .arg(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    run_python(
+        script,
+        &[
+            &out.join("models"),
+            &data,
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+        ],
     );
 }

@@ -46,6 +46,20 @@ fn sweep(args: &[&str]) -> Command {
     cmd
 }
 
+/// Writes `body` as `<dir>/<file>` and sweeps it once into `<dir>/out`; returns the arguments
+/// that rerun it.
+fn swept_into_out(dir: &Path, file: &str, body: &str) -> [String; 3] {
+    let config = write_config(dir, file, body);
+    let out = dir.join("out");
+    let args = [
+        config.to_string_lossy().into_owned(),
+        "--out".into(),
+        out.to_string_lossy().into_owned(),
+    ];
+    run(&args.each_ref().map(String::as_str));
+    args
+}
+
 /// Runs `sweep args`; returns stderr, panicking with it on failure.
 fn run(args: &[&str]) -> String {
     let out = sweep(args).output().unwrap();
@@ -395,11 +409,9 @@ fn the_slurm_scripts_shard_and_merge_like_an_array_job() {
 fn damaged_records_and_missing_files_are_named_and_refitted() {
     let tmp = tempfile::tempdir().unwrap();
     let body = "name = \"damage\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"unit\"\n[model]\nmax_iter = 5\nC = [0.1, 1.0, 10.0]\n[output]\npredictions = true\n";
-    let config = write_config(tmp.path(), "damage.toml", body);
-    let out = tmp.path().join("out");
-    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    run(&args);
-    let dir = out.join("damage");
+    let args = swept_into_out(tmp.path(), "damage.toml", body);
+    let args = args.each_ref().map(String::as_str);
+    let dir = tmp.path().join("out/damage");
     let clean = metrics_without_timing(&dir);
     let ids: Vec<String> = std::fs::read_dir(dir.join("runs"))
         .unwrap()
@@ -475,10 +487,9 @@ fn damaged_records_and_missing_files_are_named_and_refitted() {
 fn asking_for_predictions_later_refits_the_runs_that_lack_them() {
     let tmp = tempfile::tempdir().unwrap();
     let body = "name = \"later\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 3\nC = [0.1, 1.0]\n";
-    let config = write_config(tmp.path(), "later.toml", body);
+    let args = swept_into_out(tmp.path(), "later.toml", body);
+    let args = args.each_ref().map(String::as_str);
     let out = tmp.path().join("out");
-    let args = [config.to_str().unwrap(), "--out", out.to_str().unwrap()];
-    run(&args);
     write_config(
         tmp.path(),
         "later.toml",
