@@ -11,8 +11,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use mnist_logreg::data::{self, N_PIXELS};
+use mnist_logreg::data;
 use mnist_logreg::digit_image::on_paper;
+use mnist_logreg::digits::N_PIXELS;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;

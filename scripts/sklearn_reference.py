@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """scikit-learn reference runs for a harness config.
 
-Usage: .venv/bin/python scripts/sklearn_reference.py CONFIG [--out DIR] [--data DIR]
+Usage: .venv/bin/python scripts/sklearn_reference.py CONFIG [--out DIR] [--data DIR] [--sweep BIN]
 
-Reads the same TOML as `sweep`, expands the same grid (same run ids, reimplemented here
-independently so that a mismatch shows up in the parity report), and runs scikit-learn with the
-same semantics: the same 70,000 images in fetch_openml order, `train_test_split`, the same
+Asks the harness for the runs of CONFIG (`sweep CONFIG --plan`: the grid expanded by its one
+parameter table, with run ids and every parameter by name), so the grid, the run ids and the
+parameter names are never restated here, and runs scikit-learn on each with the same semantics: the same 70,000 images in fetch_openml order, `train_test_split`, the same
 scaler fitted on the training part, `LogisticRegression(solver='lbfgs')` (multinomial) or
 `OneVsRestClassifier(LogisticRegression(...))`. Writes the harness's CSV schema (metrics.csv,
 per_class.csv, runs/<run_id>/predictions.csv when asked) under `<out>/<name>/sklearn/`.
@@ -14,12 +14,11 @@ per_class.csv, runs/<run_id>/predictions.csv when asked) under `<out>/<name>/skl
 import argparse
 import csv
 import gzip
-import hashlib
-import itertools
+import json
 import os
+import subprocess
 import sys
 import time
-import tomllib
 import warnings
 
 import numpy as np
@@ -32,87 +31,42 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, MaxAbsScaler, MinMaxScaler, StandardScaler
 
-MNIST_LEN = 70_000
 FILES = [
     ("train-images.idx3-ubyte.gz", 16),
     ("train-labels.idx1-ubyte.gz", 8),
     ("t10k-images.idx3-ubyte.gz", 16),
     ("t10k-labels.idx1-ubyte.gz", 8),
 ]
-# Axis order of the harness's Cartesian product (src/config.rs, Axes::product).
-AXES = ["train_size", "test_size", "random_state", "shuffle", "scaler", "multi_class", "C",
-        "max_iter", "tol", "fit_intercept", "dtype"]
-SECTIONS = {
-    "split": ["train_size", "test_size", "random_state", "shuffle"],
-    "preprocessing": ["scaler"],
-    "model": ["multi_class", "C", "max_iter", "tol", "fit_intercept", "dtype"],
-}
-DEFAULTS = {"train_size": None, "test_size": None, "random_state": None, "shuffle": True,
-            "scaler": "none", "multi_class": "multinomial", "C": 1.0, "max_iter": 100,
-            "tol": 1e-4, "fit_intercept": True, "dtype": "f64"}
 
 
-def rust_debug_float(v):
-    """Formats a float as Rust's `{:?}` does (Python's repr, with Rust's exponent spelling)."""
-    text = repr(float(v))
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
+def plan(config_path, sweep):
+    """The harness's plan of CONFIG: name, data folder and subsample, selection, parameter names
+    in table order, and the runs (id and parameters), in config order."""
+    command = (sweep or ["cargo", "run", "--quiet", "--bin", "sweep", "--"]) + [config_path, "--plan"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(done.stderr.strip() or f"error: {' '.join(command)} failed")
+    return json.loads(done.stdout)
 
 
-def size_text(v):
-    if v is None:
-        return "none"
-    return rust_debug_float(v) if isinstance(v, float) else str(v)
+def selection_of(plan):
+    """`[selection]` as cross_validate reads it (the harness's shuffle_seed is scikit-learn's
+    shuffle + random_state)."""
+    sel = plan.get("selection")
+    if not sel:
+        return None
+    seed = sel.get("shuffle_seed")
+    return {"cv": sel["cv"], "scoring": sel["scoring"], "shuffle": seed is not None,
+            "random_state": seed}
 
 
-def canonical(run, subsample):
-    return (
-        f"multi_class={run['multi_class']};C={rust_debug_float(run['C'])};max_iter={run['max_iter']};"
-        f"tol={rust_debug_float(run['tol'])};fit_intercept={str(run['fit_intercept']).lower()};"
-        f"dtype={run['dtype']};scaler={run['scaler']};train_size={size_text(run['train_size'])};"
-        f"test_size={size_text(run['test_size'])};random_state={run['random_state']};"
-        f"shuffle={str(run['shuffle']).lower()};subsample={subsample if subsample else 'all'}"
-    )
-
-
-def run_id(run, subsample):
-    return hashlib.sha256(canonical(run, subsample).encode()).hexdigest()[:12]
-
-
-def as_list(v):
-    return v if isinstance(v, list) else [v]
-
-
-def expand(config):
-    """The runs of a config, in the harness's order, without duplicates."""
-    base = {k: [v] for k, v in DEFAULTS.items()}
-    for section, keys in SECTIONS.items():
-        for key, value in config.get(section, {}).items():
-            if key not in keys:
-                sys.exit(f"error: unknown key `{key}` in [{section}]")
-            base[key] = as_list(value)
-    grids = config.get("grid") or [{}]
-    subsample = config.get("data", {}).get("subsample")
-    runs, seen = [], set()
-    for grid in grids:
-        axes = dict(base)
-        for key, value in grid.items():
-            axes[key] = as_list(value)
-        for values in itertools.product(*(axes[a] for a in AXES)):
-            run = dict(zip(AXES, values))
-            run["C"] = float(run["C"])
-            run["tol"] = float(run["tol"])
-            if not run["shuffle"] and run["random_state"] is None:
-                run["random_state"] = 0
-            if run["random_state"] is None:
-                sys.exit("error: random_state is not set")
-            rid = run_id(run, subsample)
-            if rid not in seen:
-                seen.add(rid)
-                runs.append((rid, run))
-    return runs
+def csv_text(value):
+    """A parameter value as the harness's CSV writes it: booleans lower-case, no value empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return value
 
 
 def load_mnist(data_dir, subsample):
@@ -123,7 +77,7 @@ def load_mnist(data_dir, subsample):
             arrays.append(np.frombuffer(f.read(), dtype=np.uint8, offset=header))
     images = np.concatenate([arrays[0], arrays[2]]).reshape(-1, 784)
     labels = np.concatenate([arrays[1], arrays[3]])
-    n = subsample or MNIST_LEN
+    n = subsample or len(labels)
     return images[:n], labels[:n]
 
 
@@ -218,19 +172,19 @@ def main():
     parser.add_argument("config")
     parser.add_argument("--out", default="results")
     parser.add_argument("--data", default=None, help="MNIST folder (default: [data] dir or data/mnist)")
+    parser.add_argument("--sweep", default=None,
+                        help="the harness's sweep binary (default: cargo run --bin sweep)")
     args = parser.parse_args()
-    with open(args.config, "rb") as f:
-        config = tomllib.load(f)
-    name = config.get("name") or os.path.splitext(os.path.basename(args.config))[0]
-    data_cfg = config.get("data", {})
-    subsample = data_cfg.get("subsample")
-    images, labels = load_mnist(args.data or data_cfg.get("dir", "data/mnist"), subsample)
-    predictions = config.get("output", {}).get("predictions", False)
+    harness = plan(args.config, [args.sweep] if args.sweep else None)
+    name = harness["name"]
+    subsample = harness["subsample"]
+    images, labels = load_mnist(args.data or harness["data_dir"], subsample)
+    predictions = harness["predictions"]
     out_dir = os.path.join(args.out, name, "sklearn")
     os.makedirs(out_dir, exist_ok=True)
 
-    runs = expand(config)
-    selection = config.get("selection")
+    runs = [(r["run_id"], r["params"]) for r in harness["runs"]]
+    selection = selection_of(harness)
     cv_scores = cross_validate(runs, selection, images, labels) if selection else {}
     metric_rows, class_rows = [], []
     for i, (rid, run) in enumerate(runs, 1):
@@ -267,13 +221,8 @@ def main():
         f1_weighted = f1_score(y_test, predicted, average="weighted", zero_division=0)
         accuracy = float((predicted == y_test).mean())
         metric_rows.append({
-            "run_id": rid, "multi_class": run["multi_class"], "C": run["C"],
-            "max_iter": run["max_iter"], "tol": run["tol"],
-            "fit_intercept": str(run["fit_intercept"]).lower(), "scaler": run["scaler"],
-            "dtype": run["dtype"],
-            "train_size": "" if run["train_size"] is None else run["train_size"],
-            "test_size": "" if run["test_size"] is None else run["test_size"],
-            "random_state": run["random_state"], "shuffle": str(run["shuffle"]).lower(),
+            "run_id": rid,
+            **{param: csv_text(run[param]) for param in harness["params"]},
             "subsample": subsample or "", "n_train": len(train_idx), "n_test": len(test_idx),
             "accuracy": accuracy, "train_accuracy": float((model.predict(x_train) == y_train).mean()),
             "precision_macro": macro[0], "recall_macro": macro[1], "f1_macro": macro[2],

@@ -1,5 +1,7 @@
 //! What the binaries share: command lines parsed by clap with errors on one line, and errors
 //! printed as one line with the README's exit code.
+//!
+//! May touch: `error`.
 
 use std::process::ExitCode;
 

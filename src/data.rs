@@ -5,6 +5,8 @@
 //! decompresses once into a cache folder, checks size, magic number, count and the pinned SHA-256
 //! of every file first, and only then hands the cache to the crate. Every problem becomes an
 //! [`Error::Data`] naming the file and saying what to do.
+//!
+//! May touch: `config` (the `[data]` section), `digits`, `error`, `files`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,11 +14,9 @@ use std::path::{Path, PathBuf};
 use ndarray::Array2;
 use sha2::{Digest, Sha256};
 
-use crate::config::{DataConfig, MNIST_LEN};
+use crate::config::DataConfig;
+use crate::digits::{MNIST_LEN, N_PIXELS};
 use crate::error::{Error, Result};
-
-/// Pixels per image (28 x 28).
-pub const N_PIXELS: usize = 784;
 
 /// One IDX file as the pipeline expects it.
 struct IdxFile {

@@ -3,17 +3,17 @@
 //! Burges describe MNIST's making.
 //!
 //! [`mnist_form`] and [`raw_form`] are I/O-free; [`load`] decodes a file with the `image` crate.
+//!
+//! May touch: `digits`, `error`.
 
 use std::path::Path;
 
 use image::imageops::{self, FilterType};
 use image::{ImageBuffer, Luma};
 
-use crate::data::N_PIXELS;
+use crate::digits::{N_PIXELS, SIDE};
 use crate::error::{Error, Result};
 
-/// Side of an MNIST image.
-pub const SIDE: usize = 28;
 /// Side of the box MNIST's digits were scaled to fit, aspect ratio kept.
 pub const BOX: usize = 20;
 /// The least difference between ink and background, in grey levels (0..255), that counts as a

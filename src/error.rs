@@ -1,5 +1,7 @@
 //! The harness's error type: every variant renders as one line that names the file, key or value
 //! at fault and says what to do about it.
+//!
+//! May touch: nothing else in the crate (every module may use it).
 
 use std::path::PathBuf;
 
@@ -45,6 +47,14 @@ impl Error {
             message: format!(
                 "{err} (check that the folder exists and is writable, or pass --out DIR)"
             ),
+        }
+    }
+
+    /// A fit error for `run_id` from a stage's typed error (linfa's, a scaler's, a split's).
+    pub fn fit(run_id: &str, err: impl std::fmt::Display) -> Self {
+        Error::Fit {
+            run_id: run_id.to_string(),
+            message: err.to_string(),
         }
     }
 

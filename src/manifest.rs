@@ -1,6 +1,8 @@
 //! `results/<name>/manifest.json`: where a results folder came from. The config as given, the
 //! expanded grid, crate versions, the git revision, data checksums, the machine, the command
 //! line, and when the last invocation started and ended.
+//!
+//! May touch: `config`, `data`, `error`, `files`, `store` (the results folder).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -10,8 +12,8 @@ use serde::Serialize;
 use crate::config::{Config, Run};
 use crate::data::{self, Mnist};
 use crate::error::{Error, Result};
-use crate::store::{write_atomic, ResultsDir};
-use crate::sweep::SweepOptions;
+use crate::files::write_atomic;
+use crate::store::ResultsDir;
 
 #[derive(Debug, Serialize)]
 struct Machine {
@@ -37,6 +39,16 @@ struct Git {
     revision: String,
     /// Uncommitted changes in the working tree when the sweep ran.
     dirty: bool,
+}
+
+/// How the invocation was asked to run (the options that change what it does, not how it shows
+/// progress).
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The shard it ran (`I/N`), if any.
+    pub shard: Option<String>,
+    pub force: bool,
+    pub jobs: usize,
 }
 
 /// The provenance of the last invocation that wrote a results folder.
@@ -89,7 +101,7 @@ fn git() -> Option<Git> {
 
 impl Manifest {
     /// Records the invocation as it starts.
-    pub fn start(config: &Config, mnist: &Mnist, options: &SweepOptions) -> Self {
+    pub fn start(config: &Config, mnist: &Mnist, dir: &ResultsDir, invocation: Invocation) -> Self {
         let crate_versions = env!("MNIST_LOGREG_DEPENDENCIES")
             .split(';')
             .filter_map(|kv| kv.split_once('='))
@@ -101,15 +113,12 @@ impl Manifest {
             working_dir: std::env::current_dir().ok(),
             config_path: config.path.clone(),
             config_file: config.path.canonicalize().ok(),
-            results_dir: ResultsDir::new(options.out.join(&config.name))
-                .root
-                .canonicalize()
-                .ok(),
+            results_dir: dir.root.canonicalize().ok(),
             config_text: config.source.clone(),
             grid: config.runs.clone(),
-            shard: options.shard.map(|s| s.to_string()),
-            force: options.force,
-            jobs: options.jobs,
+            shard: invocation.shard,
+            force: invocation.force,
+            jobs: invocation.jobs,
             crate_versions,
             git: git(),
             data: DataProvenance {

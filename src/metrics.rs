@@ -1,11 +1,19 @@
 //! Test-set metrics with scikit-learn's definitions: accuracy, per-class precision / recall / F1
 //! (`classification_report`), macro and weighted averages, log-loss and the confusion matrix with
 //! true classes in rows and predicted classes in columns.
+//!
+//! May touch: `digits`, `stats` (I/O-free).
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::model::{argmax, N_CLASSES};
+use crate::digits::{argmax, N_CLASSES};
 use crate::stats::{wilson, Interval};
+
+/// A stored record whose numbers do not hold together (edited by hand or damaged): the message
+/// says what disagrees.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct Inconsistent(pub String);
 
 /// Scores of one class.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -163,43 +171,45 @@ impl Metrics {
     /// Checks a stored record's metrics against its own confusion matrix (a record edited by
     /// hand or damaged says so): the shape, the count of test images, the predictions against
     /// the test labels, and every score.
-    pub fn check(&self, labels: &[u8]) -> Result<(), String> {
+    pub fn check(&self, labels: &[u8]) -> Result<(), Inconsistent> {
         let n_test = labels.len();
         let c = &self.confusion;
         if c.dim() != (N_CLASSES, N_CLASSES) {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "its confusion matrix is {}x{}, not 10x10",
                 c.nrows(),
                 c.ncols()
-            ));
+            )));
         }
         if c.sum() != n_test as u64 {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "its confusion matrix counts {} test images, not {n_test}",
                 c.sum()
-            ));
+            )));
         }
         if self.predicted.len() != n_test {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "it has {} test predictions, not {n_test}",
                 self.predicted.len()
-            ));
+            )));
         }
         let mut recount = Array2::<u64>::zeros((N_CLASSES, N_CLASSES));
         for (&l, &p) in labels.iter().zip(&self.predicted) {
             if l as usize >= N_CLASSES || p as usize >= N_CLASSES {
-                return Err(format!("it holds digit {l} / {p}"));
+                return Err(Inconsistent(format!("it holds digit {l} / {p}")));
             }
             recount[[l as usize, p as usize]] += 1;
         }
         if recount != *c {
-            return Err("its test predictions contradict its confusion matrix".into());
+            return Err(Inconsistent(
+                "its test predictions contradict its confusion matrix".into(),
+            ));
         }
         if self.per_class.len() != N_CLASSES {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "it has {} per-class rows, not 10",
                 self.per_class.len()
-            ));
+            )));
         }
         let binary: Option<Vec<f64>> = self.per_class.iter().map(|k| k.binary_accuracy).collect();
         let expected = Scores::from_confusion(c, binary.as_deref());
@@ -217,9 +227,9 @@ impl Metrics {
         ];
         for (name, stored, computed) in pairs {
             if !close(stored, computed) {
-                return Err(format!(
+                return Err(Inconsistent(format!(
                     "its {name} {stored} contradicts its confusion matrix ({computed})"
-                ));
+                )));
             }
         }
         for (stored, computed) in self.per_class.iter().zip(&expected.per_class) {
@@ -229,14 +239,17 @@ impl Metrics {
                 && close(stored.recall, computed.recall)
                 && close(stored.f1, computed.f1);
             if !same {
-                return Err(format!(
+                return Err(Inconsistent(format!(
                     "its scores for digit {} contradict its confusion matrix",
                     computed.class
-                ));
+                )));
             }
         }
         if !(self.log_loss.is_finite() && self.log_loss >= 0.0) {
-            return Err(format!("its log_loss {} is not a loss", self.log_loss));
+            return Err(Inconsistent(format!(
+                "its log_loss {} is not a loss",
+                self.log_loss
+            )));
         }
         Ok(())
     }

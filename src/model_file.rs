@@ -14,6 +14,8 @@
 //!
 //! Decision values for raw pixels `x` (n x 784, 0..255): `((x - scaler_offset) * scaler_scale) @
 //! coef.T + intercept`; the predicted digit is `classes[argmax]`.
+//!
+//! May touch: `config` (the run), `digits`, `error`, `files`, `model`.
 
 use std::path::Path;
 
@@ -21,9 +23,10 @@ use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::NpzWriter;
 
 use crate::config::Run;
+use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
-use crate::model::{LinearModel, MultiClass, N_CLASSES};
-use crate::store::write_atomic_with;
+use crate::files::write_atomic_with;
+use crate::model::{LinearModel, MultiClass};
 
 /// The version of the layout above; a reader refuses other versions.
 pub const FORMAT_VERSION: i64 = 1;

@@ -1,17 +1,19 @@
 //! `predict`: a saved model on new images. Each image is decoded, brought to MNIST form
 //! ([`crate::digit_image`]), scaled by the run's scaler and scored by the run's weights, exactly
 //! as the sweep scored its test images.
+//!
+//! May touch: `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`.
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
 use crate::charts::{probability_panels, Panel, Title};
-use crate::data::N_PIXELS;
 use crate::digit_image::{self, Grey};
+use crate::digits::N_PIXELS;
 use crate::error::{Error, Result};
+use crate::files::write_atomic_with;
 use crate::model_file::SavedModel;
-use crate::store::write_atomic_with;
 
 /// The most images one `--chart` draws.
 pub const MAX_CHART_IMAGES: usize = 40;

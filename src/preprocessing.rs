@@ -5,44 +5,52 @@
 //! The matrices are built once per (split, scaler, dtype) and shared by every run that uses them.
 //! Scaling is applied in place with the fitted offsets and scales (linfa's `transform` would copy
 //! the 56,000 x 784 matrix).
+//!
+//! May touch: `model` (the `Dtype` type only), `named`, `split` (index types).
 
 use linfa::prelude::*;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use ndarray::{Array1, Array2, ArrayView2, Zip};
 
-use crate::model::{initial_fit_scale, Dtype};
+use crate::model::Dtype;
+use crate::named::named_enum;
 use crate::split::SplitIndices;
 
-/// How pixels are scaled before the fit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scaler {
-    /// Raw pixels 0..255, as the scikit-learn notebooks.
-    None,
-    /// Pixels divided by 255, into [0, 1].
-    Unit,
-    /// Zero mean, unit variance per pixel (linfa's `LinearScaler::standard`).
-    Standard,
-    /// Each pixel mapped to [0, 1] by its training min and max.
-    MinMax,
-    /// Each pixel divided by its largest training magnitude.
-    MaxAbs,
+named_enum! {
+    /// How pixels are scaled before the fit.
+    pub enum Scaler {
+        /// Raw pixels 0..255, as the scikit-learn notebooks.
+        None = "none",
+        /// Pixels divided by 255, into [0, 1].
+        Unit = "unit",
+        /// Zero mean, unit variance per pixel (linfa's `LinearScaler::standard`).
+        Standard = "standard",
+        /// Each pixel mapped to [0, 1] by its training min and max.
+        MinMax = "min_max",
+        /// Each pixel divided by its largest training magnitude.
+        MaxAbs = "max_abs",
+    }
 }
 
-impl Scaler {
-    pub const NAMES: &'static [&'static str] = &["none", "unit", "standard", "min_max", "max_abs"];
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "none" => Some(Self::None),
-            "unit" => Some(Self::Unit),
-            "standard" => Some(Self::Standard),
-            "min_max" => Some(Self::MinMax),
-            "max_abs" => Some(Self::MaxAbs),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
+/// linfa-preprocessing could not fit a scaler on the training rows.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("fitting the {scaler} scaler: {message}")]
+pub struct ScalerError {
+    pub scaler: Scaler,
+    pub message: String,
+}
+
+/// The divisor of the training matrix a dtype's fit starts from, given the largest absolute
+/// feature value: f64 fits run in the original units (no rescaling needed since the engine's
+/// log-sum-exp is row-wise); f32 fits bring the features to [-1, 1] (measured: raw pixels in f32
+/// end far from the optimum otherwise, and the [-1/16, 1/16] that linfa 0.8.1 needed now slows
+/// convergence). Only the training matrix is divided: the model stage returns weights in the
+/// units of the test matrix (see [`crate::model`]).
+pub fn initial_fit_scale(dtype: Dtype, max_abs_feature: f64) -> f64 {
+    match dtype {
+        Dtype::F64 => 1.0,
+        Dtype::F32 if max_abs_feature > 0.0 => max_abs_feature,
+        Dtype::F32 => 1.0,
     }
 }
 
@@ -72,12 +80,15 @@ fn gather<F: linfa::Float>(images: ArrayView2<u8>, rows: &[usize]) -> Array2<F> 
     out
 }
 
+/// A fitted scaler as `(offsets, scales)`: features map to `(x - offset) * scale`.
+type Affine<F> = (Array1<F>, Array1<F>);
+
 /// `(offsets, scales)` of the scaler fitted on `x_train`; features map to `(x - offset) * scale`.
 fn fit_scaler<F: linfa::Float>(
     scaler: Scaler,
     x_train: &Array2<F>,
     y_train: &[u8],
-) -> Result<Option<(Array1<F>, Array1<F>)>, String> {
+) -> Result<Option<Affine<F>>, ScalerError> {
     let d = x_train.ncols();
     let params = match scaler {
         Scaler::None => return Ok(None),
@@ -94,7 +105,10 @@ fn fit_scaler<F: linfa::Float>(
     let targets: Array1<u8> = y_train.iter().copied().collect();
     let fitted = params
         .fit(&DatasetBase::new(x_train.view(), targets))
-        .map_err(|e| format!("fitting the {} scaler: {e}", scaler.as_str()))?;
+        .map_err(|e| ScalerError {
+            scaler,
+            message: e.to_string(),
+        })?;
     Ok(Some((fitted.offsets().clone(), fitted.scales().clone())))
 }
 
@@ -116,7 +130,7 @@ pub fn prepare<F: linfa::Float>(
     split: &SplitIndices,
     scaler: Scaler,
     dtype: Dtype,
-) -> Result<PreparedData<F>, String> {
+) -> Result<PreparedData<F>, ScalerError> {
     let y_train: Vec<u8> = split.train.iter().map(|&i| labels[i]).collect();
     let y_test: Vec<u8> = split.test.iter().map(|&i| labels[i]).collect();
     // Both matrices are row-major: the patched linfa-logistic reads the training matrix in blocks

@@ -4,8 +4,15 @@
 //! `init_genrand`, then a Fisher-Yates shuffle from the end with masked rejection sampling) and
 //! takes the test indices first: `test = perm[..n_test]`, `train = perm[n_test..n_test + n_train]`.
 //! Sizes follow `_validate_shuffle_split`: a float test size rounds up, a float train size down.
+//!
+//! May touch: nothing else in the crate (an I/O-free algorithm).
 
 use rand_mt::Mt;
+
+/// Sizes or fold counts the data cannot satisfy; the message names the value and says what to use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SplitError(pub String);
 
 /// A `train_size` or `test_size` as scikit-learn takes it: a float fraction or an integer count.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -52,7 +59,7 @@ pub fn resolve_sizes(
     n: usize,
     train_size: Option<Size>,
     test_size: Option<Size>,
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, usize), SplitError> {
     let test_size = match (train_size, test_size) {
         (None, None) => Some(Size::Fraction(DEFAULT_TEST_SIZE)),
         _ => test_size,
@@ -60,25 +67,25 @@ pub fn resolve_sizes(
     for (key, size) in [("test_size", test_size), ("train_size", train_size)] {
         match size {
             Some(Size::Fraction(f)) if !(f > 0.0 && f < 1.0) => {
-                return Err(format!(
+                return Err(SplitError(format!(
                     "{key} = {f:?} is a fraction outside (0, 1): use a float strictly between 0 and 1, or an integer count"
-                ))
+                )))
             }
             Some(Size::Count(c)) if c == 0 || c >= n => {
-                return Err(format!(
+                return Err(SplitError(format!(
                     "{key} = {c} must be a count between 1 and {} (the data has {n} samples), or a float fraction",
                     n.saturating_sub(1)
-                ))
+                )))
             }
             _ => {}
         }
     }
     if let (Some(Size::Fraction(a)), Some(Size::Fraction(b))) = (train_size, test_size) {
         if a + b > 1.0 {
-            return Err(format!(
+            return Err(SplitError(format!(
                 "train_size + test_size = {:?} is more than 1: reduce test_size and/or train_size",
                 a + b
-            ));
+            )));
         }
     }
     let count = |size: Size, round_up: bool| match size {
@@ -95,15 +102,15 @@ pub fn resolve_sizes(
         (None, None) => unreachable!("test_size defaults above"),
     };
     if n_train + n_test > n {
-        return Err(format!(
+        return Err(SplitError(format!(
             "train_size and test_size select {} samples but the data has {n}: reduce test_size and/or train_size",
             n_train + n_test
-        ));
+        )));
     }
     if n_train == 0 {
-        return Err(format!(
+        return Err(SplitError(format!(
             "with {n} samples these sizes leave the training set empty: raise train_size or lower test_size"
-        ));
+        )));
     }
     Ok((n_train, n_test))
 }
@@ -133,11 +140,11 @@ pub fn stratified_k_fold(
     labels: &[u8],
     n_splits: usize,
     seed: Option<u32>,
-) -> Result<Vec<usize>, String> {
+) -> Result<Vec<usize>, SplitError> {
     if n_splits < 2 {
-        return Err(format!(
+        return Err(SplitError(format!(
             "cv = {n_splits}: k-fold cross-validation needs at least 2 folds"
-        ));
+        )));
     }
     // Classes by first appearance, and each sample's class in that order.
     let mut code = [usize::MAX; 256];
@@ -155,11 +162,11 @@ pub fn stratified_k_fold(
         })
         .collect();
     if counts.iter().all(|&c| c < n_splits) {
-        return Err(format!(
+        return Err(SplitError(format!(
             "cv = {n_splits} is more than the number of samples of every class (the largest has \
              {}): use fewer folds or more data",
             counts.iter().max().copied().unwrap_or(0)
-        ));
+        )));
     }
     // allocation[k][i]: samples of class k in fold i. Class k occupies positions
     // start..start + count of the sorted labels, and fold i takes positions i, i + n, ...
@@ -207,7 +214,7 @@ fn bounded(rng: &mut Mt, max: u32) -> u32 {
 }
 
 /// The train and test indices `train_test_split` would return for `n` samples.
-pub fn train_test_split(n: usize, spec: &SplitSpec) -> Result<SplitIndices, String> {
+pub fn train_test_split(n: usize, spec: &SplitSpec) -> Result<SplitIndices, SplitError> {
     let (n_train, n_test) = resolve_sizes(n, spec.train_size, spec.test_size)?;
     if !spec.shuffle {
         return Ok(SplitIndices {
@@ -284,9 +291,11 @@ mod tests {
         );
         assert!(stratified_k_fold(&y, 1, None)
             .unwrap_err()
+            .0
             .contains("at least 2"));
         assert!(stratified_k_fold(&y, 6, None)
             .unwrap_err()
+            .0
             .contains("more than the number of samples of every class"));
     }
 
@@ -394,7 +403,7 @@ mod tests {
 
     #[test]
     fn invalid_sizes_are_rejected_with_the_key() {
-        let err = |tr, te| resolve_sizes(100, tr, te).unwrap_err();
+        let err = |tr, te| resolve_sizes(100, tr, te).unwrap_err().0;
         assert!(err(Some(Size::Fraction(1.0)), None).starts_with("train_size = 1.0"));
         assert!(err(None, Some(Size::Fraction(0.0))).starts_with("test_size = 0.0"));
         assert!(err(None, Some(Size::Count(100))).starts_with("test_size = 100"));

@@ -1,6 +1,8 @@
 //! The statistics that make a compared number meaningful: Wilson intervals for accuracies,
 //! McNemar's exact test for two classifiers scored on the same test images, and mean and spread
 //! across seeds. I/O-free.
+//!
+//! May touch: nothing else in the crate.
 
 /// The normal quantile of a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;

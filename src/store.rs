@@ -2,6 +2,8 @@
 //! (temporary file, then rename) after the run's other files: a record that exists is complete.
 //! Everything else in the folder (tables, charts, README) is derived from the records, so a
 //! sweep can be killed at any point, resumed, sharded over machines and merged.
+//!
+//! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics).
 
 use std::path::{Path, PathBuf};
 
@@ -9,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Run, Selection};
 use crate::data::Mnist;
+use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
-use crate::metrics::{Examples, Metrics};
-use crate::model::{Diagnostics, N_CLASSES};
+use crate::files::{remove_stale, write_atomic};
+use crate::metrics::{Examples, Inconsistent, Metrics};
+use crate::model::Diagnostics;
 
 /// Everything a finished run reports; persisted as its record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,31 +95,35 @@ impl RunResult {
     /// Checks that the record holds together, for a data set of `n_images` images: a finished
     /// fit has metrics and examples, a failed one has neither, its metrics agree with its
     /// confusion matrix, and its example images exist and carry digits.
-    pub fn check(&self, n_images: usize) -> std::result::Result<(), String> {
+    pub fn check(&self, n_images: usize) -> std::result::Result<(), Inconsistent> {
         let ok = self.diagnostics.status == crate::model::FitStatus::Ok;
         match (&self.metrics, &self.examples) {
             (Some(_), Some(_)) if ok => {}
             (None, None) if !ok => {}
-            _ => return Err("its status, metrics and examples do not go together".into()),
+            _ => {
+                return Err(Inconsistent(
+                    "its status, metrics and examples do not go together".into(),
+                ))
+            }
         }
         if self.n_train + self.n_test > n_images {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "it counts {} + {} images, the data has {n_images}",
                 self.n_train, self.n_test
-            ));
+            )));
         }
         if self.test_set.id.is_empty() {
-            return Err(
+            return Err(Inconsistent(
                 "it predates per-image test predictions (an older harness wrote it)".into(),
-            );
+            ));
         }
         if self.test_set.labels.len() != self.n_test || self.test_set.id.len() != 12 {
-            return Err(format!(
+            return Err(Inconsistent(format!(
                 "its test set ({:?}, {} labels) is not {} images",
                 self.test_set.id,
                 self.test_set.labels.len(),
                 self.n_test
-            ));
+            )));
         }
         if let Some(m) = &self.metrics {
             m.check(&self.test_set.labels)?;
@@ -129,86 +137,30 @@ impl RunResult {
                 .map(|p| (p.index, p.label, p.predicted));
             for (index, label, predicted) in digits.chain(predictions) {
                 if index >= n_images {
-                    return Err(format!("it shows image {index}, the data has {n_images}"));
+                    return Err(Inconsistent(format!(
+                        "it shows image {index}, the data has {n_images}"
+                    )));
                 }
                 if label as usize >= N_CLASSES || predicted as usize >= N_CLASSES {
-                    return Err(format!(
+                    return Err(Inconsistent(format!(
                         "it shows image {index} as digit {label} / {predicted}"
-                    ));
+                    )));
                 }
             }
             if e.test.iter().chain(&e.mistakes).any(|p| {
                 p.probabilities.len() != N_CLASSES || p.probabilities.iter().any(|v| !v.is_finite())
             }) {
-                return Err("an example's probabilities are not ten numbers".into());
+                return Err(Inconsistent(
+                    "an example's probabilities are not ten numbers".into(),
+                ));
             }
         }
         Ok(())
     }
 
-    /// The run's parameters on one line, for titles and logs.
-    pub fn describe(&self) -> String {
-        let p = &self.run.params;
-        format!(
-            "{}, C={}, max_iter={}, scaler={}, {}",
-            p.model.multi_class.as_str(),
-            crate::model::display_number(p.model.c),
-            p.model.max_iter,
-            p.scaler.as_str(),
-            p.model.dtype.as_str()
-        )
-    }
-
-    /// How the data was split, on one line.
-    pub fn describe_split(&self) -> String {
-        let s = &self.run.params.split;
-        let order = if s.shuffle {
-            format!("random_state={}", s.random_state)
-        } else {
-            "no shuffle".into()
-        };
-        format!(
-            "train {} / test {} images, {order}",
-            self.n_train, self.n_test
-        )
-    }
-
     /// Test accuracy, or `None` for a failed fit.
     pub fn accuracy(&self) -> Option<f64> {
         self.metrics.as_ref().map(|m| m.accuracy)
-    }
-}
-
-/// Writes `path` through a temporary file in the same folder: `write` gets the temporary path.
-pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
-    let suffix = path
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    let tmp = crate::files::temp_file_in(dir, &suffix).map_err(|e| Error::output(dir, e))?;
-    write(tmp.path())?;
-    tmp.persist(path)
-        .map_err(|e| Error::output(path, e.error))?;
-    Ok(())
-}
-
-/// Writes bytes to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_with(path, |tmp| {
-        std::fs::write(tmp, bytes).map_err(|e| Error::output(tmp, e))
-    })
-}
-
-/// Removes a file that is no longer part of the results, if it exists.
-pub fn remove_stale(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::output(path, e)),
-        _ => Ok(()),
     }
 }
 

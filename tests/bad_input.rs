@@ -3,9 +3,10 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Command;
 
 use mnist_logreg::data::repository_data_dir;
+
+mod common;
 
 const FILES: [&str; 4] = [
     "train-images.idx3-ubyte",
@@ -64,15 +65,8 @@ impl Scratch {
 
     /// Runs `sweep` in the scratch folder; returns (exit code, stderr).
     fn sweep(&self, args: &[&str]) -> (i32, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
+        let ran = common::sweep_in(self.dir.path(), args);
+        (ran.code, ran.stderr)
     }
 }
 
@@ -445,12 +439,7 @@ fn command_line_errors_are_one_line_and_nothing_is_left_behind() {
     check(&s, &[c, "--bogus"], &["--bogus", "sweep --help"]);
     check(&s, &[c, "--jobs", "many"], &["many", "--jobs"]);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
-        .args([c, "--dry-run", "--out", "elsewhere"])
-        .current_dir(s.dir.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = common::sweep_in(s.dir.path(), &[c, "--dry-run", "--out", "elsewhere"]).stdout;
     assert!(stdout.contains("-> elsewhere/bad/"), "{stdout}");
 
     std::fs::remove_file(s.path("data/t10k-labels.idx1-ubyte.gz")).unwrap();

@@ -7,27 +7,13 @@ use mnist_logreg::config::Config;
 use mnist_logreg::data::repository_data_dir;
 use mnist_logreg::sweep::{self, SweepOptions};
 
-fn config_text(body: &str) -> String {
-    format!(
-        "{body}\n[data]\ndir = {:?}\nsubsample = 3000\n",
-        repository_data_dir().display().to_string()
-    )
-}
+mod common;
 
+use common::{read_csv, sweep_in, sweep_library};
+
+/// Writes `body` as `<dir>/e2e.toml` on the first 3,000 images.
 fn write_config(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("e2e.toml");
-    std::fs::write(&path, config_text(body)).unwrap();
-    path
-}
-
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    (header, rows)
+    common::write_config(dir, "e2e.toml", body, 3000)
 }
 
 const SWEEP: &str = r#"
@@ -290,24 +276,12 @@ fn the_notebook_split_of_real_data_matches_scikit_learn_labels() {
     );
 }
 
-fn sweep_binary(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sweep"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn a_bad_config_gives_one_line_exit_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let path = write_config(tmp.path(), "name = \"bad\"\n[model]\nC = -1\n");
-    let (code, _, stderr) = sweep_binary(&[path.to_str().unwrap(), "--out", "res"], tmp.path());
+    let ran = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
+    let (code, _, stderr) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 2);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -316,7 +290,8 @@ fn a_bad_config_gives_one_line_exit_2_and_writes_nothing() {
     );
     assert!(!tmp.path().join("res").exists());
 
-    let (code, _, stderr) = sweep_binary(&["missing.toml"], tmp.path());
+    let ran = sweep_in(tmp.path(), &["missing.toml"]);
+    let (code, _, stderr) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 2);
     assert_eq!(stderr.trim(), "error: missing.toml: no such config file: check the path (the examples are in experiments/)");
 }
@@ -325,7 +300,8 @@ fn a_bad_config_gives_one_line_exit_2_and_writes_nothing() {
 fn a_missing_data_folder_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("c.toml"), "[split]\nrandom_state = 0\n").unwrap();
-    let (code, _, stderr) = sweep_binary(&["c.toml", "--out", "res"], tmp.path());
+    let ran = sweep_in(tmp.path(), &["c.toml", "--out", "res"]);
+    let (code, _, stderr) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 2);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -338,10 +314,11 @@ fn a_missing_data_folder_is_a_clear_error() {
 fn dry_run_lists_the_grid_without_fitting() {
     let tmp = tempfile::tempdir().unwrap();
     let path = write_config(tmp.path(), SWEEP);
-    let (code, stdout, _) = sweep_binary(
-        &[path.to_str().unwrap(), "--dry-run", "--out", "res"],
+    let ran = sweep_in(
         tmp.path(),
+        &[path.to_str().unwrap(), "--dry-run", "--out", "res"],
     );
+    let (code, stdout, _) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 0);
     assert!(stdout.contains("3 runs"), "{stdout}");
     assert_eq!(stdout.lines().count(), 5);
@@ -394,7 +371,7 @@ fn raw_pixels_fit_on_the_first_attempt_with_a_report() {
         prepared.x_fit.view(),
         prepared.fit_scale,
         &prepared.y_train,
-        &params,
+        &params.check().unwrap(),
         &|iteration, objective| seen.lock().unwrap().push((iteration, objective)),
     )
     .unwrap();
@@ -443,7 +420,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
             prepared.x_fit.view(),
             prepared.fit_scale,
             &prepared.y_train,
-            &params,
+            &params.check().unwrap(),
             &|_, _| {},
         )
         .unwrap();
@@ -467,14 +444,9 @@ fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
     let sweep_in = |name: &str, body: &str| -> Vec<RunResult> {
         let dir = tmp.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        let config = Config::load(&write_config(&dir, body)).unwrap();
-        let options = SweepOptions {
-            out: dir.join("results"),
-            progress: false,
-            quiet: true,
-            ..SweepOptions::default()
-        };
-        sweep::run(&config, &options).unwrap().results
+        sweep_library(&write_config(&dir, body), &dir.join("results"))
+            .1
+            .results
     };
     let base = "name = \"grid\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n";
     for (setting, model) in [
@@ -628,9 +600,8 @@ train_size = 0.4
     };
     let again = sweep::run(&config, &other).unwrap();
     assert_eq!(again.fitted, 0);
-    let no_cv = config_text(&body.replace("[selection]\ncv = 3", "[selection]\ncv = 2"));
-    std::fs::write(tmp.path().join("e2e.toml"), no_cv).unwrap();
-    let config2 = Config::load(&tmp.path().join("e2e.toml")).unwrap();
+    let no_cv = body.replace("[selection]\ncv = 3", "[selection]\ncv = 2");
+    let config2 = Config::load(&write_config(tmp.path(), &no_cv)).unwrap();
     let refit = sweep::run(&config2, &other).unwrap();
     assert_eq!(refit.fitted, 6, "2-fold scores replace the 3-fold ones");
     assert!(refit
@@ -643,14 +614,7 @@ train_size = 0.4
 fn runs_that_differ_only_in_random_state_are_summarised_across_seeds() {
     let tmp = tempfile::tempdir().unwrap();
     let body = "name = \"seeds\"\n[split]\ntrain_size = 0.8\nrandom_state = [0, 1, 2]\n[preprocessing]\nscaler = \"unit\"\n[model]\nmax_iter = 20\n";
-    let config = Config::load(&write_config(tmp.path(), body)).unwrap();
-    let options = SweepOptions {
-        out: tmp.path().join("results"),
-        progress: false,
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    let outcome = sweep::run(&config, &options).unwrap();
+    let (_, outcome) = sweep_library(&write_config(tmp.path(), body), &tmp.path().join("results"));
     let acc: Vec<f64> = outcome
         .results
         .iter()

@@ -7,7 +7,8 @@ use std::process::Command;
 
 use mnist_logreg::config::Config;
 use mnist_logreg::data::repository_data_dir;
-use mnist_logreg::sweep::{self, SweepOptions};
+
+mod common;
 
 fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("MNIST_LOGREG_PYTHON") {
@@ -25,23 +26,9 @@ fn python() -> PathBuf {
 /// Writes `body` with a [data] section on the first `subsample` images as `<dir>/<file>`, sweeps
 /// it into `<dir>/results`, and returns the config file, the config and the results root.
 fn swept(dir: &Path, file: &str, body: &str, subsample: usize) -> (PathBuf, Config, PathBuf) {
-    let path = dir.join(file);
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!("{body}\n[data]\ndir = {data:?}\nsubsample = {subsample}\n"),
-    )
-    .unwrap();
-    let config = Config::load(&path).unwrap();
+    let path = common::write_config(dir, file, body, subsample);
     let out = dir.join("results");
-    let options = SweepOptions {
-        out: out.clone(),
-        jobs: 1,
-        progress: false,
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    sweep::run(&config, &options).unwrap();
+    let (config, _) = common::sweep_library(&path, &out);
     (path, config, out)
 }
 
@@ -101,6 +88,8 @@ fn harness_matches_scikit_learn_on_a_real_subsample() {
         .arg(&path)
         .arg("--out")
         .arg(&out)
+        .arg("--sweep")
+        .arg(env!("CARGO_BIN_EXE_sweep"))
         .status()
         .unwrap();
     assert!(status.success(), "sklearn_reference.py failed");

@@ -30,7 +30,7 @@ proptest! {
         match train_test_split(n, &spec) {
             Err(message) => {
                 prop_assert!(resolve_sizes(n, train_size, test_size).is_err());
-                prop_assert!(!message.contains('\n'));
+                prop_assert!(!message.0.contains('\n'));
             }
             Ok(split) => {
                 let (n_train, n_test) = resolve_sizes(n, train_size, test_size).unwrap();

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mnist_logreg::data::repository_data_dir;
-
 /// Six quick runs on 3,000 images.
 const GRID: &str = r#"
 name = "resume"
@@ -27,23 +25,13 @@ multi_class = "ovr"
 max_iter = [5, 10]
 "#;
 
-fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!("{body}\n[data]\ndir = {data:?}\nsubsample = 3000\n"),
-    )
-    .unwrap();
-    path
-}
+mod common;
 
-fn sweep(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sweep"));
-    cmd.args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .stdin(Stdio::null());
-    cmd
+use common::sweep_command as sweep;
+
+/// Writes `body` as `<dir>/<name>` on the first 3,000 images.
+fn write_config(dir: &Path, name: &str, body: &str) -> PathBuf {
+    common::write_config(dir, name, body, 3000)
 }
 
 /// Writes `body` as `<dir>/<file>` and sweeps it once into `<dir>/out`; returns the arguments

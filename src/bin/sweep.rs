@@ -1,4 +1,4 @@
-//! `sweep <config> [--jobs N] [--dry-run] [--out DIR] [--force] [--shard I/N]
+//! `sweep <config> [--jobs N] [--dry-run] [--plan] [--out DIR] [--force] [--shard I/N]
 //! [--report-only] [--merge DIR...]`: run an experiment grid and write its results under
 //! `<out>/<name>/`.
 
@@ -24,6 +24,10 @@ struct Args {
     /// Print the expanded grid and exit without fitting.
     #[arg(long)]
     dry_run: bool,
+    /// Print the expanded grid as JSON (run ids and every parameter by name) and exit: what
+    /// scripts/sklearn_reference.py runs.
+    #[arg(long, conflicts_with = "dry_run")]
+    plan: bool,
     /// Results root folder.
     #[arg(long, default_value = "results")]
     out: PathBuf,
@@ -37,11 +41,11 @@ struct Args {
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
     /// Redraw the tables, charts and README from the records already written; fit nothing.
-    #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run"])]
+    #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run", "plan"])]
     report_only: bool,
     /// Merge the results of shards (each a shard's --out folder, or the <name> folder in it) into
     /// OUT/<name>/.
-    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["force", "shard", "dry_run"])]
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["force", "shard", "dry_run", "plan"])]
     merge: Vec<PathBuf>,
 }
 
@@ -56,6 +60,10 @@ fn main() -> ExitCode {
     };
     if args.dry_run {
         print!("{}", sweep::describe_grid(&config, &args.out));
+        return ExitCode::SUCCESS;
+    }
+    if args.plan {
+        println!("{}", sweep::plan_json(&config));
         return ExitCode::SUCCESS;
     }
     let jobs = usize::from(args.jobs);

@@ -7,10 +7,10 @@ use std::path::Path;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{canvas, chart_error, lines::plain, Title, FONT};
+use super::{canvas, chart_error, lines::compact, Title, FONT};
 use crate::error::Result;
 
-const SIDE: usize = 28;
+use crate::digits::SIDE;
 const CELL: i32 = 8;
 const COLUMNS: usize = 5;
 
@@ -88,9 +88,9 @@ pub fn coefficient_maps(
             .color(&BLACK)
             .pos(Pos::new(HPos::Left, VPos::Center));
         for (t, text) in [
-            (1.0, format!(">= +{}", plain(limit))),
+            (1.0, format!(">= +{}", compact(limit))),
             (0.0, "0".to_string()),
-            (-1.0, format!("<= -{}", plain(limit))),
+            (-1.0, format!("<= -{}", compact(limit))),
         ] {
             let y = bar_top + ((1.0 - t) / 2.0 * (bar_h - 1) as f64) as i32;
             area.draw_text(&text, &style, (bar_x + 30, y))

@@ -10,7 +10,8 @@ use super::{canvas, chart_error, Title, BAD, FONT, GOOD, PALETTE};
 use crate::error::Result;
 
 /// Side of an MNIST image in pixels.
-const SIDE: i32 = 28;
+/// An MNIST image's side, in drawing coordinates.
+const SIDE: i32 = crate::digits::SIDE as i32;
 
 /// One captioned digit of a grid.
 #[derive(Debug, Clone)]

@@ -41,7 +41,8 @@ pub struct LineChart {
     pub y_format: fn(f64) -> String,
 }
 
-fn compact(v: f64) -> String {
+/// A tick or label value, short: `0.915`, `40k`, `1e-5`; the default y tick format.
+pub fn compact(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
         format!("{v:.0e}")
     } else if v.abs() >= 10_000.0 && (v / 1000.0).fract() == 0.0 {
@@ -50,11 +51,6 @@ fn compact(v: f64) -> String {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
-}
-
-/// Default y tick format: short decimal or scientific.
-pub fn plain(v: f64) -> String {
-    compact(v)
 }
 
 /// The plotted range of `values` (in axis units), padded by 8 % on each side.
@@ -289,7 +285,7 @@ mod tests {
                 },
             ],
             reference_lines: vec![(1e-4, "tol = 1e-4".into())],
-            y_format: plain,
+            y_format: compact,
         };
         line_chart(
             &path,

@@ -1,5 +1,7 @@
 //! PNG charts drawn with plotters and an embedded DejaVu font (no system fonts needed). Each
 //! chart kind takes plain data, so that it can be drawn from a run's record or a small fixture.
+//!
+//! May touch: `error` only: charts know nothing of runs, configs or records.
 
 mod bars;
 mod coefficients;
@@ -20,7 +22,7 @@ pub use bars::{grouped_bars, BarChart, BarGroup};
 pub use coefficients::coefficient_maps;
 pub use confusion::{confusion_heatmap, Cells};
 pub use digits::{digit_grid, probability_panels, Panel, Tile};
-pub use lines::{line_chart, plain, LineChart, Series};
+pub use lines::{compact, line_chart, LineChart, Series};
 
 /// The font family every chart uses; registered from embedded bytes on first use.
 const FONT: &str = "sans-serif";

@@ -2,6 +2,8 @@
 //! scikit-learn rerun (`scripts/sklearn_reference.py`, in `<out>/<name>/sklearn/`) and this
 //! harness (`<out>/<name>/`), side by side, with prediction agreement and test-index identity.
 //! Writes `<out>/parity.md` and `<out>/parity.csv`.
+//!
+//! May touch: `config`, `digits`, `error`, `files`, `stats`, `tables`, `text` (reads results folders, never writes into them).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -9,13 +11,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
-use crate::model::N_CLASSES;
-use crate::report::csv_bytes;
-use crate::stats::{first_max, p_text, wilson};
-use crate::store::write_atomic;
+use crate::files::csv_bytes;
+use crate::files::write_atomic;
+use crate::stats::wilson;
+use crate::tables::{self, ClassRecord, MetricsRecord};
 
+mod markdown;
 mod published;
+
+pub use markdown::markdown;
 
 use published::Predictions;
 
@@ -26,85 +32,19 @@ pub const CONVERGED_AGREEMENT_PCT: f64 = 99.0;
 /// Gap (percentage points) allowed between the harness and a published number.
 pub const PUBLISHED_GAP_PP: f64 = 1.0;
 
-type Row = HashMap<String, String>;
-type Table = Vec<Row>;
-
-fn read_table(path: &Path, hint: &str) -> Result<Table> {
-    let err = |message: String| Error::Data {
-        file: path.to_path_buf(),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| err(format!("{e}: {hint}")))?;
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| err(e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.map_err(|e| err(e.to_string()))?;
-            Ok(header
-                .iter()
-                .cloned()
-                .zip(r.iter().map(String::from))
-                .collect())
-        })
-        .collect()
-}
-
-/// The rows of a metrics.csv, by run id.
-fn by_run_id(table: Table) -> HashMap<String, Row> {
-    table
+/// `index -> (label, predicted)` from a predictions.csv.
+fn read_predictions(path: &Path, hint: &str) -> Result<Predictions> {
+    Ok(tables::read_predictions(path, hint)?
         .into_iter()
-        .map(|r| (r.get("run_id").cloned().unwrap_or_default(), r))
-        .collect()
-}
-
-/// One row of a predictions.csv (the probability columns are not needed here).
-#[derive(serde::Deserialize)]
-struct PredictionRow {
-    index: usize,
-    label: u8,
-    predicted: u8,
-}
-
-/// The rows of a predictions.csv, in test order, with their digits checked.
-fn read_prediction_rows(path: &Path, hint: &str) -> Result<Vec<PredictionRow>> {
-    let err = |message: String| Error::Data {
-        file: path.to_path_buf(),
-        message,
-    };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| err(format!("{e}: {hint}")))?;
-    reader
-        .deserialize::<PredictionRow>()
-        .map(|row| {
-            let row = row.map_err(|e| err(format!("{e}: {hint}")))?;
-            if row.label as usize >= N_CLASSES || row.predicted as usize >= N_CLASSES {
-                return Err(err(format!(
-                    "image {} has digit {} / {}: {hint}",
-                    row.index, row.label, row.predicted
-                )));
-            }
-            Ok(row)
-        })
-        .collect()
+        .map(|row| (row.index, (row.label, row.predicted)))
+        .collect())
 }
 
 /// The test images' indices in test order.
 fn read_test_order(path: &Path, hint: &str) -> Result<Vec<usize>> {
-    Ok(read_prediction_rows(path, hint)?
+    Ok(tables::read_predictions(path, hint)?
         .into_iter()
         .map(|row| row.index)
-        .collect())
-}
-
-/// `index -> (label, predicted)` from a predictions.csv.
-fn read_predictions(path: &Path, hint: &str) -> Result<Predictions> {
-    Ok(read_prediction_rows(path, hint)?
-        .into_iter()
-        .map(|row| (row.index, (row.label, row.predicted)))
         .collect())
 }
 
@@ -149,10 +89,6 @@ pub struct ParityRow {
     /// The published numbers against both sides (Markdown), when the config has any.
     #[serde(skip)]
     pub published_section: Option<String>,
-}
-
-fn parse_f64(row: &Row, key: &str) -> Option<f64> {
-    row.get(key).and_then(|v| v.parse().ok())
 }
 
 fn verdict(row: &ParityRow) -> String {
@@ -214,15 +150,18 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             "run `.venv/bin/python scripts/sklearn_reference.py {}` first",
             config.path.display()
         );
-        let harness = by_run_id(read_table(&dir.join("metrics.csv"), &sweep_hint)?);
-        let sklearn = by_run_id(read_table(&dir.join("sklearn/metrics.csv"), &sk_hint)?);
-        let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, String), f64>> {
-            Ok(read_table(&path, hint)?
+        let by_run_id = |path: PathBuf, hint: &str| -> Result<HashMap<String, MetricsRecord>> {
+            Ok(tables::read::<MetricsRecord>(&path, hint)?
                 .into_iter()
-                .filter_map(|r| {
-                    let acc = parse_f64(&r, "binary_accuracy")?;
-                    Some(((r.get("run_id")?.clone(), r.get("class")?.clone()), acc))
-                })
+                .map(|r| (r.run_id.clone(), r))
+                .collect())
+        };
+        let harness = by_run_id(dir.join("metrics.csv"), &sweep_hint)?;
+        let sklearn = by_run_id(dir.join("sklearn/metrics.csv"), &sk_hint)?;
+        let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, usize), f64>> {
+            Ok(tables::read::<ClassRecord>(&path, hint)?
+                .into_iter()
+                .filter_map(|r| Some(((r.run_id, r.class), r.binary_accuracy?)))
                 .collect())
         };
         let harness_binary = classes(dir.join("per_class.csv"), &sweep_hint)?;
@@ -239,8 +178,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             let s = sklearn
                 .get(&run.id)
                 .ok_or_else(|| missing("scikit-learn", &sk_hint))?;
-            let harness_accuracy = parse_f64(h, "accuracy");
-            let sklearn_accuracy = parse_f64(s, "accuracy").unwrap_or(f64::NAN);
+            let harness_accuracy = h.accuracy;
+            let sklearn_accuracy = s.accuracy.unwrap_or(f64::NAN);
             let preds = |base: &Path, hint: &str| -> Result<Option<Predictions>> {
                 let path = base.join("runs").join(&run.id).join("predictions.csv");
                 if path.exists() {
@@ -283,7 +222,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             };
             let binary = (0..N_CLASSES)
                 .filter_map(|k| {
-                    let key = (run.id.clone(), k.to_string());
+                    let key = (run.id.clone(), k);
                     Some((*sklearn_binary.get(&key)?, *harness_binary.get(&key)?))
                 })
                 .collect();
@@ -300,18 +239,18 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 harness_low: hi.map(|i| i.low),
                 harness_high: hi.map(|i| i.high),
                 mcnemar_p,
-                sklearn_cv_mean: parse_f64(s, "cv_mean"),
-                harness_cv_mean: parse_f64(h, "cv_mean"),
+                sklearn_cv_mean: s.cv_mean,
+                harness_cv_mean: h.cv_mean,
                 same_test_indices,
-                sklearn_converged: s.get("converged").map(|v| v == "true").unwrap_or(false),
-                harness_converged: h.get("converged").map(|v| v == "true").unwrap_or(false),
-                sklearn_objective: parse_f64(s, "objective").unwrap_or(f64::NAN),
-                harness_objective: parse_f64(h, "objective").unwrap_or(f64::NAN),
-                sklearn_grad_norm: parse_f64(s, "grad_norm").unwrap_or(f64::NAN),
-                harness_grad_norm: parse_f64(h, "grad_norm").unwrap_or(f64::NAN),
-                harness_status: h.get("status").cloned().unwrap_or_default(),
-                sklearn_seconds: parse_f64(s, "fit_seconds").unwrap_or(f64::NAN),
-                harness_seconds: parse_f64(h, "fit_seconds").unwrap_or(f64::NAN),
+                sklearn_converged: s.converged,
+                harness_converged: h.converged,
+                sklearn_objective: s.objective,
+                harness_objective: h.objective,
+                sklearn_grad_norm: s.grad_norm,
+                harness_grad_norm: h.grad_norm,
+                harness_status: h.status.clone(),
+                sklearn_seconds: s.fit_seconds,
+                harness_seconds: h.fit_seconds,
                 verdict: String::new(),
                 binary,
                 published_section: None,
@@ -328,189 +267,6 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
         }
     }
     Ok(rows)
-}
-
-fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
-    v.map(f).unwrap_or_else(|| "-".into())
-}
-
-/// The Markdown report.
-pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
-    let mut s = String::from(
-        "# Parity: published notebooks, scikit-learn rerun, this harness\n\n\
-         Generated by `cargo run --bin parity` from the CSVs of `sweep` and \
-         `scripts/sklearn_reference.py` on the same configs, data and machine.\n\n",
-    );
-    let compared: Vec<_> = rows.iter().filter_map(|r| r.same_test_indices).collect();
-    s.push_str(&format!(
-        "Test index sets identical to scikit-learn's: **{}** ({} of {} runs with predictions).\n\n",
-        if !compared.is_empty() && compared.iter().all(|&b| b) {
-            "yes"
-        } else {
-            "NO"
-        },
-        compared.iter().filter(|&&b| b).count(),
-        compared.len()
-    ));
-    s.push_str(
-        "Accuracies in percent with their Wilson 95 % intervals. p: McNemar's exact test of the \
-         harness against scikit-learn on the same test images (the images only one side gets \
-         right); below 0.05 the two differ for real, above it these images cannot tell them \
-         apart.\n\n",
-    );
-    s.push_str("| config | run | published | scikit-learn | harness | harness - sklearn | p | agreement | same test indices | sklearn converged | harness converged | sklearn s | harness s |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    let with_interval =
-        |acc: Option<f64>, low: Option<f64>, high: Option<f64>| match (acc, low, high) {
-            (Some(a), Some(l), Some(h)) => {
-                format!("{:.2} [{:.2}, {:.2}]", 100.0 * a, 100.0 * l, 100.0 * h)
-            }
-            (Some(a), _, _) => format!("{:.2}", 100.0 * a),
-            _ => "-".into(),
-        };
-    for r in rows {
-        s.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |\n",
-            r.config,
-            r.run_id,
-            opt(r.published, |v| format!("{v}")),
-            with_interval(Some(r.sklearn_accuracy), r.sklearn_low, r.sklearn_high),
-            with_interval(r.harness_accuracy, r.harness_low, r.harness_high),
-            opt(r.diff_pp, |v| format!("{v:+.2} pp")),
-            opt(r.mcnemar_p, p_text),
-            opt(r.agreement_pct, |v| format!("{v:.2} %")),
-            r.same_test_indices
-                .map(|b| if b { "yes" } else { "NO" })
-                .unwrap_or("-"),
-            if r.sklearn_converged { "yes" } else { "no" },
-            if r.harness_converged { "yes" } else { "no" },
-            r.sklearn_seconds,
-            r.harness_seconds,
-        ));
-    }
-    s.push_str(
-        "\n## Where each optimiser stopped\n\n\
-         Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n)), \
-         evaluated here at each side's returned weights. The lower objective went further; a \
-         largest gradient component at or below `tol` is convergence.\n\n\
-         | config | run | sklearn objective | harness objective | harness - sklearn | sklearn max grad | harness max grad |\n\
-         |---|---|---|---|---|---|---|\n",
-    );
-    for r in rows {
-        s.push_str(&format!(
-            "| {} | `{}` | {:.6} | {:.6} | {:+.2e} | {:.2e} | {:.2e} |\n",
-            r.config,
-            r.run_id,
-            r.sklearn_objective,
-            r.harness_objective,
-            r.harness_objective - r.sklearn_objective,
-            r.sklearn_grad_norm,
-            r.harness_grad_norm,
-        ));
-    }
-    for c in configs.iter().filter(|c| c.selection.is_some()) {
-        s.push_str(&selection_section(c, rows));
-    }
-    s.push_str("\n## Targets, run by run\n\n");
-    for r in rows {
-        s.push_str(&format!("- {} `{}`: {}\n", r.config, r.run_id, r.verdict));
-    }
-    for r in rows {
-        if let Some(section) = &r.published_section {
-            s.push_str(&format!(
-                "\n## {} `{}`: every published number\n\n{section}",
-                r.config, r.run_id
-            ));
-        }
-    }
-    for r in rows.iter().filter(|r| !r.binary.is_empty()) {
-        s.push_str(&format!(
-            "\n## {} `{}`: each digit's one-vs-rest binary accuracy on the test set\n\n| digit | scikit-learn | harness |\n|---|---|---|\n",
-            r.config, r.run_id
-        ));
-        for (k, (sk, h)) in r.binary.iter().enumerate() {
-            s.push_str(&format!("| {k} | {sk:.4} | {h:.4} |\n"));
-        }
-    }
-    s.push_str("\n## Sources\n\n");
-    for c in configs {
-        if let Some(p) = &c.published {
-            s.push_str(&format!(
-                "- {} (`{}`): {}\n",
-                c.name,
-                c.path.display(),
-                p.source
-            ));
-        }
-    }
-    s
-}
-
-/// The settings each side's cross-validation chose, split by split, and the scores it chose by.
-fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
-    let sel = config.selection.as_ref().expect("configs with [selection]");
-    let mut s = format!(
-        "\n## {}: selection by {}-fold cross-validation ({}), harness against GridSearchCV\n\n\
-         | run | C | max_iter | scaler | scikit-learn CV | harness CV | harness - sklearn |\n|---|---|---|---|---|---|---|\n",
-        config.name,
-        sel.cv,
-        sel.scoring.as_str()
-    );
-    let percent = |v: f64| match sel.scoring {
-        crate::config::Scoring::Accuracy => format!("{:.2} %", 100.0 * v),
-        crate::config::Scoring::NegLogLoss => format!("{v:.4}"),
-    };
-    let mut chosen = Vec::new();
-    for group in config.split_groups() {
-        let members: Vec<(&crate::config::Run, &ParityRow)> = group
-            .iter()
-            .filter_map(|run| Some((*run, rows.iter().find(|r| r.run_id == run.id)?)))
-            .collect();
-        let best = |side: fn(&ParityRow) -> Option<f64>| {
-            first_max(
-                members
-                    .iter()
-                    .filter_map(|(run, row)| Some((run.id.as_str(), side(row)?))),
-            )
-        };
-        let (sk_best, h_best) = (best(|r| r.sklearn_cv_mean), best(|r| r.harness_cv_mean));
-        for (run, row) in &members {
-            let (Some(sk), Some(h)) = (row.sklearn_cv_mean, row.harness_cv_mean) else {
-                continue;
-            };
-            let mark = |best: Option<&str>| {
-                if best == Some(run.id.as_str()) {
-                    " (chosen)"
-                } else {
-                    ""
-                }
-            };
-            let p = &run.params;
-            s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {}{} | {}{} | {:+.2} pp |\n",
-                run.id,
-                crate::model::display_number(p.model.c),
-                p.model.max_iter,
-                p.scaler.as_str(),
-                percent(sk),
-                mark(sk_best),
-                percent(h),
-                mark(h_best),
-                100.0 * (h - sk)
-            ));
-        }
-        if let (Some(a), Some(b)) = (sk_best, h_best) {
-            chosen.push(if a == b {
-                format!("both choose `{a}`")
-            } else {
-                format!("scikit-learn chooses `{a}`, the harness `{b}`")
-            });
-        }
-    }
-    if !chosen.is_empty() {
-        s.push_str(&format!("\nSelected: {}.\n", chosen.join("; ")));
-    }
-    s
 }
 
 /// Compares and writes `<out>/parity.md` and `<out>/parity.csv`.

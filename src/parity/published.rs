@@ -2,14 +2,16 @@
 //! the harness: the accuracy (rounded as printed), the confusion matrix cell by cell, the
 //! classification report entry by entry, and per-digit binary accuracies; and between the two
 //! reruns, McNemar's test on the same test images.
+//!
+//! May touch: `config` (the `[published]` section), `digits`, `metrics`, `stats`.
 
 use std::collections::HashMap;
 
 use ndarray::Array2;
 
 use crate::config::{Published, PublishedReport};
+use crate::digits::N_CLASSES;
 use crate::metrics::class_scores;
-use crate::model::N_CLASSES;
 use crate::stats::{p_text, wilson, McNemar};
 
 /// One side's test predictions: index in the 70,000 -> (label, predicted).

@@ -3,6 +3,8 @@
 //! split, one run is the reference the others are measured against: the one chosen by
 //! cross-validation (`[selection]`), else the config's base run, else the first. No run is ever
 //! chosen by its test score.
+//!
+//! May touch: `config`, `stats`, `store`.
 
 use crate::config::{Config, Scoring};
 use crate::stats::{first_max, McNemar};

@@ -1,21 +1,23 @@
 //! `results/<name>/README.md`: one table per test set (intervals, paired tests against a reference
 //! run chosen without the test set), failures, every chart embedded, and per-run classification
 //! reports, so that the folder reads well on a code host.
+//!
+//! May touch: `config`, `model`, `stats`, `store`, `report::{comparison, Figure}`.
 
 use super::comparison::{cv_text, is_selected, paired, test_groups, Role, TestGroup};
 use super::Figure;
-use crate::config::Config;
-use crate::model::{display_number, FitStatus};
+use crate::config::{Config, Param, Summary, PARAMS};
+use crate::model::FitStatus;
 use crate::stats::p_text;
 use crate::store::RunResult;
 
 fn figure_markdown(s: &mut String, level: &str, f: &Figure) {
-    match &f.drawn {
-        Ok(()) => s.push_str(&format!(
+    match &f.not_drawn {
+        None => s.push_str(&format!(
             "{level} {}\n\n![{}]({})\n\n",
             f.heading, f.heading, f.file
         )),
-        Err(why) => s.push_str(&format!("{level} {}\n\n*{why}.*\n\n", f.heading)),
+        Some(why) => s.push_str(&format!("{level} {}\n\n*{why}.*\n\n", f.heading)),
     }
 }
 
@@ -71,8 +73,8 @@ pub fn readme_markdown(
             s.push_str(&format!(
                 "- `{}` ({}; {}): {} after {} attempt(s), last fit scale {}\n",
                 r.run.id,
-                r.describe(),
-                r.describe_split(),
+                r.run.params.describe(),
+                super::split_text(r),
                 reason,
                 r.diagnostics.attempts,
                 r.diagnostics.fit_scale
@@ -95,8 +97,8 @@ pub fn readme_markdown(
             "## Run `{}`{role}\n\n{}; {}; test accuracy {:.2} % {}. Confusion matrix with counts: \
              [confusion/{}.png](confusion/{}.png).\n\n",
             r.run.id,
-            r.describe(),
-            r.describe_split(),
+            r.run.params.describe(),
+            super::split_text(r),
             100.0 * m.accuracy,
             m.accuracy_interval().percent(),
             r.run.id,
@@ -168,17 +170,23 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         .as_ref()
         .map(|sel| format!(" CV {} (mean ± sd) |", sel.scoring.as_str()))
         .unwrap_or_default();
+    // The parameters a run's one-line description shows, then the results.
+    let columns: Vec<&Param> = PARAMS
+        .iter()
+        .filter(|p| p.summary != Summary::Hidden)
+        .collect();
     s.push_str(&format!(
-        "| run | multi_class | C | max_iter | scaler | dtype | train / test |{} test accuracy [95 % CI] | Δ pp | p | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
+        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp | p | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
+        columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),
         if has_cv { cv_heading.as_str() } else { "" }
     ));
     s.push_str(&format!(
-        "|---|---|---|---|---|---|---|{}---|---|---|---|---|---|---|---|---|---|\n",
+        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|\n",
+        "---|".repeat(columns.len()),
         if has_cv { "---|" } else { "" }
     ));
     for r in &group.runs {
         let m = r.metrics.as_ref().expect("grouped runs have metrics");
-        let p = &r.run.params;
         let is_reference = r.run.id == reference.run.id;
         let (delta, p_value) = if is_reference {
             ("reference".to_string(), String::new())
@@ -210,12 +218,11 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
             format!("`{}`", r.run.id)
         };
         s.push_str(&format!(
-            "| {name} | {} | {} | {} | {} | {} | {} / {} |{cv} {:.2} {} | {delta} | {p_value} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | [png](confusion/{}.png) |\n",
-            p.model.multi_class.as_str(),
-            display_number(p.model.c),
-            p.model.max_iter,
-            p.scaler.as_str(),
-            p.model.dtype.as_str(),
+            "| {name} |{} {} / {} |{cv} {:.2} {} | {delta} | {p_value} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | [png](confusion/{}.png) |\n",
+            columns
+                .iter()
+                .map(|p| format!(" {} |", p.get(&r.run.params).display()))
+                .collect::<String>(),
             r.n_train,
             r.n_test,
             100.0 * m.accuracy,
@@ -268,7 +275,7 @@ fn seeds_table(s: &mut String, ok: &[&RunResult]) {
             .collect();
         s.push_str(&format!(
             "| {} | {} / {} | {} | {mean:.2} ± {sd:.2} | {:.2} | {:.2} |\n",
-            g[0].describe(),
+            g[0].run.params.describe(),
             g[0].n_train,
             g[0].n_test,
             seeds.join(", "),

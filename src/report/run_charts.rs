@@ -2,6 +2,8 @@
 //! the most confident mistakes, sample predictions with their probabilities, each one-vs-rest
 //! classifier's binary accuracy, sample training digits, and the fit's path (objective and largest
 //! gradient component per iteration), and each digit's weights as an image (from `model.npz`).
+//!
+//! May touch: `charts`, `error`, `files`, `model`, `model_file`, `store`, `report::{Figure, figure}`.
 
 use std::path::Path;
 
@@ -9,14 +11,15 @@ use ndarray::Array2;
 
 use super::{figure, Figure};
 use crate::charts::{
-    coefficient_maps, confusion_heatmap, digit_grid, grouped_bars, line_chart, plain,
+    coefficient_maps, compact, confusion_heatmap, digit_grid, grouped_bars, line_chart,
     probability_panels, BarChart, BarGroup, Cells, LineChart, Panel, Series, Tile, Title, BAD,
     PALETTE,
 };
 use crate::error::{Error, Result};
+use crate::files::remove_stale;
 use crate::model::MultiClass;
 use crate::model_file::SavedModel;
-use crate::store::{remove_stale, ResultsDir, RunResult};
+use crate::store::{ResultsDir, RunResult};
 
 /// The chart files a run can have, relative to its folder.
 const FILES: [&str; 8] = [
@@ -38,11 +41,12 @@ pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The 784 pixels of image `index`, or an error if a record refers to an image the data lacks.
-fn pixels(images: &Array2<u8>, index: usize) -> Result<&[u8]> {
+/// The 784 pixels of image `index`, or an error naming the `record` that refers to an image the
+/// data lacks.
+fn pixels<'a>(images: &'a Array2<u8>, index: usize, record: &Path) -> Result<&'a [u8]> {
     if index >= images.nrows() {
         return Err(Error::Output {
-            path: "run.json".into(),
+            path: record.to_path_buf(),
             message: format!(
                 "a run record refers to image {index}, but the data has {} images: rerun the sweep with --force",
                 images.nrows()
@@ -84,8 +88,9 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
         return Ok(Vec::new());
     };
     let id = &r.run.id;
+    let record = dir.record_json(id);
     let file = |name: &str| format!("runs/{id}/{name}");
-    let context = vec![r.describe(), r.describe_split()];
+    let context = vec![r.run.params.describe(), super::split_text(r)];
     let mut figures = Vec::new();
 
     let heading = format!(
@@ -147,7 +152,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .iter()
             .map(|p| {
                 Ok(Tile {
-                    pixels: pixels(images, p.index)?,
+                    pixels: pixels(images, p.index, &record)?,
                     caption: format!(
                         "Predicted: {} ({:.0} %), Actual: {}",
                         p.predicted,
@@ -187,7 +192,7 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .iter()
             .map(|p| {
                 Ok(Panel {
-                    pixels: pixels(images, p.index)?,
+                    pixels: pixels(images, p.index, &record)?,
                     label: Some(p.label),
                     name: None,
                     probabilities: p.probabilities.clone(),
@@ -254,14 +259,14 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
             .iter()
             .map(|d| {
                 Ok(Tile {
-                    pixels: pixels(images, d.index)?,
+                    pixels: pixels(images, d.index, &record)?,
                     caption: format!("Label: {}", d.label),
                     caption_color: plotters::style::BLACK,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let lines = vec![
-            r.describe_split(),
+            super::split_text(r),
             "Images as the model sees them before scaling".into(),
         ];
         digit_grid(
@@ -369,10 +374,10 @@ pub(crate) fn fit_path_chart(trace: &[crate::model::TracePoint], tol: f64) -> Li
             },
         ],
         reference_lines: if tol > 0.0 {
-            vec![(tol, format!("tol {}", plain(tol)))]
+            vec![(tol, format!("tol {}", compact(tol)))]
         } else {
             vec![]
         },
-        y_format: plain,
+        y_format: compact,
     }
 }

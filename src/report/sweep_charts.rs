@@ -1,14 +1,17 @@
 //! Charts over a whole sweep: how accuracy, fit time and convergence move with max_iter, C and
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
+//!
+//! May touch: `charts`, `config`, `error`, `files`, `store`, `report::{Figure, figure}`.
 
 use plotters::style::RGBColor;
 
 use super::{figure, Figure};
 use crate::charts::{line_chart, LineChart, Series, Title, PALETTE};
-use crate::config::Scoring;
+use crate::config::{Param, Scoring};
 use crate::error::Result;
-use crate::store::{remove_stale, ResultsDir, RunResult};
+use crate::files::remove_stale;
+use crate::store::{ResultsDir, RunResult};
 
 /// A parameter a sweep chart puts on its x axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,24 +50,17 @@ impl Axis {
     }
 }
 
-/// A run's parameters as (name, value) pairs, in a fixed order.
+/// A run's parameters as (name, value) pairs, in table order, and its test set.
 fn params(r: &RunResult) -> Vec<(&'static str, String)> {
-    let p = &r.run.params;
-    let size = |s: Option<crate::split::Size>| s.map(|s| s.to_string()).unwrap_or("-".into());
-    vec![
-        ("multi_class", p.model.multi_class.as_str().to_string()),
-        ("C", crate::model::display_number(p.model.c)),
-        ("max_iter", p.model.max_iter.to_string()),
-        ("tol", p.model.tol.to_string()),
-        ("fit_intercept", p.model.fit_intercept.to_string()),
-        ("scaler", p.scaler.as_str().to_string()),
-        ("dtype", p.model.dtype.as_str().to_string()),
-        ("train_size", size(p.split.train_size)),
-        ("test_size", size(p.split.test_size)),
-        ("random_state", p.split.random_state.to_string()),
-        ("shuffle", p.split.shuffle.to_string()),
-        ("test set", r.test_set.id.clone()),
-    ]
+    let mut key: Vec<(&'static str, String)> = r
+        .run
+        .params
+        .values()
+        .into_iter()
+        .map(|(name, value)| (name, value.display()))
+        .collect();
+    key.push(("test set", r.test_set.id.clone()));
+    key
 }
 
 /// Runs that differ only in `axis`, with at least two distinct axis values.
@@ -141,7 +137,7 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
         y_log: true,
         series,
         reference_lines: vec![],
-        y_format: crate::charts::plain,
+        y_format: crate::charts::compact,
     };
     (chart, fixed)
 }
@@ -179,7 +175,10 @@ fn labels(lines: &[Line]) -> (Vec<String>, String) {
     let fixed = first
         .key
         .iter()
-        .filter(|(n, v)| !varying.contains(n) && *n != "fit_intercept" && *n != "tol" && v != "-")
+        .filter(|(n, v)| {
+            let shown = Param::named(n).is_none_or(|p| p.in_subtitle);
+            shown && !varying.contains(n) && v != "-"
+        })
         .map(|(n, v)| format!("{n}={v}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -333,7 +332,7 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
         y_log: matches!(measure, Measure::GradNorm),
         series,
         reference_lines,
-        y_format: crate::charts::plain,
+        y_format: crate::charts::compact,
     };
     (chart, fixed)
 }
@@ -405,7 +404,7 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
             figures.push(Figure {
                 file,
                 heading: heading.into(),
-                drawn: Err(format!(
+                not_drawn: Some(format!(
                     "not drawn: no two finished runs scored on the same test images differ only in {}",
                     axis.params().join(" / ")
                 )),

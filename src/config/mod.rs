@@ -1,0 +1,486 @@
+//! Experiment configs: TOML in, a validated list of runs out.
+//!
+//! A config names the experiment, the data, base parameters in `[split]`, `[preprocessing]` and
+//! `[model]`, and optional `[[grid]]` sub-grids. Every parameter takes a scalar or a list. Each
+//! sub-grid overrides the base parameters it names and expands to their Cartesian product; the
+//! runs are the union of all sub-grids (like scikit-learn's list-of-dicts `param_grid`), each
+//! identified by a `run_id` hashed from its resolved parameters. Every check happens here, so the
+//! rest of the pipeline can trust a [`Config`].
+//!
+//! Modules: [`params`] (the table of run parameters, run ids), `grid` (expansion), `raw` (the
+//! TOML as written), `sections` (`[data]`, `[output]`, `[selection]`, `[published]`); this file
+//! puts them together.
+//!
+//! May touch: `error`, `model` and `split` (parameter rules), and its own modules.
+
+mod grid;
+pub mod params;
+mod raw;
+mod sections;
+mod value;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+use grid::{resolve, Axes, Unresolved};
+pub use params::{Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
+use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
+use sections::{check_name, parse_data, parse_run_charts, parse_selection};
+pub use sections::{
+    DataConfig, OutputConfig, Published, PublishedReport, RunCharts, Scoring, Selection,
+};
+
+/// A validated experiment config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The config text as given (recorded in the manifest).
+    pub source: String,
+    /// The experiment's name: results go to `<out>/<name>/`.
+    pub name: String,
+    /// Whether `name` was set in the config (otherwise it is the file's name).
+    pub named: bool,
+    pub data: DataConfig,
+    pub output: OutputConfig,
+    /// The published result this config reproduces, if any (for the parity report).
+    pub published: Option<Published>,
+    /// How runs on the same split are chosen between (`[selection]`), if at all.
+    pub selection: Option<Selection>,
+    /// The run the base sections describe (every base value a single value), if it is in the
+    /// grid: what the other runs on its split are compared with when nothing is selected.
+    pub base_run: Option<String>,
+    /// The expanded grid: every distinct run, in config order.
+    pub runs: Vec<Run>,
+}
+
+impl Config {
+    /// The runs grouped by split (same training and test images), in config order: the groups
+    /// a `[selection]` chooses within.
+    pub fn split_groups(&self) -> Vec<Vec<&Run>> {
+        let mut groups: Vec<Vec<&Run>> = Vec::new();
+        for run in &self.runs {
+            match groups
+                .iter_mut()
+                .find(|g| g[0].params.split == run.params.split)
+            {
+                Some(group) => group.push(run),
+                None => groups.push(vec![run]),
+            }
+        }
+        groups
+    }
+
+    /// Whether `run` gets cross-validation scores: a `[selection]` is set and the run shares its
+    /// split with another run (a group of one has nothing to choose between).
+    pub fn cross_validates(&self, run: &Run) -> Option<&Selection> {
+        let selection = self.selection.as_ref()?;
+        let others = self
+            .runs
+            .iter()
+            .filter(|r| r.params.split == run.params.split)
+            .count();
+        (others > 1).then_some(selection)
+    }
+}
+
+/// Builds the config's errors: the file, the line of a span, the message.
+struct Messages<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Messages<'_> {
+    fn error(&self, line: Option<usize>, message: impl Into<String>) -> Error {
+        Error::Config {
+            file: self.path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    fn line(&self, span: std::ops::Range<usize>) -> Option<usize> {
+        Some(line_of(self.text, span.start))
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            file: path.to_path_buf(),
+            line: None,
+            message: match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    "no such config file: check the path (the examples are in experiments/)".into()
+                }
+                _ => format!("cannot read the config: {e}"),
+            },
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates config text; `path` is used in messages and for the default name.
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let m = Messages { path, text };
+        let at = |span: std::ops::Range<usize>| m.line(span);
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| m.error(e.span().and_then(at), hint(e.message())))?;
+        let name = experiment_name(&raw, &m)?;
+        let data = parse_data(&raw.data, &at).map_err(|(line, msg)| m.error(line, msg))?;
+
+        let base = base_axes(&raw, &m)?;
+        let grids = grid_axes(&raw, &base, &m)?;
+        let runs = expand(&grids, &data, &m)?;
+        let base_run = base_run(&base, &data, &runs);
+
+        let selection = match &raw.selection {
+            None => None,
+            Some(sel) => Some(parse_selection(sel, &at).map_err(|(line, msg)| m.error(line, msg))?),
+        };
+        let run_charts = match &raw.output.run_charts {
+            None => RunCharts::default(),
+            Some(value) => {
+                parse_run_charts(value.get_ref()).map_err(|msg| m.error(at(value.span()), msg))?
+            }
+        };
+        if let RunCharts::Ids(ids) = &run_charts {
+            if let Some(unknown) = ids.iter().find(|id| !runs.iter().any(|r| &r.id == *id)) {
+                let span = raw.output.run_charts.as_ref().map(|v| v.span());
+                return Err(m.error(
+                    span.and_then(at),
+                    format!(
+                        "[output] run_charts names run {unknown:?}, which is not in this config's grid: list the ids with `sweep --dry-run`"
+                    ),
+                ));
+            }
+        }
+
+        Ok(Config {
+            path: path.to_path_buf(),
+            source: text.to_string(),
+            name,
+            named: raw.name.is_some(),
+            data,
+            output: OutputConfig {
+                predictions: raw.output.predictions,
+                run_charts,
+            },
+            published: raw.published,
+            selection,
+            base_run,
+            runs,
+        })
+    }
+}
+
+/// The `name` key, else the file's name; either must make a folder name.
+fn experiment_name(raw: &RawConfig, m: &Messages) -> Result<String> {
+    match &raw.name {
+        Some(name) => check_name(name.get_ref()).map_err(|why| {
+            m.error(
+                m.line(name.span()),
+                format!("name = {:?}: {why}", name.get_ref()),
+            )
+        }),
+        None => {
+            let stem = m
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            check_name(&stem).map_err(|why| {
+                m.error(
+                    None,
+                    format!(
+                        "the results folder is named after the file, and {stem:?} cannot be: {why}; set name = \"...\" in the config or rename the file"
+                    ),
+                )
+            })
+        }
+    }
+}
+
+/// The base values: defaults, overridden by `[split]`, `[preprocessing]` and `[model]`.
+fn base_axes(raw: &RawConfig, m: &Messages) -> Result<Axes> {
+    let mut base = Axes::default();
+    for (section, table) in raw.sections() {
+        for (key, value) in table {
+            check_section_key(section, key.get_ref())
+                .map_err(|msg| m.error(m.line(key.span()), msg))?;
+            base.set(key.get_ref(), value.get_ref())
+                .map_err(|msg| m.error(m.line(value.span()), msg))?;
+        }
+    }
+    Ok(base)
+}
+
+/// Each `[[grid]]` as the base values with its own overrides, and the line it starts on; the base
+/// alone without one.
+fn grid_axes(raw: &RawConfig, base: &Axes, m: &Messages) -> Result<Vec<(Axes, Option<usize>)>> {
+    let mut grids = Vec::new();
+    for (number, table) in raw.grid.iter().enumerate() {
+        if table.is_empty() {
+            return Err(m.error(
+                None,
+                format!(
+                    "[[grid]] number {} is empty: give it at least one parameter to vary, or remove it",
+                    number + 1
+                ),
+            ));
+        }
+        let first_line = table.keys().map(|k| line_of(m.text, k.span().start)).min();
+        let mut axes = base.clone();
+        for (key, value) in table {
+            check_grid_key(key.get_ref()).map_err(|msg| m.error(m.line(key.span()), msg))?;
+            axes.set(key.get_ref(), value.get_ref())
+                .map_err(|msg| m.error(m.line(value.span()), msg))?;
+        }
+        grids.push((axes, first_line));
+    }
+    if grids.is_empty() {
+        grids.push((base.clone(), None));
+    }
+    Ok(grids)
+}
+
+/// Every distinct run of the grids, in config order, each checked against the data and the
+/// model's rules.
+fn expand(grids: &[(Axes, Option<usize>)], data: &DataConfig, m: &Messages) -> Result<Vec<Run>> {
+    let n = data.n_samples();
+    let mut seen = HashSet::new();
+    let mut runs = Vec::new();
+    for (axes, line) in grids {
+        for point in axes.product() {
+            let params = resolve(point, n).map_err(|why| match why {
+                Unresolved::NoSeed => m.error(
+                    *line,
+                    "random_state is not set: scikit-learn's default draws a different split every time; \
+                     set random_state = 0 (any integer) in [split] for a reproducible one",
+                ),
+                Unresolved::Sizes(message) => m.error(*line, message),
+            })?;
+            params
+                .model
+                .check()
+                .map_err(|e| m.error(*line, e.message))?;
+            let id = params.run_id(data.subsample);
+            if seen.insert(id.clone()) {
+                runs.push(Run { id, params });
+            }
+        }
+    }
+    Ok(runs)
+}
+
+/// The run the base sections describe, when every base value is a single value and it is in the
+/// grid.
+fn base_run(base: &Axes, data: &DataConfig, runs: &[Run]) -> Option<String> {
+    let [point] = base.product().try_into().ok()?;
+    let params = resolve(point, data.n_samples()).ok()?;
+    let id = params.run_id(data.subsample);
+    runs.iter().any(|r| r.id == id).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelParams;
+    use crate::preprocessing::Scaler;
+    use crate::split::Size;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(Path::new("exp.toml"), text)
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    const NOTEBOOK: &str = r#"
+name = "nb"
+[split]
+train_size = 0.8
+random_state = 0
+[model]
+C = 1
+max_iter = 100
+"#;
+
+    #[test]
+    fn notebook_config_gives_one_run_with_scikit_learn_defaults() {
+        let config = parse(NOTEBOOK).unwrap();
+        assert_eq!(config.name, "nb");
+        assert_eq!(config.runs.len(), 1);
+        let p = &config.runs[0].params;
+        assert_eq!(p.split.train_size, Some(Size::Fraction(0.8)));
+        assert_eq!(p.split.test_size, None);
+        assert!(p.split.shuffle);
+        assert_eq!(p.scaler, Scaler::None);
+        assert_eq!(p.model, ModelParams::default());
+        assert_eq!(p.model.tol, 1e-4);
+        assert_eq!(config.data.dir, PathBuf::from("data/mnist"));
+    }
+
+    #[test]
+    fn sub_grids_are_products_and_their_union_is_deduplicated() {
+        let text = format!(
+            "{NOTEBOOK}\n[[grid]]\nmax_iter = [50, 100]\nC = [0.1, 1.0]\n[[grid]]\ntrain_size = [0.6, 0.8]\n"
+        );
+        let config = parse(&text).unwrap();
+        // 4 from the first grid; the second adds 0.6 only (0.8 is the first grid's C=1, max_iter=100).
+        assert_eq!(config.runs.len(), 5);
+        let ids: HashSet<_> = config.runs.iter().map(|r| &r.id).collect();
+        assert_eq!(ids.len(), 5);
+    }
+
+    #[test]
+    fn run_ids_are_stable_and_ignore_how_a_number_is_written() {
+        let a = parse(NOTEBOOK).unwrap();
+        let b = parse(&NOTEBOOK.replace("C = 1", "C = 1.0")).unwrap();
+        assert_eq!(a.runs[0].id, b.runs[0].id);
+        assert_eq!(a.runs[0].id.len(), 12);
+        let c = parse(&NOTEBOOK.replace("C = 1", "C = 2")).unwrap();
+        assert_ne!(a.runs[0].id, c.runs[0].id);
+        let d = parse(&format!("{NOTEBOOK}\n[data]\nsubsample = 1000\n")).unwrap();
+        assert_ne!(a.runs[0].id, d.runs[0].id);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let e = error(&NOTEBOOK.replace("max_iter = 100", "max_iters = 100"));
+        assert_eq!(e, "exp.toml line 8: unknown key `max_iters` in [model]: [model] takes multi_class, C, max_iter, tol, fit_intercept, dtype");
+        let e = error(&NOTEBOOK.replace("C = 1", "scaler = \"unit\""));
+        assert!(
+            e.contains("line 7: unknown key `scaler` in [model]: it belongs in [preprocessing]"),
+            "{e}"
+        );
+        let e = error("[modle]\nC = 1\n");
+        assert!(
+            e.starts_with("exp.toml line 1: unknown field `modle`"),
+            "{e}"
+        );
+        let e = error(&format!("{NOTEBOOK}[[grid]]\nalpha = [1]\n"));
+        assert!(
+            e.contains("line 10: unknown key `alpha` in [[grid]]"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named_with_their_line_and_a_fix() {
+        for (from, to, expected) in [
+            (
+                "C = 1",
+                "C = 0",
+                "line 7: C = 0: must be a positive, finite number",
+            ),
+            ("C = 1", "C = -1.5", "line 7: C = -1.5: must be a positive"),
+            ("C = 1", "C = nan", "line 7: C = NaN: must be a positive"),
+            ("C = 1", "C = inf", "line 7: C = inf: must be a positive"),
+            (
+                "C = 1",
+                "C = \"big\"",
+                "line 7: C = \"big\": expected a number",
+            ),
+            (
+                "max_iter = 100",
+                "max_iter = 0",
+                "line 8: max_iter = 0: must be a whole number",
+            ),
+            (
+                "max_iter = 100",
+                "max_iter = 2.5",
+                "line 8: max_iter = 2.5: expected a whole number",
+            ),
+            (
+                "C = 1",
+                "tol = -1e-4",
+                "line 7: tol = -0.0001: must be a finite number >= 0",
+            ),
+            (
+                "train_size = 0.8",
+                "train_size = 1.5",
+                "line 4: train_size = 1.5: expected a fraction",
+            ),
+            (
+                "train_size = 0.8",
+                "train_size = 0",
+                "line 4: train_size = 0: expected a fraction",
+            ),
+            (
+                "train_size = 0.8",
+                "train_size = []",
+                "line 4: train_size = []: an empty list",
+            ),
+            (
+                "random_state = 0",
+                "random_state = -1",
+                "line 5: random_state = -1: expected an integer",
+            ),
+            (
+                "C = 1",
+                "multi_class = \"softmax\"",
+                "line 7: multi_class = \"softmax\": expected one of \"multinomial\", \"ovr\"",
+            ),
+            (
+                "C = 1",
+                "dtype = \"f16\"",
+                "line 7: dtype = \"f16\": expected one of \"f64\", \"f32\"",
+            ),
+        ] {
+            let e = error(&NOTEBOOK.replace(from, to));
+            assert!(e.contains(expected), "{to}: got {e}");
+        }
+        let e =
+            error(&NOTEBOOK.replace("[model]", "[preprocessing]\nscaler = \"zscore\"\n[model]"));
+        assert!(e.contains("line 7: scaler = \"zscore\": expected one of \"none\", \"unit\", \"standard\", \"min_max\", \"max_abs\""), "{e}");
+    }
+
+    #[test]
+    fn sizes_are_checked_against_the_data() {
+        let e = error(&NOTEBOOK.replace("train_size = 0.8", "train_size = 0.8\ntest_size = 0.3"));
+        assert!(e.contains("train_size + test_size = 1.1"), "{e}");
+        let e = error(
+            &format!("{NOTEBOOK}\n[data]\nsubsample = 100\n")
+                .replace("train_size = 0.8", "train_size = 200"),
+        );
+        assert!(
+            e.contains("train_size = 200 must be a count between 1 and 99"),
+            "{e}"
+        );
+        let e = error(&format!("{NOTEBOOK}\n[data]\nsubsample = 80000\n"));
+        assert!(
+            e.contains("subsample = 80000: MNIST has 70000 images"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_wrong_types_give_one_line_with_the_line_number() {
+        let e = error("name = \"x\"\n[model\nC = 1\n");
+        assert!(e.starts_with("exp.toml line 2: "), "{e}");
+        assert!(!e.contains('\n'));
+        let e = error("[data]\nsubsample = \"all\"\n");
+        assert!(e.starts_with("exp.toml line 2: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_random_state_or_empty_grid_is_an_error() {
+        let e = error("[split]\ntrain_size = 0.8\n");
+        assert!(e.contains("random_state is not set"), "{e}");
+        assert!(parse("[split]\ntrain_size = 0.8\nshuffle = false\n").is_ok());
+        let e = error(&format!("{NOTEBOOK}[[grid]]\n"));
+        assert!(e.contains("[[grid]] number 1 is empty"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_config_file_says_where_the_examples_are() {
+        let e = Config::load(Path::new("experiments/nope.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "experiments/nope.toml: no such config file: check the path (the examples are in experiments/)");
+    }
+}

@@ -1,0 +1,111 @@
+//! The config file as TOML gives it: sections with their spans (for line numbers in messages),
+//! before any value is checked, and the hints that turn serde's messages into fixes.
+//!
+//! May touch: `config::{params, sections}`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::{Spanned, Value};
+
+use super::params::{Section, PARAMS};
+use super::sections::{Published, RawData, RawSelection};
+
+pub(super) type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) data: RawData,
+    #[serde(default)]
+    pub(super) output: RawOutput,
+    #[serde(default)]
+    pub(super) split: Table,
+    #[serde(default)]
+    pub(super) preprocessing: Table,
+    #[serde(default)]
+    pub(super) model: Table,
+    #[serde(default)]
+    pub(super) grid: Vec<Table>,
+    pub(super) published: Option<Published>,
+    pub(super) selection: Option<RawSelection>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOutput {
+    #[serde(default)]
+    pub(super) predictions: bool,
+    pub(super) run_charts: Option<Spanned<Value>>,
+}
+
+/// 1-based line number of a byte offset.
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+impl RawConfig {
+    /// The parameter sections as written, each with its table.
+    pub(super) fn sections(&self) -> [(Section, &Table); 3] {
+        [
+            (Section::Split, &self.split),
+            (Section::Preprocessing, &self.preprocessing),
+            (Section::Model, &self.model),
+        ]
+    }
+}
+
+/// serde's message for a config TOML cannot read, on one line, with a fix where one is known: a
+/// parameter at the top level belongs in its section; an unknown section lists the real ones.
+pub(super) fn hint(message: &str) -> String {
+    let message = message.trim().replace('\n', " ");
+    let field = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_default();
+    if let Some(param) = PARAMS.iter().find(|p| p.name == field) {
+        format!("{message}; `{field}` belongs in [{}]", param.section.name())
+    } else if message.starts_with("unknown field") && message.contains("`grid`") {
+        format!(
+            "{message}; the sections are [data], [output], [split], [preprocessing], [model], [[grid]], [selection] and [published]"
+        )
+    } else {
+        message
+    }
+}
+
+/// Checks that `key`, written in `[section]`, is one of its parameters; the message says where it
+/// belongs otherwise.
+pub(super) fn check_section_key(section: Section, key: &str) -> Result<(), String> {
+    match PARAMS.iter().find(|p| p.name == key) {
+        Some(p) if p.section == section => Ok(()),
+        Some(p) => Err(format!(
+            "unknown key `{key}` in [{}]: it belongs in [{}]",
+            section.name(),
+            p.section.name()
+        )),
+        None => Err(format!(
+            "unknown key `{key}` in [{0}]: [{0}] takes {1}",
+            section.name(),
+            section.keys().join(", ")
+        )),
+    }
+}
+
+/// Checks that a `[[grid]]` key is a parameter.
+pub(super) fn check_grid_key(key: &str) -> Result<(), String> {
+    if PARAMS.iter().any(|p| p.name == key) {
+        return Ok(());
+    }
+    let all: Vec<&str> = Section::ALL.iter().flat_map(|s| s.keys()).collect();
+    Err(format!(
+        "unknown key `{key}` in [[grid]]: a grid varies {}",
+        all.join(", ")
+    ))
+}

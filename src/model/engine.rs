@@ -1,0 +1,340 @@
+//! The linfa-logistic adapter: scikit-learn's hyperparameters set on linfa's builders (`alpha`
+//! from `C`, the gradient tolerance from `tol`), one fit kept as it stood after several iteration
+//! counts, one-vs-rest as ten parallel binary fits, and linfa's fit report in this crate's terms.
+//!
+//! May touch: `digits`, `model::{params, linear}`.
+
+use linfa::prelude::*;
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, NdFloat};
+use rayon::prelude::*;
+
+use super::linear::LinearModel;
+use super::params::{ModelParams, MultiClass};
+use crate::digits::N_CLASSES;
+
+/// linfa rejected a fit (its parameter check or the fit itself); the message is linfa's.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct EngineError(pub String);
+
+/// Which engine fitted a record: records of another engine are refitted, not reused.
+/// Change it whenever a change to the engine can change a fit.
+pub const ENGINE: &str =
+    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-3, kernels of patch 2";
+
+/// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
+pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
+    1.0 / (c * fit_scale * fit_scale)
+}
+
+/// The patched linfa's `max_gradient_tolerance` for scikit-learn's `tol`. Dividing the features
+/// by `fit_scale` divides the weights' gradient by `fit_scale` (the intercept's is unchanged), so
+/// `tol / fit_scale` guarantees scikit-learn's rule in the original units; at `fit_scale = 1` (every
+/// f64 fit) it is exactly scikit-learn's rule.
+pub fn linfa_max_gradient_tolerance(tol: f64, fit_scale: f64) -> f64 {
+    tol / fit_scale
+}
+
+/// What linfa-logistic's fit report says, in the fit's units (summed objective).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineReport {
+    pub n_iter: u64,
+    pub termination: String,
+    pub converged: bool,
+    pub evaluations: u64,
+    /// (summed objective, largest gradient component) per iteration.
+    pub trace: Vec<(f64, f64)>,
+}
+
+impl EngineReport {
+    fn from_linfa<F: linfa::Float>(report: Option<&linfa_logistic::FitReport<F>>) -> Self {
+        let Some(report) = report else {
+            return EngineReport {
+                n_iter: 0,
+                termination: "no report".into(),
+                converged: false,
+                evaluations: 0,
+                trace: Vec::new(),
+            };
+        };
+        use linfa_logistic::Termination as T;
+        let termination = match &report.termination {
+            T::GradientTolerance => "converged".to_string(),
+            T::NoProgress => "no_progress".to_string(),
+            T::MaxIterations => "max_iter".to_string(),
+            T::SolverExit(text) => format!("solver_exit: {text}"),
+            T::Other(text) => format!("other: {text}"),
+        };
+        EngineReport {
+            n_iter: report.iterations,
+            termination,
+            converged: report.termination.converged(),
+            evaluations: report.evaluations,
+            trace: report
+                .trace
+                .iter()
+                .map(|r| {
+                    (
+                        r.objective.to_f64().unwrap_or(f64::NAN),
+                        r.gradient_max.to_f64().unwrap_or(f64::NAN),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// One report for the ten one-vs-rest fits.
+    fn combine(reports: Vec<EngineReport>) -> Self {
+        let len = reports.iter().map(|r| r.trace.len()).max().unwrap_or(0);
+        let trace = (0..len)
+            .map(|i| {
+                reports.iter().fold((0.0, 0.0f64), |(obj, grad), r| {
+                    // A class that stopped earlier stays where it stopped.
+                    let (o, g) = r
+                        .trace
+                        .get(i)
+                        .or(r.trace.last())
+                        .copied()
+                        .unwrap_or_default();
+                    (obj + o, grad.max(g))
+                })
+            })
+            .collect();
+        EngineReport {
+            n_iter: reports.iter().map(|r| r.n_iter).max().unwrap_or(0),
+            termination: reports
+                .iter()
+                .find(|r| !r.converged)
+                .unwrap_or(&reports[0])
+                .termination
+                .clone(),
+            converged: reports.iter().all(|r| r.converged),
+            evaluations: reports.iter().map(|r| r.evaluations).sum(),
+            trace,
+        }
+    }
+}
+
+/// Called after every iteration of a fit with the number of iterations done and the objective
+/// (the fit's summed objective; [`fit`] passes on scikit-learn's mean), from several threads at
+/// once for one-vs-rest; for progress displays.
+pub type Observer<'a> = &'a (dyn Fn(u64, f64) + Sync);
+
+/// A fitted model in the fit's units: weights (features x classes, or one column), intercepts,
+/// and the engine's report.
+type Fitted<W, B> = (W, B, EngineReport);
+/// The models a fit keeps, one per iteration count asked for.
+type Snapshots<W, B> = Result<Vec<Fitted<W, B>>, EngineError>;
+
+/// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
+pub trait FitFloat: NdFloat + linfa::Float {
+    /// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after
+    /// each count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
+    fn fit_multinomial(
+        x: ArrayView2<Self>,
+        y: ArrayView1<usize>,
+        alpha: f64,
+        max_gradient_tolerance: f64,
+        params: &ModelParams,
+        at: &[u64],
+        observer: Observer,
+    ) -> Snapshots<Array2<f64>, Array1<f64>>;
+
+    /// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision
+    /// value of each returned model is positive for `true`.
+    fn fit_binary(
+        x: ArrayView2<Self>,
+        y: ArrayView1<bool>,
+        alpha: f64,
+        max_gradient_tolerance: f64,
+        params: &ModelParams,
+        at: &[u64],
+        observer: Observer,
+    ) -> Snapshots<Array1<f64>, f64>;
+}
+
+/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial; the
+/// generic builder type itself is private to linfa-logistic, hence a macro) and validates them.
+macro_rules! configured {
+    ($builder:expr, $float:ty, $alpha:expr, $tol:expr, $params:expr, $at:expr) => {
+        $builder
+            .alpha($alpha as $float)
+            .max_gradient_tolerance($tol as $float)
+            .max_iterations($params.max_iter)
+            .with_intercept($params.fit_intercept)
+            .snapshot_iterations($at.to_vec())
+            .check()
+            .map_err(|e| EngineError(e.to_string()))?
+    };
+}
+
+macro_rules! impl_fit_float {
+    ($float:ty) => {
+        impl FitFloat for $float {
+            fn fit_multinomial(
+                x: ArrayView2<Self>,
+                y: ArrayView1<usize>,
+                alpha: f64,
+                max_gradient_tolerance: f64,
+                params: &ModelParams,
+                at: &[u64],
+                observer: Observer,
+            ) -> Snapshots<Array2<f64>, Array1<f64>> {
+                let dataset = DatasetBase::new(x, y);
+                let fitted = configured!(
+                    MultiLogisticRegression::<$float>::default(),
+                    $float,
+                    alpha,
+                    max_gradient_tolerance,
+                    params,
+                    at
+                )
+                .fit_with_observer(&dataset, &mut |r| {
+                    observer(r.iteration, f64::from(r.objective))
+                })
+                .map_err(|e| EngineError(e.to_string()))?;
+                Ok(fitted
+                    .snapshots()
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.params().mapv(f64::from),
+                            m.intercept().mapv(f64::from),
+                            EngineReport::from_linfa(m.report()),
+                        )
+                    })
+                    .collect())
+            }
+
+            fn fit_binary(
+                x: ArrayView2<Self>,
+                y: ArrayView1<bool>,
+                alpha: f64,
+                max_gradient_tolerance: f64,
+                params: &ModelParams,
+                at: &[u64],
+                observer: Observer,
+            ) -> Snapshots<Array1<f64>, f64> {
+                let dataset = DatasetBase::new(x, y);
+                let fitted = configured!(
+                    LogisticRegression::<$float>::default(),
+                    $float,
+                    alpha,
+                    max_gradient_tolerance,
+                    params,
+                    at
+                )
+                .fit_with_observer(&dataset, &mut |r| {
+                    observer(r.iteration, f64::from(r.objective))
+                })
+                .map_err(|e| EngineError(e.to_string()))?;
+                // linfa's positive label is the more frequent class (linfa issue 393): for a
+                // one-vs-rest problem that is usually "rest", so flip the sign when it is.
+                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+                Ok(fitted
+                    .snapshots()
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.params().mapv(|v| sign * f64::from(v)),
+                            sign * f64::from(m.intercept()),
+                            EngineReport::from_linfa(m.report()),
+                        )
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+impl_fit_float!(f64);
+impl_fit_float!(f32);
+
+/// One linfa fit at a given scale, returned in feature units with the engine's report, as it stood
+/// after each iteration count in `at`.
+pub(super) fn fit_once<F: FitFloat>(
+    x: ArrayView2<F>,
+    scale: f64,
+    y: &[u8],
+    params: &ModelParams,
+    at: &[u64],
+    observer: Observer,
+) -> Result<Vec<(LinearModel, EngineReport)>, EngineError> {
+    let alpha = linfa_alpha(params.c, scale);
+    let tol = linfa_max_gradient_tolerance(params.tol, scale);
+    let models = match params.multi_class {
+        MultiClass::Multinomial => {
+            let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
+            F::fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
+        }
+        MultiClass::Ovr => {
+            let classes = fit_binary_parallel(x, y, alpha, tol, params, at, observer)
+                .into_iter()
+                .collect::<Result<Vec<_>, EngineError>>()?;
+            // Per count: the ten classes' models side by side.
+            (0..at.len())
+                .map(|i| {
+                    let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
+                    let mut intercept = Array1::zeros(N_CLASSES);
+                    let mut reports = Vec::with_capacity(N_CLASSES);
+                    for (class, snapshots) in classes.iter().enumerate() {
+                        let (w, b, report) = &snapshots[i];
+                        weights.column_mut(class).assign(w);
+                        intercept[class] = *b;
+                        reports.push(report.clone());
+                    }
+                    (weights, intercept, EngineReport::combine(reports))
+                })
+                .collect()
+        }
+    };
+    Ok(models
+        .into_iter()
+        .map(|(weights, intercept, report)| {
+            let model = LinearModel {
+                multi_class: params.multi_class,
+                weights: weights / scale,
+                intercept,
+            };
+            (model, report)
+        })
+        .collect())
+}
+
+/// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
+/// (blocks of rows), and every result is independent of the thread count.
+fn fit_binary_parallel<F: FitFloat>(
+    x: ArrayView2<F>,
+    y: &[u8],
+    alpha: f64,
+    tol: f64,
+    params: &ModelParams,
+    at: &[u64],
+    observer: Observer,
+) -> Vec<Snapshots<Array1<f64>, f64>> {
+    (0..N_CLASSES)
+        .into_par_iter()
+        .map(|class| {
+            let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
+            F::fit_binary(x, target.view(), alpha, tol, params, at, observer)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c_maps_to_alpha_and_scale_squares() {
+        assert_eq!(linfa_alpha(1.0, 1.0), 1.0);
+        assert_eq!(linfa_alpha(0.01, 1.0), 100.0);
+        assert_eq!(linfa_alpha(1.0, 255.0), 1.0 / 65025.0);
+    }
+
+    #[test]
+    fn tol_is_scikit_learns_at_fit_scale_one_and_stricter_above() {
+        assert_eq!(linfa_max_gradient_tolerance(1e-4, 1.0), 1e-4);
+        assert_eq!(linfa_max_gradient_tolerance(1e-4, 255.0), 1e-4 / 255.0);
+    }
+}

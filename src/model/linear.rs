@@ -1,0 +1,70 @@
+//! The fitted model: weights and intercepts in the units of the (preprocessed) features, its
+//! decision values and class probabilities.
+//!
+//! May touch: `model::params`.
+
+use ndarray::{Array1, Array2, ArrayView2, NdFloat};
+
+use super::params::MultiClass;
+
+/// A fitted linear model in the units of the (preprocessed) features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearModel {
+    pub multi_class: MultiClass,
+    /// Features x classes.
+    pub weights: Array2<f64>,
+    /// One intercept per class.
+    pub intercept: Array1<f64>,
+}
+
+impl LinearModel {
+    /// Decision values `x W / scale + b` (rows: samples, columns: classes), where `x` holds the
+    /// features divided by `scale`.
+    pub fn decision<F: NdFloat>(&self, x: ArrayView2<F>, scale: f64) -> Array2<f64> {
+        let w = self
+            .weights
+            .mapv(|v| F::from(v * scale).expect("finite weight"));
+        let mut z = x.dot(&w).mapv(|v| v.to_f64().expect("finite decision"));
+        z += &self.intercept;
+        z
+    }
+
+    /// Class probabilities: softmax for multinomial, normalised sigmoids for one-vs-rest (as
+    /// scikit-learn's `OneVsRestClassifier.predict_proba`).
+    pub fn probabilities(&self, decision: &Array2<f64>) -> Array2<f64> {
+        let mut p = decision.clone();
+        for mut row in p.rows_mut() {
+            match self.multi_class {
+                MultiClass::Multinomial => {
+                    let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+                    row.mapv_inplace(|v| (v - max).exp());
+                }
+                MultiClass::Ovr => row.mapv_inplace(sigmoid),
+            }
+            let sum = row.sum();
+            row /= sum;
+        }
+        p
+    }
+
+    /// True when every weight and intercept is exactly zero (linfa's silent failure).
+    pub fn is_zero(&self) -> bool {
+        self.weights
+            .iter()
+            .chain(self.intercept.iter())
+            .all(|&v| v == 0.0)
+    }
+}
+
+pub(super) fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// `ln(1 + exp(z))` without overflow.
+pub(super) fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}

@@ -1,0 +1,220 @@
+//! The model's hyperparameters with scikit-learn's names and defaults, and every rule they must
+//! satisfy: [`ModelParams::check`] turns them into [`ValidModelParams`], the only form the fit
+//! accepts (linfa's `Params` -> `check()` -> `ValidParams` pattern).
+//!
+//! May touch: `named`, `text`.
+
+use std::ops::Deref;
+
+use crate::named::named_enum;
+use crate::text::{display_number, round_up_one_digit};
+
+named_enum! {
+    /// How ten classes are handled.
+    pub enum MultiClass {
+        /// One softmax model over all classes (`MultiLogisticRegression`).
+        Multinomial = "multinomial",
+        /// One binary model per class, predicted by the largest decision value.
+        Ovr = "ovr",
+    }
+}
+
+named_enum! {
+    /// The floating-point type the fit runs in.
+    pub enum Dtype {
+        F64 = "f64",
+        F32 = "f32",
+    }
+}
+
+/// Model hyperparameters, with scikit-learn's names and defaults. Any value can be written here;
+/// [`ModelParams::check`] says whether a fit can use it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelParams {
+    pub multi_class: MultiClass,
+    /// Inverse regularisation strength.
+    #[serde(rename = "C")]
+    pub c: f64,
+    pub max_iter: u64,
+    /// Stop when the largest gradient component of the mean objective is at most this.
+    pub tol: f64,
+    pub fit_intercept: bool,
+    pub dtype: Dtype,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            multi_class: MultiClass::Multinomial,
+            c: 1.0,
+            max_iter: 100,
+            tol: 1e-4,
+            fit_intercept: true,
+            dtype: Dtype::F64,
+        }
+    }
+}
+
+/// A model parameter that breaks its rule: the message names the key and the value and says what
+/// to use instead.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParamError {
+    /// The parameter at fault, as a config names it.
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl ParamError {
+    fn new(key: &'static str, message: String) -> Self {
+        ParamError { key, message }
+    }
+}
+
+/// Model parameters that passed [`ModelParams::check`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ValidModelParams(ModelParams);
+
+impl Deref for ValidModelParams {
+    type Target = ModelParams;
+    fn deref(&self) -> &ModelParams {
+        &self.0
+    }
+}
+
+impl ValidModelParams {
+    /// The same parameters with another iteration limit (at least 1, so still valid).
+    pub fn with_max_iter(self, max_iter: u64) -> Self {
+        ValidModelParams(ModelParams {
+            max_iter: max_iter.max(1),
+            ..self.0
+        })
+    }
+}
+
+impl ModelParams {
+    /// The rule for `C` on its own.
+    pub fn check_c(c: f64) -> Result<f64, ParamError> {
+        if c > 0.0 && c.is_finite() {
+            Ok(c)
+        } else {
+            Err(ParamError::new(
+                "C",
+                format!(
+                    "C = {}: must be a positive, finite number (the inverse regularisation strength; 1.0 is scikit-learn's default)",
+                    display_number(c)
+                ),
+            ))
+        }
+    }
+
+    /// The rule for `max_iter` on its own.
+    pub fn check_max_iter(max_iter: i64) -> Result<u64, ParamError> {
+        u64::try_from(max_iter)
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| {
+                ParamError::new(
+                    "max_iter",
+                    format!("max_iter = {max_iter}: must be a whole number of iterations, at least 1 (100 is scikit-learn's default)"),
+                )
+            })
+    }
+
+    /// The rule for `tol` on its own.
+    pub fn check_tol(tol: f64) -> Result<f64, ParamError> {
+        if tol >= 0.0 && tol.is_finite() {
+            Ok(tol)
+        } else {
+            Err(ParamError::new(
+                "tol",
+                format!(
+                    "tol = {}: must be a finite number >= 0 (scikit-learn's default is 1e-4)",
+                    display_number(tol)
+                ),
+            ))
+        }
+    }
+
+    /// Checks every rule, including what the fit derives from the parameters, so a run cannot
+    /// fail halfway through a sweep: linfa's `alpha = 1/C` and the tolerance must be representable
+    /// in the fit's dtype.
+    pub fn check(&self) -> Result<ValidModelParams, ParamError> {
+        Self::check_c(self.c)?;
+        Self::check_tol(self.tol)?;
+        Self::check_max_iter(i64::try_from(self.max_iter).unwrap_or(i64::MAX))?;
+        let max = match self.dtype {
+            Dtype::F64 => f64::MAX,
+            Dtype::F32 => f32::MAX as f64,
+        };
+        // The largest alpha the fit uses is at fit scale 1.
+        let alpha = super::engine::linfa_alpha(self.c, 1.0);
+        if !alpha.is_finite() || alpha > max {
+            return Err(ParamError::new(
+                "C",
+                format!(
+                    "C = {} with dtype = \"{}\": the fit's alpha = 1/C overflows {}: use C >= {}{}",
+                    display_number(self.c),
+                    self.dtype,
+                    self.dtype,
+                    round_up_one_digit(1.0 / max),
+                    if self.dtype == Dtype::F32 {
+                        " or dtype = \"f64\""
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if self.tol > max {
+            return Err(ParamError::new(
+                "tol",
+                format!(
+                    "tol = {} with dtype = \"{}\": overflows {}: use a tol below {}",
+                    display_number(self.tol),
+                    self.dtype,
+                    self.dtype,
+                    display_number(max)
+                ),
+            ));
+        }
+        Ok(ValidModelParams(*self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_checked_and_derived_values_fit_the_dtype() {
+        let p = |c: f64, tol: f64, dtype: Dtype| ModelParams {
+            c,
+            tol,
+            dtype,
+            ..Default::default()
+        };
+        assert!(p(1.0, 1e-4, Dtype::F32).check().is_ok());
+        assert!(p(1e-30, 1e-4, Dtype::F32).check().is_ok());
+        let e = p(1e-40, 1e-4, Dtype::F32).check().unwrap_err();
+        assert_eq!(e.key, "C");
+        assert!(
+            e.message.contains("C = 1e-40") && e.message.contains("dtype = \"f64\""),
+            "{e}"
+        );
+        assert!(p(1e-40, 1e-4, Dtype::F64).check().is_ok());
+        assert!(p(1e-320, 1e-4, Dtype::F64).check().is_err());
+        assert!(p(1.0, 1e39, Dtype::F32).check().is_err());
+        assert_eq!(p(0.0, 1e-4, Dtype::F64).check().unwrap_err().key, "C");
+        assert_eq!(p(f64::NAN, 1e-4, Dtype::F64).check().unwrap_err().key, "C");
+        assert_eq!(p(1.0, -1.0, Dtype::F64).check().unwrap_err().key, "tol");
+        let zero_iterations = ModelParams {
+            max_iter: 0,
+            ..Default::default()
+        };
+        assert_eq!(zero_iterations.check().unwrap_err().key, "max_iter");
+        let valid = ModelParams::default().check().unwrap();
+        assert_eq!(valid.with_max_iter(7).max_iter, 7);
+        assert_eq!(valid.with_max_iter(7).c, 1.0);
+    }
+}

@@ -1,0 +1,204 @@
+//! The sweep runner: load the data once, skip runs already finished (their records are reused),
+//! split and scale once per (split, scaler, dtype) group, fit every run of the group on the
+//! shared matrices (in parallel with `--jobs`), persist each run as soon as it finishes, and
+//! write the report at the end. Also `--report-only`, `--shard` and `--merge`.
+//!
+//! Modules: `options` (how it is asked to run), `plan` (groups, families, `--dry-run`,
+//! `--plan`), `execute` (fits on threads), `cv` (cross-validation), `progress`; this file holds
+//! the entry points.
+//!
+//! May touch: every pipeline stage (it is the orchestration), `manifest`, `report`, `store`.
+
+mod cv;
+mod execute;
+mod options;
+mod plan;
+mod progress;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::data::{self, Mnist};
+use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::model::Dtype;
+use crate::report;
+use crate::store::{ResultsDir, RunResult};
+
+use execute::run_group;
+pub use options::{Shard, ShardError, SweepOptions, SweepOutcome};
+pub use plan::{describe_grid, plan_json};
+use progress::Progress;
+
+/// Orders results as the config lists their runs.
+fn in_config_order(config: &Config, results: &mut [RunResult]) {
+    results.sort_by_key(|r| config.runs.iter().position(|run| run.id == r.run.id));
+}
+
+/// Runs a sweep (or this process's shard of it) and writes `<out>/<name>/`. Runs with a record
+/// for the same parameters and data are reused unless `force`.
+pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
+    let start = Instant::now();
+    // The data first: a data error must not leave an empty results folder behind.
+    let mnist = data::load(&config.data)?;
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    crate::manifest::check_owner(config, &dir)?;
+    dir.check_writable()?;
+    let _lock = dir.lock(options.shard.is_some())?;
+    let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
+    let total = config.runs.len();
+    let progress = Progress::new(options, total);
+    let mut results = if options.force {
+        Vec::new()
+    } else {
+        dir.finished(config, &mnist, |why| {
+            progress.line(format!("refitting: {why}"))
+        })
+    };
+    let todo: Vec<&crate::config::Run> = config
+        .runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
+        .map(|(_, run)| run)
+        .filter(|run| !results.iter().any(|r| r.run.id == run.id))
+        .collect();
+    let groups = plan::plan(config, &todo, &mnist.labels)?;
+    let reused = results.len();
+    // The manifest is written when the report is: a failed or interrupted invocation leaves the
+    // last complete one's manifest next to the README it describes.
+    progress.line(format!(
+        "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
+        config.name,
+        todo.len(),
+        options
+            .shard
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default(),
+        if reused > 0 {
+            format!(", {reused} already finished")
+        } else {
+            String::new()
+        },
+        groups.len(),
+        mnist.labels.len(),
+        options.jobs,
+        dir.root.display()
+    ));
+    let mut fitted = 0;
+    for group in &groups {
+        let sink = |result: RunResult| {
+            results.push(result);
+            fitted += 1;
+            progress.finish(fitted, todo.len(), results.last().expect("just pushed"));
+            in_config_order(config, &mut results);
+            crate::tables::write_tables(&dir, &results)
+        };
+        match group.dtype {
+            Dtype::F64 => {
+                run_group::<f64>(group, &mnist, config, &dir, options.jobs, &progress, sink)?
+            }
+            Dtype::F32 => {
+                run_group::<f32>(group, &mnist, config, &dir, options.jobs, &progress, sink)?
+            }
+        }
+    }
+    progress.done();
+    // Other shards sharing this folder may have finished runs meanwhile.
+    let mut results = dir.finished(config, &mnist, |_| {});
+    in_config_order(config, &mut results);
+    report::write_report(config, &dir, &results, &mnist.images)?;
+    manifest.finish(fitted, results.len());
+    manifest.write(&dir)?;
+    Ok(SweepOutcome {
+        results_dir: dir.root,
+        results,
+        fitted,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Redraws the report of `config` from the records already written, without fitting.
+pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
+    let mnist = data::load(&config.data)?;
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    // Nothing to lock (and nothing to report) where the folder does not exist.
+    let _lock = if dir.root.is_dir() {
+        Some(dir.lock(false)?)
+    } else {
+        None
+    };
+    redraw(config, options, &mnist)
+}
+
+/// Writes the report of the records in `<out>/<name>/` on already loaded data.
+fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<SweepOutcome> {
+    let start = Instant::now();
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    let results = dir.finished(config, mnist, |why| {
+        if !options.quiet {
+            eprintln!("skipping: {why}")
+        }
+    });
+    if results.is_empty() {
+        return Err(Error::Folder {
+            path: dir.root.clone(),
+            message: format!(
+                "no finished run of {} here: run `sweep {}` first (or pass the --out it used)",
+                config.path.display(),
+                config.path.display()
+            ),
+        });
+    }
+    report::write_report(config, &dir, &results, &mnist.images)?;
+    Ok(SweepOutcome {
+        results_dir: dir.root,
+        results,
+        fitted: 0,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Collects the records of `config`'s runs from shard folders (each a shard's `--out` root or
+/// its `<name>` folder) into `<out>/<name>/` and writes the report, as if one machine had run
+/// the whole sweep.
+pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Result<SweepOutcome> {
+    // Every shard folder must exist before anything is copied.
+    let shard_dirs = shards
+        .iter()
+        .map(|shard| {
+            if !shard.is_dir() {
+                return Err(Error::Folder {
+                    path: shard.clone(),
+                    message: "no such results folder to merge: pass each shard's --out folder"
+                        .into(),
+                });
+            }
+            // A shard's results root (its --out) or its experiment folder inside it.
+            let nested = shard.join(&config.name);
+            Ok(if nested.is_dir() {
+                nested
+            } else {
+                shard.clone()
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mnist = data::load(&config.data)?;
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    crate::manifest::check_owner(config, &dir)?;
+    dir.check_writable()?;
+    let _lock = dir.lock(false)?;
+    let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
+    for shard in &shard_dirs {
+        let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist)?;
+        if !options.quiet {
+            eprintln!("{}: {n} run(s) taken", shard.display());
+        }
+    }
+    let outcome = redraw(config, options, &mnist)?;
+    manifest.finish(0, outcome.results.len());
+    manifest.merged_from(shards);
+    manifest.write(&dir)?;
+    Ok(outcome)
+}

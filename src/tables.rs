@@ -1,0 +1,214 @@
+//! The CSV files of a results folder, written by the sweep and read back by the parity report:
+//! `metrics.csv` (one row per run: its parameters from the table in `config::params`, then its
+//! scores and diagnostics), `per_class.csv` and `runs/<id>/predictions.csv`. Each column is named
+//! once, here; the reader of a file is the struct next to its writer, so a missing column is an
+//! error that names the file, never a NaN.
+//!
+//! May touch: `config` (the parameter table), `digits`, `error`, `files`, `model` (fit status),
+//! `store` (run records).
+
+use std::path::Path;
+
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ParamValue;
+use crate::digits::N_CLASSES;
+use crate::error::{Error, Result};
+use crate::files::{csv_bytes, write_atomic};
+use crate::model::FitStatus;
+use crate::store::{ResultsDir, RunResult};
+
+/// One CSV cell, written as serde writes its value (numbers as the shortest text that reads
+/// back exactly, `None` as an empty field).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Cell<'a> {
+    Param(ParamValue),
+    Text(&'a str),
+    Number(Option<f64>),
+    Count(Option<u64>),
+    Flag(bool),
+}
+
+/// One row of `metrics.csv`: `run_id`, every run parameter in table order, then the results.
+fn metrics_row(r: &RunResult) -> Vec<(&'static str, Cell<'_>)> {
+    use Cell::{Count, Flag, Number, Text};
+    let m = r.metrics.as_ref();
+    let d = &r.diagnostics;
+    let (status, failure) = match &d.status {
+        FitStatus::Ok => ("ok", ""),
+        FitStatus::Failed(reason) => ("failed", reason.as_str()),
+    };
+    let cv = r.cv.as_ref();
+    let mut row = vec![("run_id", Text(&r.run.id))];
+    row.extend(
+        r.run
+            .params
+            .values()
+            .into_iter()
+            .map(|(name, value)| (name, Cell::Param(value))),
+    );
+    row.extend([
+        ("subsample", Count(r.subsample.map(|n| n as u64))),
+        ("n_train", Count(Some(r.n_train as u64))),
+        ("n_test", Count(Some(r.n_test as u64))),
+        ("test_set", Text(&r.test_set.id)),
+        ("accuracy", Number(m.map(|m| m.accuracy))),
+        ("accuracy_low", Number(m.map(|m| m.accuracy_interval().low))),
+        (
+            "accuracy_high",
+            Number(m.map(|m| m.accuracy_interval().high)),
+        ),
+        (
+            "cv_scoring",
+            Text(cv.map_or("", |cv| cv.selection.scoring.as_str())),
+        ),
+        ("cv_mean", Number(cv.map(|cv| cv.mean_sd().0))),
+        ("cv_sd", Number(cv.map(|cv| cv.mean_sd().1))),
+        ("train_accuracy", Number(m.map(|_| d.train_accuracy))),
+        ("precision_macro", Number(m.map(|m| m.precision_macro))),
+        ("recall_macro", Number(m.map(|m| m.recall_macro))),
+        ("f1_macro", Number(m.map(|m| m.f1_macro))),
+        ("f1_weighted", Number(m.map(|m| m.f1_weighted))),
+        ("log_loss", Number(m.map(|m| m.log_loss))),
+        ("objective", Number(Some(d.objective))),
+        ("grad_norm", Number(Some(d.grad_norm))),
+        ("converged", Flag(d.converged)),
+        ("n_iter", Count(Some(d.n_iter))),
+        ("termination", Text(&d.termination)),
+        ("evaluations", Count(Some(d.evaluations))),
+        ("status", Text(status)),
+        ("failure", Text(failure)),
+        ("fit_scale", Number(Some(d.fit_scale))),
+        ("attempts", Count(Some(d.attempts as u64))),
+        ("fit_seconds", Number(Some(d.fit_seconds))),
+    ]);
+    row
+}
+
+/// What the parity report reads of a `metrics.csv` row (the harness's or scikit-learn's).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsRecord {
+    pub run_id: String,
+    pub accuracy: Option<f64>,
+    pub cv_mean: Option<f64>,
+    pub converged: bool,
+    pub objective: f64,
+    pub grad_norm: f64,
+    pub status: String,
+    pub fit_seconds: f64,
+}
+
+/// One row of `per_class.csv`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClassRecord {
+    pub run_id: String,
+    pub class: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub support: u64,
+    /// The one-vs-rest model's own accuracy on "this digit or not" (one-vs-rest runs only).
+    pub binary_accuracy: Option<f64>,
+}
+
+/// One row of `predictions.csv` as read back (the probability columns are not needed).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PredictionRecord {
+    /// Position of the image in the 70,000-image order.
+    pub index: usize,
+    pub label: u8,
+    pub predicted: u8,
+}
+
+/// Writes `metrics.csv` and `per_class.csv` of `results` (in the order given).
+pub fn write_tables(dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
+    let (metrics_csv, per_class_csv) = (&dir.metrics_csv(), &dir.per_class_csv());
+    let rows: Vec<_> = results.iter().map(metrics_row).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| Error::output(metrics_csv, e);
+    if let Some(first) = rows.first() {
+        w.write_record(first.iter().map(|(name, _)| *name))
+            .map_err(fail)?;
+    }
+    for row in &rows {
+        let cells: Vec<&Cell> = row.iter().map(|(_, cell)| cell).collect();
+        w.serialize(cells).map_err(fail)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::output(metrics_csv, e.error()))?;
+    write_atomic(metrics_csv, &bytes)?;
+
+    let rows = results.iter().flat_map(|r| {
+        r.metrics.iter().flat_map(move |m| {
+            m.per_class.iter().map(move |c| ClassRecord {
+                run_id: r.run.id.clone(),
+                class: c.class,
+                precision: c.precision,
+                recall: c.recall,
+                f1: c.f1,
+                support: c.support,
+                binary_accuracy: c.binary_accuracy,
+            })
+        })
+    });
+    write_atomic(per_class_csv, &csv_bytes(per_class_csv, rows)?)
+}
+
+/// Writes `runs/<run_id>/predictions.csv`: index (position in the 70,000-image order),
+/// label, predicted, p0 ... p9.
+pub fn write_predictions(
+    path: &Path,
+    test_index: &[usize],
+    labels: &[u8],
+    predicted: &[u8],
+    probabilities: &Array2<f64>,
+) -> Result<()> {
+    let mut text = String::from("index,label,predicted");
+    for k in 0..probabilities.ncols() {
+        text.push_str(&format!(",p{k}"));
+    }
+    text.push('\n');
+    for (i, row) in probabilities.rows().into_iter().enumerate() {
+        text.push_str(&format!("{},{},{}", test_index[i], labels[i], predicted[i]));
+        for p in row {
+            text.push_str(&format!(",{p:.6e}"));
+        }
+        text.push('\n');
+    }
+    write_atomic(path, text.as_bytes())
+}
+
+/// Reads every row of a CSV file written by [`write_tables`], [`write_predictions`] or
+/// `scripts/sklearn_reference.py`; `hint` says how to produce a missing or damaged file.
+pub fn read<T: for<'de> Deserialize<'de>>(path: &Path, hint: &str) -> Result<Vec<T>> {
+    let err = |message: String| Error::Data {
+        file: path.to_path_buf(),
+        message,
+    };
+    let mut reader = csv::Reader::from_path(path).map_err(|e| err(format!("{e}: {hint}")))?;
+    reader
+        .deserialize::<T>()
+        .map(|row| row.map_err(|e| err(format!("{e}: {hint}"))))
+        .collect()
+}
+
+/// The rows of a predictions.csv, in test order, with their digits checked.
+pub fn read_predictions(path: &Path, hint: &str) -> Result<Vec<PredictionRecord>> {
+    let rows: Vec<PredictionRecord> = read(path, hint)?;
+    if let Some(row) = rows
+        .iter()
+        .find(|r| r.label as usize >= N_CLASSES || r.predicted as usize >= N_CLASSES)
+    {
+        return Err(Error::Data {
+            file: path.to_path_buf(),
+            message: format!(
+                "image {} has digit {} / {}: {hint}",
+                row.index, row.label, row.predicted
+            ),
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,36 @@
+//! How numbers are written for people (configs' error messages, READMEs, chart legends), stated
+//! once.
+//!
+//! May touch: nothing else in the crate.
+
+/// A number as people write it: plain where that is short (`0.01`, `100`), in exponent form
+/// where it is not (`1e-40`, `1e300`), never 300 digits.
+pub fn display_number(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e6).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// `v` rounded up to one significant digit, for a bound in a message (2.94e-39 -> "3e-39").
+pub fn round_up_one_digit(v: f64) -> String {
+    let exponent = v.log10().floor();
+    let mantissa = (v / 10f64.powf(exponent)).ceil();
+    format!("{mantissa}e{exponent}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_short() {
+        assert_eq!(display_number(1e300), "1e300");
+        assert_eq!(display_number(0.01), "0.01");
+        assert_eq!(display_number(100.0), "100");
+        assert_eq!(display_number(1.0), "1");
+        assert_eq!(display_number(1e-40), "1e-40");
+        assert_eq!(round_up_one_digit(2.94e-39), "3e-39");
+    }
+}
