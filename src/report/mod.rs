@@ -9,6 +9,7 @@ mod comparison;
 mod readme;
 mod run_charts;
 mod sweep_charts;
+mod sweep_lines;
 
 use std::path::Path;
 

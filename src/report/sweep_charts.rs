@@ -2,99 +2,17 @@
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
-//! May touch: `charts`, `config`, `error`, `files`, `store`, `report::{Figure, figure}`.
+//! May touch: `charts`, `config`, `error`, `files`, `store`, `report::{Figure, figure, sweep_lines}`.
 
 use plotters::style::RGBColor;
 
+use super::sweep_lines::{groups, labels, lines, Axis, Line};
 use super::{figure, Figure};
 use crate::charts::{line_chart, LineChart, Series, Title, PALETTE};
-use crate::config::{Param, Scoring};
+use crate::config::Scoring;
 use crate::error::Result;
 use crate::files::remove_stale;
 use crate::store::{ResultsDir, RunResult};
-
-/// A parameter a sweep chart puts on its x axis.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Axis {
-    MaxIter,
-    C,
-    TrainSize,
-}
-
-impl Axis {
-    /// The parameters this axis varies (left out of a line's identity).
-    fn params(self) -> &'static [&'static str] {
-        match self {
-            Axis::MaxIter => &["max_iter"],
-            Axis::C => &["C"],
-            // test_size stays: a learning curve keeps its test images (the test set is part of
-            // every line's identity anyway).
-            Axis::TrainSize => &["train_size"],
-        }
-    }
-
-    fn value(self, r: &RunResult) -> f64 {
-        match self {
-            Axis::MaxIter => r.run.params.model.max_iter as f64,
-            Axis::C => r.run.params.model.c,
-            Axis::TrainSize => r.n_train as f64,
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Axis::MaxIter => "max_iter (L-BFGS iterations allowed)",
-            Axis::C => "C (inverse regularisation strength, log scale)",
-            Axis::TrainSize => "Training images",
-        }
-    }
-}
-
-/// A run's parameters as (name, value) pairs, in table order, and its test set.
-fn params(r: &RunResult) -> Vec<(&'static str, String)> {
-    let mut key: Vec<(&'static str, String)> = r
-        .run
-        .params
-        .values()
-        .into_iter()
-        .map(|(name, value)| (name, value.display()))
-        .collect();
-    key.push(("test set", r.test_set.id.clone()));
-    key
-}
-
-/// Runs that differ only in `axis`, with at least two distinct axis values.
-struct Line<'a> {
-    key: Vec<(&'static str, String)>,
-    runs: Vec<&'a RunResult>,
-}
-
-fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
-    let mut lines = groups(results, axis);
-    lines.retain(|l| {
-        let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
-        xs.sort_by(f64::total_cmp);
-        xs.dedup();
-        xs.len() >= 2
-    });
-    lines
-}
-
-/// The finished runs grouped by every parameter but `axis`'s.
-fn groups(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
-    let mut lines: Vec<Line> = Vec::new();
-    for r in results.iter().filter(|r| r.metrics.is_some()) {
-        let key: Vec<_> = params(r)
-            .into_iter()
-            .filter(|(name, _)| !axis.params().contains(name))
-            .collect();
-        match lines.iter_mut().find(|l| l.key == key) {
-            Some(line) => line.runs.push(r),
-            None => lines.push(Line { key, runs: vec![r] }),
-        }
-    }
-    lines
-}
 
 /// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
 /// only in max_iter (their paths coincide; the longest is drawn).
@@ -140,49 +58,6 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
         y_format: crate::charts::compact,
     };
     (chart, fixed)
-}
-
-/// Legend labels (the parameters that differ between lines) and the subtitle (those shared).
-fn labels(lines: &[Line]) -> (Vec<String>, String) {
-    let Some(first) = lines.first() else {
-        return (Vec::new(), String::new());
-    };
-    let varying: Vec<&str> = first
-        .key
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| {
-            let value = |l: &Line| {
-                l.key
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone())
-            };
-            lines.iter().any(|l| value(l) != value(first))
-        })
-        .collect();
-    let legend = lines
-        .iter()
-        .map(|l| {
-            l.key
-                .iter()
-                .filter(|(n, _)| varying.contains(n))
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .collect();
-    let fixed = first
-        .key
-        .iter()
-        .filter(|(n, v)| {
-            let shown = Param::named(n).is_none_or(|p| p.in_subtitle);
-            shown && !varying.contains(n) && v != "-"
-        })
-        .map(|(n, v)| format!("{n}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    (legend, fixed)
 }
 
 /// The same colour for the same C in every chart of a sweep; lines along the C axis are grey
@@ -442,27 +317,4 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
         })?);
     }
     Ok(figures)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn axis_labels_are_the_varying_parameters() {
-        // Tested through the public report in tests/end_to_end.rs; here only the label logic.
-        let lines: Vec<Line> = vec![
-            Line {
-                key: vec![("C", "1".into()), ("scaler", "none".into())],
-                runs: vec![],
-            },
-            Line {
-                key: vec![("C", "10".into()), ("scaler", "none".into())],
-                runs: vec![],
-            },
-        ];
-        let (legend, fixed) = labels(&lines);
-        assert_eq!(legend, vec!["C=1", "C=10"]);
-        assert_eq!(fixed, "scaler=none");
-    }
 }

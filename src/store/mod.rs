@@ -5,164 +5,16 @@
 //!
 //! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics).
 
+mod record;
+
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-use crate::config::{Config, Run, Selection};
+use crate::config::{Config, Run};
 use crate::data::Mnist;
-use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::{remove_stale, write_atomic};
-use crate::metrics::{Examples, Inconsistent, Metrics};
-use crate::model::Diagnostics;
 
-/// Everything a finished run reports; persisted as its record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunResult {
-    pub run: Run,
-    /// The fitting engine ([`crate::model::ENGINE`]); a record of another engine is refitted.
-    pub engine: String,
-    /// Identifies the data the run saw (see [`crate::data::Mnist::checksum`]).
-    pub data_checksum: String,
-    pub subsample: Option<usize>,
-    pub n_train: usize,
-    pub n_test: usize,
-    /// The test images the run was scored on: runs with the same test set can be compared.
-    #[serde(default)]
-    pub test_set: TestSet,
-    /// Cross-validation scores inside the training part, when the config selects
-    /// (`[selection]`) between this run and others on its split.
-    #[serde(default)]
-    pub cv: Option<CvScores>,
-    pub diagnostics: Diagnostics,
-    /// Test metrics; `None` for a failed fit, whose numbers are not results.
-    pub metrics: Option<Metrics>,
-    /// The images the run's charts show; `None` for a failed fit.
-    pub examples: Option<Examples>,
-}
-
-/// One setting's k-fold cross-validation scores (fitted on k-1 folds of the training part,
-/// scored on the remaining one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvScores {
-    /// The folds and the scoring the scores come from.
-    pub selection: Selection,
-    /// Per fold, in `selection.scoring` units (higher is better); NaN where the fit failed.
-    pub scores: Vec<f64>,
-    /// Per fold: whether the fit met `tol`.
-    pub converged: Vec<bool>,
-}
-
-impl CvScores {
-    /// Mean and standard deviation across folds (NaN if any fold failed). The deviation is
-    /// the population one (n, not n - 1), as GridSearchCV's `std_test_score`.
-    pub fn mean_sd(&self) -> (f64, f64) {
-        crate::stats::mean_population_sd(&self.scores)
-    }
-}
-
-/// Which test images a run was scored on, and their labels.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TestSet {
-    /// The first 12 hex digits of the SHA-256 of the test images' indices (in the 70,000-image
-    /// order, as little-endian u32, in test-set order): equal digests, identical test images.
-    pub id: String,
-    /// The label of each test image, in test-set order, as a string of digits.
-    #[serde(with = "crate::metrics::digit_string")]
-    pub labels: Vec<u8>,
-}
-
-impl TestSet {
-    pub fn new(indices: &[usize], labels: &[u8]) -> Self {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        for &i in indices {
-            hasher.update((i as u32).to_le_bytes());
-        }
-        let id = hasher.finalize()[..6]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        TestSet {
-            id,
-            labels: labels.to_vec(),
-        }
-    }
-}
-
-impl RunResult {
-    /// Checks that the record holds together, for a data set of `n_images` images: a finished
-    /// fit has metrics and examples, a failed one has neither, its metrics agree with its
-    /// confusion matrix, and its example images exist and carry digits.
-    pub fn check(&self, n_images: usize) -> std::result::Result<(), Inconsistent> {
-        let ok = self.diagnostics.status == crate::model::FitStatus::Ok;
-        match (&self.metrics, &self.examples) {
-            (Some(_), Some(_)) if ok => {}
-            (None, None) if !ok => {}
-            _ => {
-                return Err(Inconsistent(
-                    "its status, metrics and examples do not go together".into(),
-                ))
-            }
-        }
-        if self.n_train + self.n_test > n_images {
-            return Err(Inconsistent(format!(
-                "it counts {} + {} images, the data has {n_images}",
-                self.n_train, self.n_test
-            )));
-        }
-        if self.test_set.id.is_empty() {
-            return Err(Inconsistent(
-                "it predates per-image test predictions (an older harness wrote it)".into(),
-            ));
-        }
-        if self.test_set.labels.len() != self.n_test || self.test_set.id.len() != 12 {
-            return Err(Inconsistent(format!(
-                "its test set ({:?}, {} labels) is not {} images",
-                self.test_set.id,
-                self.test_set.labels.len(),
-                self.n_test
-            )));
-        }
-        if let Some(m) = &self.metrics {
-            m.check(&self.test_set.labels)?;
-        }
-        if let Some(e) = &self.examples {
-            let digits = e.train.iter().map(|d| (d.index, d.label, d.label));
-            let predictions = e
-                .test
-                .iter()
-                .chain(&e.mistakes)
-                .map(|p| (p.index, p.label, p.predicted));
-            for (index, label, predicted) in digits.chain(predictions) {
-                if index >= n_images {
-                    return Err(Inconsistent(format!(
-                        "it shows image {index}, the data has {n_images}"
-                    )));
-                }
-                if label as usize >= N_CLASSES || predicted as usize >= N_CLASSES {
-                    return Err(Inconsistent(format!(
-                        "it shows image {index} as digit {label} / {predicted}"
-                    )));
-                }
-            }
-            if e.test.iter().chain(&e.mistakes).any(|p| {
-                p.probabilities.len() != N_CLASSES || p.probabilities.iter().any(|v| !v.is_finite())
-            }) {
-                return Err(Inconsistent(
-                    "an example's probabilities are not ten numbers".into(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Test accuracy, or `None` for a failed fit.
-    pub fn accuracy(&self) -> Option<f64> {
-        self.metrics.as_ref().map(|m| m.accuracy)
-    }
-}
+pub use record::{CvScores, RunResult, TestSet};
 
 /// What became of a run's record when a sweep starts.
 #[derive(Debug)]

@@ -1,0 +1,157 @@
+//! Which runs a sweep chart joins into one line: runs that differ only in the charted parameter
+//! (and share a test set), with legends naming what differs between lines and a subtitle naming
+//! what they share.
+//!
+//! May touch: `config` (the parameter table), `store`.
+
+use crate::config::Param;
+use crate::store::RunResult;
+
+/// A parameter a sweep chart puts on its x axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Axis {
+    MaxIter,
+    C,
+    TrainSize,
+}
+
+impl Axis {
+    /// The parameters this axis varies (left out of a line's identity).
+    pub(super) fn params(self) -> &'static [&'static str] {
+        match self {
+            Axis::MaxIter => &["max_iter"],
+            Axis::C => &["C"],
+            // test_size stays: a learning curve keeps its test images (the test set is part of
+            // every line's identity anyway).
+            Axis::TrainSize => &["train_size"],
+        }
+    }
+
+    pub(super) fn value(self, r: &RunResult) -> f64 {
+        match self {
+            Axis::MaxIter => r.run.params.model.max_iter as f64,
+            Axis::C => r.run.params.model.c,
+            Axis::TrainSize => r.n_train as f64,
+        }
+    }
+
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Axis::MaxIter => "max_iter (L-BFGS iterations allowed)",
+            Axis::C => "C (inverse regularisation strength, log scale)",
+            Axis::TrainSize => "Training images",
+        }
+    }
+}
+
+/// A run's parameters as (name, value) pairs, in table order, and its test set.
+fn params(r: &RunResult) -> Vec<(&'static str, String)> {
+    let mut key: Vec<(&'static str, String)> = r
+        .run
+        .params
+        .values()
+        .into_iter()
+        .map(|(name, value)| (name, value.display()))
+        .collect();
+    key.push(("test set", r.test_set.id.clone()));
+    key
+}
+
+/// Runs that differ only in `axis`, with at least two distinct axis values.
+pub(super) struct Line<'a> {
+    pub(super) key: Vec<(&'static str, String)>,
+    pub(super) runs: Vec<&'a RunResult>,
+}
+
+pub(super) fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
+    let mut lines = groups(results, axis);
+    lines.retain(|l| {
+        let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        xs.len() >= 2
+    });
+    lines
+}
+
+/// The finished runs grouped by every parameter but `axis`'s.
+pub(super) fn groups(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
+    let mut lines: Vec<Line> = Vec::new();
+    for r in results.iter().filter(|r| r.metrics.is_some()) {
+        let key: Vec<_> = params(r)
+            .into_iter()
+            .filter(|(name, _)| !axis.params().contains(name))
+            .collect();
+        match lines.iter_mut().find(|l| l.key == key) {
+            Some(line) => line.runs.push(r),
+            None => lines.push(Line { key, runs: vec![r] }),
+        }
+    }
+    lines
+}
+
+/// Legend labels (the parameters that differ between lines) and the subtitle (those shared).
+pub(super) fn labels(lines: &[Line]) -> (Vec<String>, String) {
+    let Some(first) = lines.first() else {
+        return (Vec::new(), String::new());
+    };
+    let varying: Vec<&str> = first
+        .key
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            let value = |l: &Line| {
+                l.key
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            lines.iter().any(|l| value(l) != value(first))
+        })
+        .collect();
+    let legend = lines
+        .iter()
+        .map(|l| {
+            l.key
+                .iter()
+                .filter(|(n, _)| varying.contains(n))
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .collect();
+    let fixed = first
+        .key
+        .iter()
+        .filter(|(n, v)| {
+            let shown = Param::named(n).is_none_or(|p| p.in_subtitle);
+            shown && !varying.contains(n) && v != "-"
+        })
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    (legend, fixed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_are_the_varying_parameters() {
+        // Tested through the public report in tests/end_to_end.rs; here only the label logic.
+        let lines: Vec<Line> = vec![
+            Line {
+                key: vec![("C", "1".into()), ("scaler", "none".into())],
+                runs: vec![],
+            },
+            Line {
+                key: vec![("C", "10".into()), ("scaler", "none".into())],
+                runs: vec![],
+            },
+        ];
+        let (legend, fixed) = labels(&lines);
+        assert_eq!(legend, vec!["C=1", "C=10"]);
+        assert_eq!(fixed, "scaler=none");
+    }
+}
