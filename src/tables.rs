@@ -16,6 +16,7 @@ use crate::config::ParamValue;
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::{csv_bytes, write_atomic};
+use crate::metrics::ClassScores;
 use crate::model::FitStatus;
 use crate::store::{ResultsDir, RunResult};
 
@@ -100,7 +101,8 @@ pub struct MetricsRecord {
     pub fit_seconds: f64,
 }
 
-/// One row of `per_class.csv`.
+/// One row of `per_class.csv`: the run id and the run's [`ClassScores`] for one digit, flat (the
+/// csv crate cannot flatten a nested struct; a test keeps the two field lists equal).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ClassRecord {
     pub run_id: String,
@@ -111,6 +113,20 @@ pub struct ClassRecord {
     pub support: u64,
     /// The one-vs-rest model's own accuracy on "this digit or not" (one-vs-rest runs only).
     pub binary_accuracy: Option<f64>,
+}
+
+impl ClassRecord {
+    fn new(run_id: &str, c: &ClassScores) -> Self {
+        ClassRecord {
+            run_id: run_id.to_string(),
+            class: c.class,
+            precision: c.precision,
+            recall: c.recall,
+            f1: c.f1,
+            support: c.support,
+            binary_accuracy: c.binary_accuracy,
+        }
+    }
 }
 
 /// One row of `predictions.csv` as read back (the probability columns are not needed).
@@ -143,15 +159,9 @@ pub fn write_tables(dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
 
     let rows = results.iter().flat_map(|r| {
         r.metrics.iter().flat_map(move |m| {
-            m.per_class.iter().map(move |c| ClassRecord {
-                run_id: r.run.id.clone(),
-                class: c.class,
-                precision: c.precision,
-                recall: c.recall,
-                f1: c.f1,
-                support: c.support,
-                binary_accuracy: c.binary_accuracy,
-            })
+            m.per_class
+                .iter()
+                .map(move |c| ClassRecord::new(&r.run.id, c))
         })
     });
     write_atomic(per_class_csv, &csv_bytes(per_class_csv, rows)?)
@@ -211,4 +221,32 @@ pub fn read_predictions(path: &Path, hint: &str) -> Result<Vec<PredictionRecord>
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_per_class_row_is_the_run_id_and_every_class_score() {
+        let scores = ClassScores {
+            class: 3,
+            precision: 0.5,
+            recall: 0.25,
+            f1: 1.0 / 3.0,
+            support: 7,
+            binary_accuracy: Some(0.9),
+        };
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let mut expected = keys(serde_json::to_value(&scores).unwrap());
+        expected.push("run_id".into());
+        expected.sort();
+        let row = serde_json::to_value(ClassRecord::new("abc", &scores)).unwrap();
+        assert_eq!(keys(row.clone()), expected);
+        assert_eq!(row["support"], 7);
+    }
 }
