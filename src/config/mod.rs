@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 use grid::{resolve, Axes, Unresolved};
-pub use params::{Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
+pub use params::{summary_params, Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
 use sections::{check_name, parse_data, parse_run_charts, parse_selection};
 pub use sections::{

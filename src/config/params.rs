@@ -249,6 +249,12 @@ pub const PARAMS: &[Param] = &[
     },
 ];
 
+/// The parameters a run's one-line description shows, in table order: the parameter columns of
+/// every run table.
+pub fn summary_params() -> impl Iterator<Item = &'static Param> {
+    PARAMS.iter().filter(|p| p.summary != Summary::Hidden)
+}
+
 /// The order a sub-grid's Cartesian product takes the parameters in (the last varies fastest):
 /// the order of the runs in every sweep. Changing it reorders results, not run ids.
 pub const GRID_ORDER: &[&str] = &[

@@ -1,10 +1,10 @@
 //! `parity.md`: the parity rows as Markdown, config by config, with the selection each side's
 //! cross-validation made.
 //!
-//! May touch: `config`, `stats`, `text`, `parity` (its rows and thresholds).
+//! May touch: `config` (the parameter table), `stats`, `parity` (its rows).
 
 use super::ParityRow;
-use crate::config::Config;
+use crate::config::{summary_params, Config, Param};
 use crate::stats::{first_max, p_text};
 
 fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
@@ -126,12 +126,18 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
 /// The settings each side's cross-validation chose, split by split, and the scores it chose by.
 fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
     let sel = config.selection.as_ref().expect("configs with [selection]");
+    let columns: Vec<&Param> = summary_params().collect();
     let mut s = format!(
         "\n## {}: selection by {}-fold cross-validation ({}), harness against GridSearchCV\n\n\
-         | run | C | max_iter | scaler | scikit-learn CV | harness CV | harness - sklearn |\n|---|---|---|---|---|---|---|\n",
+         | run |{} scikit-learn CV | harness CV | harness - sklearn |\n|---|{}---|---|---|\n",
         config.name,
         sel.cv,
-        sel.scoring.as_str()
+        sel.scoring.as_str(),
+        columns
+            .iter()
+            .map(|p| format!(" {} |", p.name))
+            .collect::<String>(),
+        "---|".repeat(columns.len()),
     );
     let percent = |v: f64| match sel.scoring {
         crate::config::Scoring::Accuracy => format!("{:.2} %", 100.0 * v),
@@ -162,13 +168,13 @@ fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
                     ""
                 }
             };
-            let p = &run.params;
             s.push_str(&format!(
-                "| `{}` | {} | {} | {} | {}{} | {}{} | {:+.2} pp |\n",
+                "| `{}` |{} {}{} | {}{} | {:+.2} pp |\n",
                 run.id,
-                crate::text::display_number(p.model.c),
-                p.model.max_iter,
-                p.scaler.as_str(),
+                columns
+                    .iter()
+                    .map(|p| format!(" {} |", p.get(&run.params).display()))
+                    .collect::<String>(),
                 percent(sk),
                 mark(sk_best),
                 percent(h),

@@ -6,7 +6,7 @@
 
 use super::comparison::{cv_text, is_selected, paired, test_groups, Role, TestGroup};
 use super::Figure;
-use crate::config::{Config, Param, Summary, PARAMS};
+use crate::config::{summary_params, Config, Param};
 use crate::model::FitStatus;
 use crate::stats::p_text;
 use crate::store::RunResult;
@@ -171,10 +171,7 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         .map(|sel| format!(" CV {} (mean ± sd) |", sel.scoring.as_str()))
         .unwrap_or_default();
     // The parameters a run's one-line description shows, then the results.
-    let columns: Vec<&Param> = PARAMS
-        .iter()
-        .filter(|p| p.summary != Summary::Hidden)
-        .collect();
+    let columns: Vec<&Param> = summary_params().collect();
     s.push_str(&format!(
         "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp | p | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
         columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),
