@@ -3,12 +3,16 @@
 //! every bad input gets one line and exit 2.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use mnist_logreg::config::DataConfig;
 use mnist_logreg::data::{self, Mnist};
 use mnist_logreg::digit_image::{self, on_paper, Grey};
 use mnist_logreg::predict;
+
+mod common;
+
+use common::Ran;
 
 /// Notebook A's run: its model and its test predictions are committed.
 const RUN: &str = "results/notebook-a/runs/3031fa70a26e";
@@ -19,11 +23,10 @@ fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-fn predict(args: &[&Path]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_predict"))
-        .args(args)
-        .output()
-        .unwrap()
+fn predict(args: &[&Path]) -> Ran {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_predict"));
+    cmd.args(args);
+    common::run(cmd)
 }
 
 fn mnist() -> Mnist {
@@ -61,12 +64,8 @@ fn predicted_digits(extra: &[&str], images: &[PathBuf]) -> Vec<u8> {
     args.extend(extra.iter().map(Path::new));
     args.extend(images.iter().map(PathBuf::as_path));
     let out = predict(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let stdout = out.stdout;
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), images.len());
     lines
@@ -196,14 +195,14 @@ fn mnist_digits_centred_again_at_14_keep_their_accuracy_and_at_13_5_lose_it() {
 /// Runs `predict` expecting failure: exit 2, every stderr line an `error: ` line, no panic.
 fn fails(args: &[&Path]) -> (String, String) {
     let out = predict(args);
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = out.stderr;
+    assert_eq!(out.code, 2, "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(
         stderr.lines().all(|line| line.starts_with("error: ")),
         "{stderr}"
     );
-    (String::from_utf8(out.stdout).unwrap(), stderr)
+    (out.stdout, stderr)
 }
 
 #[test]
@@ -311,11 +310,7 @@ fn the_chart_shows_every_image() {
     args.extend(images.iter().map(PathBuf::as_path));
     args.extend([Path::new("--chart"), chart.as_path()]);
     let out = predict(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     let png = image::open(&chart).unwrap();
     // Two panels per row, 190 pixels each, under a two-line title.
     assert_eq!(
