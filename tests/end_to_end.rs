@@ -322,7 +322,32 @@ fn dry_run_lists_the_grid_without_fitting() {
     assert_eq!(code, 0);
     assert!(stdout.contains("3 runs"), "{stdout}");
     assert_eq!(stdout.lines().count(), 5);
+    // Every parameter of the table is a column.
+    let header: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
+    let mut expected = vec!["run_id"];
+    expected.extend(mnist_logreg::config::PARAMS.iter().map(|p| p.name));
+    assert_eq!(header, expected);
     assert!(!tmp.path().join("res").exists());
+
+    // --plan: the same runs as JSON, every parameter by name, for the scikit-learn reference.
+    let ran = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--plan"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let plan: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    let config = Config::load(&path).unwrap();
+    let runs = plan["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), config.runs.len());
+    for (planned, run) in runs.iter().zip(&config.runs) {
+        assert_eq!(planned["run_id"], run.id.as_str());
+        assert_eq!(planned["params"]["C"], run.params.model.c);
+        assert_eq!(planned["params"]["test_size"], serde_json::Value::Null);
+        assert_eq!(
+            planned["params"].as_object().unwrap().len(),
+            expected.len() - 1
+        );
+    }
+    assert_eq!(plan["name"], "e2e");
+    assert_eq!(plan["subsample"], 3000);
+    assert!(!tmp.path().join("res").exists() && !tmp.path().join("results").exists());
 }
 
 /// Loads the first `n` real images, split 80/20 with random_state 0.
