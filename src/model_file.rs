@@ -70,7 +70,7 @@ pub fn write(
     })
 }
 
-/// A model file read back: everything [`write`] stored.
+/// A model file read back: everything [`write()`] stored.
 #[derive(Debug, Clone)]
 pub struct SavedModel {
     /// Classes x features, on the scaled features.

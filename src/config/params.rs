@@ -4,7 +4,7 @@
 //! descriptions and the scikit-learn reference (`sweep --plan`) all read [`PARAMS`].
 //!
 //! Adding a parameter: add its field to the type that uses it (`ModelParams`, `SplitSpec`, ...),
-//! one entry here, and its place in [`GRID_ORDER`]; leave [`ID_ORDER`] alone, so that it enters
+//! one entry here, and its place in [`GRID_ORDER`]; leave `ID_ORDER` alone, so that it enters
 //! run ids only where it differs from its default and every existing run id stays valid.
 //!
 //! May touch: `model`, `preprocessing`, `split` (their parameter types and rules), `named`,

@@ -117,7 +117,7 @@ impl EngineReport {
 }
 
 /// Called after every iteration of a fit with the number of iterations done and the objective
-/// (the fit's summed objective; [`fit`] passes on scikit-learn's mean), from several threads at
+/// (the fit's summed objective; [`crate::model::fit`] passes on scikit-learn's mean), from several threads at
 /// once for one-vs-rest; for progress displays.
 pub type Observer<'a> = &'a (dyn Fn(u64, f64) + Sync);
 

@@ -15,8 +15,8 @@
 //! that made no progress is retried at a 16x larger `s`, and if it still fails it is reported as
 //! failed, never as a result.
 //!
-//! Modules: [`params`] (hyperparameters and their rules), [`engine`] (the linfa adapter),
-//! [`linear`] (the fitted model), [`diagnose`] (the checks after every fit); this file holds the
+//! Modules: `params` (hyperparameters and their rules), `engine` (the linfa adapter),
+//! `linear` (the fitted model), `diagnose` (the checks after every fit); this file holds the
 //! fit itself and its retries.
 //!
 //! May touch: `digits`, `named`, `text` (and its own modules).
