@@ -108,6 +108,23 @@ pub fn p_text(p: f64) -> String {
     }
 }
 
+/// `items` grouped by `key`: groups in the order of their first item, items in their own order
+/// (how runs are grouped everywhere: by split, test set, fit family, seed or chart line).
+pub fn group_in_order<T, K: PartialEq>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<Vec<T>> {
+    let mut groups: Vec<(K, Vec<T>)> = Vec::new();
+    for item in items {
+        let k = key(&item);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, group)) => group.push(item),
+            None => groups.push((k, vec![item])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
 /// The item with the largest score, ties going to the first (the order a config lists runs in).
 pub fn first_max<T>(items: impl IntoIterator<Item = (T, f64)>) -> Option<T> {
     items
@@ -143,6 +160,13 @@ fn mean_and_deviation(values: &[f64], ddof: usize) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_keep_the_order_of_their_first_item() {
+        let groups = group_in_order([3, 10, 5, 13, 4, 20], |v| v % 10);
+        assert_eq!(groups, vec![vec![3, 13], vec![10, 20], vec![5], vec![4]]);
+        assert!(group_in_order(Vec::<u8>::new(), |v| *v).is_empty());
+    }
 
     #[test]
     fn wilson_matches_scipy() {

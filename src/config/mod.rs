@@ -11,7 +11,8 @@
 //! TOML as written), `sections` (`[data]`, `[output]`, `[selection]`, `[published]`); this file
 //! puts them together.
 //!
-//! May touch: `error`, `model` and `split` (parameter rules), and its own modules.
+//! May touch: `error`, `model` and `split` (parameter rules), `stats` (grouping), and its own
+//! modules.
 
 mod grid;
 pub mod params;
@@ -60,17 +61,7 @@ impl Config {
     /// The runs grouped by split (same training and test images), in config order: the groups
     /// a `[selection]` chooses within.
     pub fn split_groups(&self) -> Vec<Vec<&Run>> {
-        let mut groups: Vec<Vec<&Run>> = Vec::new();
-        for run in &self.runs {
-            match groups
-                .iter_mut()
-                .find(|g| g[0].params.split == run.params.split)
-            {
-                Some(group) => group.push(run),
-                None => groups.push(vec![run]),
-            }
-        }
-        groups
+        crate::stats::group_in_order(&self.runs, |run| run.params.split)
     }
 
     /// Whether `run` gets cross-validation scores: a `[selection]` is set and the run shares its

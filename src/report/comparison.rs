@@ -7,7 +7,7 @@
 //! May touch: `config`, `stats`, `store`.
 
 use crate::config::{Config, Scoring};
-use crate::stats::{first_max, McNemar};
+use crate::stats::{first_max, group_in_order, McNemar};
 use crate::store::RunResult;
 
 /// Finished runs scored on the same test images, in config order.
@@ -35,17 +35,8 @@ pub enum Role {
 
 /// The runs with metrics, grouped by test set, groups in config order of their first run.
 pub fn test_groups<'a>(config: &Config, results: &'a [RunResult]) -> Vec<TestGroup<'a>> {
-    let mut groups: Vec<Vec<&RunResult>> = Vec::new();
-    for r in results.iter().filter(|r| r.metrics.is_some()) {
-        match groups
-            .iter_mut()
-            .find(|g| g[0].test_set.id == r.test_set.id)
-        {
-            Some(group) => group.push(r),
-            None => groups.push(vec![r]),
-        }
-    }
-    groups
+    let with_metrics = results.iter().filter(|r| r.metrics.is_some());
+    group_in_order(with_metrics, |r| r.test_set.id.clone())
         .into_iter()
         .map(|runs| {
             let (reference, reference_role) = reference(config, &runs);

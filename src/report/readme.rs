@@ -8,7 +8,7 @@ use super::comparison::{cv_text, is_selected, paired, test_groups, Role, TestGro
 use super::Figure;
 use crate::config::{summary_params, Config, Param};
 use crate::model::FitStatus;
-use crate::stats::p_text;
+use crate::stats::{group_in_order, p_text};
 use crate::store::RunResult;
 
 fn figure_markdown(s: &mut String, level: &str, f: &Figure) {
@@ -239,18 +239,11 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
 /// Runs that differ only in `random_state`: test accuracy as mean and spread across seeds (each
 /// seed has its own test set, so these are not paired).
 fn seeds_table(s: &mut String, ok: &[&RunResult]) {
-    let mut groups: Vec<Vec<&RunResult>> = Vec::new();
-    for &r in ok {
-        let key = |x: &RunResult| {
-            let mut p = x.run.params.clone();
-            p.split.random_state = 0;
-            p
-        };
-        match groups.iter_mut().find(|g| key(g[0]) == key(r)) {
-            Some(g) => g.push(r),
-            None => groups.push(vec![r]),
-        }
-    }
+    let mut groups = group_in_order(ok.iter().copied(), |r| {
+        let mut p = r.run.params.clone();
+        p.split.random_state = 0;
+        p
+    });
     groups.retain(|g| g.len() >= 2);
     if groups.is_empty() {
         return;

@@ -2,9 +2,10 @@
 //! (and share a test set), with legends naming what differs between lines and a subtitle naming
 //! what they share.
 //!
-//! May touch: `config` (the parameter table), `store`.
+//! May touch: `config` (the parameter table), `stats` (grouping), `store`.
 
 use crate::config::Param;
+use crate::stats::group_in_order;
 use crate::store::RunResult;
 
 /// A parameter a sweep chart puts on its x axis.
@@ -76,18 +77,20 @@ pub(super) fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
 
 /// The finished runs grouped by every parameter but `axis`'s.
 pub(super) fn groups(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
-    let mut lines: Vec<Line> = Vec::new();
-    for r in results.iter().filter(|r| r.metrics.is_some()) {
-        let key: Vec<_> = params(r)
+    let key = |r: &&RunResult| -> Vec<(&'static str, String)> {
+        params(r)
             .into_iter()
             .filter(|(name, _)| !axis.params().contains(name))
-            .collect();
-        match lines.iter_mut().find(|l| l.key == key) {
-            Some(line) => line.runs.push(r),
-            None => lines.push(Line { key, runs: vec![r] }),
-        }
-    }
-    lines
+            .collect()
+    };
+    let with_metrics = results.iter().filter(|r| r.metrics.is_some());
+    group_in_order(with_metrics, key)
+        .into_iter()
+        .map(|runs| Line {
+            key: key(&runs[0]),
+            runs,
+        })
+        .collect()
 }
 
 /// Legend labels (the parameters that differ between lines) and the subtitle (those shared).

@@ -2,7 +2,7 @@
 //! they share (runs that differ only in `max_iter`); the grid as a table (`--dry-run`) and as
 //! JSON (`--plan`, what `scripts/sklearn_reference.py` runs).
 //!
-//! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`.
+//! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`, `stats` (grouping).
 
 use std::path::Path;
 
@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::{Dtype, ModelParams};
 use crate::preprocessing::Scaler;
 use crate::split::{train_test_split, SplitIndices, SplitSpec};
+use crate::stats::group_in_order;
 
 /// Runs sharing one split, scaler and dtype, and so one set of matrices.
 pub(super) struct Group<'a> {
@@ -75,18 +76,10 @@ pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Resu
 /// Runs of one data group that differ only in `max_iter`: one fit serves them all (see
 /// [`model::fit_max_iters`]). In config order of their first run.
 pub(super) fn families<'a>(runs: &[&'a Run]) -> Vec<Vec<&'a Run>> {
-    let mut families: Vec<Vec<&'a Run>> = Vec::new();
-    let key = |run: &Run| ModelParams {
+    group_in_order(runs.iter().copied(), |run| ModelParams {
         max_iter: 0,
         ..run.params.model
-    };
-    for &run in runs {
-        match families.iter_mut().find(|f| key(f[0]) == key(run)) {
-            Some(family) => family.push(run),
-            None => families.push(vec![run]),
-        }
-    }
-    families
+    })
 }
 
 /// The expanded grid as a table, for `--dry-run`; `out` is the results root (`--out`).
