@@ -7,6 +7,7 @@
 //! May touch: `config` (the parameter table), `digits`, `error`, `files`, `model` (fit status),
 //! `store` (run records).
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use ndarray::Array2;
@@ -191,6 +192,21 @@ pub fn write_predictions(
     write_atomic(path, text.as_bytes())
 }
 
+/// scikit-learn's test accuracy per run id, from the `sklearn/metrics.csv` that
+/// `scripts/sklearn_reference.py` writes into a results folder; empty where there is none. Run
+/// ids name the parameters and the data, so a row is the same experiment as the harness's run.
+pub fn sklearn_accuracies(dir: &ResultsDir) -> Result<HashMap<String, f64>> {
+    let path = dir.sklearn_metrics_csv();
+    if !path.exists() {
+        return Ok(HashMap::new());
+    }
+    let hint = "rerun `.venv/bin/python scripts/sklearn_reference.py CONFIG`, or delete the sklearn folder";
+    Ok(read::<MetricsRecord>(&path, hint)?
+        .into_iter()
+        .filter_map(|r| Some((r.run_id, r.accuracy?)))
+        .collect())
+}
+
 /// Reads every row of a CSV file written by [`write_tables`], [`write_predictions`] or
 /// `scripts/sklearn_reference.py`; `hint` says how to produce a missing or damaged file.
 pub fn read<T: for<'de> Deserialize<'de>>(path: &Path, hint: &str) -> Result<Vec<T>> {
@@ -226,6 +242,31 @@ pub fn read_predictions(path: &Path, hint: &str) -> Result<Vec<PredictionRecord>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scikit_learn_accuracies_are_read_where_the_folder_has_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ResultsDir::new(tmp.path().to_path_buf());
+        assert!(sklearn_accuracies(&dir).unwrap().is_empty());
+        std::fs::create_dir_all(tmp.path().join("sklearn")).unwrap();
+        std::fs::write(
+            dir.sklearn_metrics_csv(),
+            "run_id,C,accuracy,cv_mean,converged,objective,grad_norm,status,fit_seconds\n\
+             abc,1.0,0.9172,,false,0.23,0.17,ok,15.6\n\
+             def,0.1,,,false,0.2,0.1,failed,1.0\n",
+        )
+        .unwrap();
+        let acc = sklearn_accuracies(&dir).unwrap();
+        assert_eq!(acc.len(), 1);
+        assert_eq!(acc["abc"], 0.9172);
+        // A file without a column the report needs is an error naming the file, not a NaN.
+        std::fs::write(dir.sklearn_metrics_csv(), "run_id,accuracy\nabc,0.9\n").unwrap();
+        let e = sklearn_accuracies(&dir).unwrap_err().to_string();
+        assert!(
+            e.contains("sklearn/metrics.csv") && e.contains("converged"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_per_class_row_is_the_run_id_and_every_class_score() {

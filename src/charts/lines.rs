@@ -12,14 +12,25 @@ use crate::error::Result;
 pub struct Series {
     pub label: String,
     pub color: RGBColor,
-    /// Dashed line and hollow markers (e.g. training accuracy next to the solid test line).
-    pub dashed: bool,
+    pub style: Style,
     /// (x, y) points; drawn in x order.
     pub points: Vec<(f64, f64)>,
     /// Per point (same order as `points`): the (low, high) ends of an error bar, or none.
     pub errors: Vec<(f64, f64)>,
-    /// Dotted line and square markers (e.g. cross-validation scores); overrides `dashed`.
-    pub dotted: bool,
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Solid line, filled circles (e.g. test accuracy).
+    Solid,
+    /// Dashed line, hollow circles (e.g. training accuracy next to the solid test line).
+    Dashed,
+    /// Dotted line, filled squares (e.g. cross-validation scores).
+    Dotted,
+    /// Crosses on the points, no line: another side's numbers at the same x (e.g. scikit-learn's
+    /// accuracy on the same test images), visible even where they coincide with a line.
+    Crosses,
 }
 
 /// Series with more points than this are drawn without markers.
@@ -168,31 +179,43 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             } else {
                 0
             };
-            if s.dotted {
-                ctx.draw_series(DashedLineSeries::new(pts.clone(), 4, 5, style))
+            match s.style {
+                Style::Dotted => {
+                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 4, 5, style))
+                        .map_err(|e| chart_error(path, e))?;
+                    ctx.draw_series(pts[..markers].iter().map(|&(x, y)| {
+                        EmptyElement::at((x, y))
+                            + Rectangle::new([(-5, -5), (5, 5)], s.color.filled())
+                    }))
                     .map_err(|e| chart_error(path, e))?;
-                ctx.draw_series(pts[..markers].iter().map(|&(x, y)| {
-                    EmptyElement::at((x, y)) + Rectangle::new([(-5, -5), (5, 5)], s.color.filled())
-                }))
-                .map_err(|e| chart_error(path, e))?;
-            } else if s.dashed {
-                ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
+                }
+                Style::Dashed => {
+                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
+                        .map_err(|e| chart_error(path, e))?;
+                    ctx.draw_series(
+                        pts[..markers]
+                            .iter()
+                            .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
+                    )
                     .map_err(|e| chart_error(path, e))?;
-                ctx.draw_series(
-                    pts[..markers]
-                        .iter()
-                        .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
-                )
-                .map_err(|e| chart_error(path, e))?;
-            } else {
-                ctx.draw_series(LineSeries::new(pts.clone(), style))
+                }
+                Style::Solid => {
+                    ctx.draw_series(LineSeries::new(pts.clone(), style))
+                        .map_err(|e| chart_error(path, e))?;
+                    ctx.draw_series(
+                        pts[..markers]
+                            .iter()
+                            .map(|&p| Circle::new(p, 6, s.color.filled())),
+                    )
                     .map_err(|e| chart_error(path, e))?;
-                ctx.draw_series(
-                    pts[..markers]
-                        .iter()
-                        .map(|&p| Circle::new(p, 6, s.color.filled())),
-                )
-                .map_err(|e| chart_error(path, e))?;
+                }
+                Style::Crosses => {
+                    ctx.draw_series(
+                        pts.iter()
+                            .map(|&p| Cross::new(p, 9, s.color.stroke_width(3))),
+                    )
+                    .map_err(|e| chart_error(path, e))?;
+                }
             }
         }
 
@@ -201,16 +224,20 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
         let entries = chart
             .series
             .iter()
-            .map(|s| (s.label.as_str(), s.color, s.dashed, s.dotted))
+            .map(|s| (s.label.as_str(), s.color, s.style))
             .chain(
                 chart
                     .reference_lines
                     .iter()
-                    .map(|r| (r.1.as_str(), BLACK, true, false)),
+                    .map(|r| (r.1.as_str(), BLACK, Style::Dashed)),
             );
-        for (label, color, dashed, dotted) in entries {
+        for (label, color, style) in entries {
             let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
-            if dotted {
+            if style == Style::Crosses {
+                legend
+                    .draw(&Cross::new((35, y), 9, color.stroke_width(3)))
+                    .map_err(|e| chart_error(path, e))?;
+            } else if style == Style::Dotted {
                 for x in (10..60).step_by(9) {
                     legend
                         .draw(&PathElement::new(
@@ -219,7 +246,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                         ))
                         .map_err(|e| chart_error(path, e))?;
                 }
-            } else if dashed {
+            } else if style == Style::Dashed {
                 legend
                     .draw(&PathElement::new(
                         vec![(10, y), (22, y)],
@@ -269,18 +296,16 @@ mod tests {
             series: vec![
                 Series {
                     errors: Vec::new(),
-                    dotted: false,
+                    style: Style::Solid,
                     label: "test".into(),
                     color: crate::charts::PALETTE[0],
-                    dashed: false,
                     points: vec![(0.01, 1e-2), (1.0, 1e-3), (100.0, 2e-5)],
                 },
                 Series {
                     errors: Vec::new(),
-                    dotted: false,
+                    style: Style::Dashed,
                     label: "train".into(),
                     color: crate::charts::PALETTE[1],
-                    dashed: true,
                     points: vec![(0.01, 2e-2), (100.0, 3e-5)],
                 },
             ],
@@ -299,6 +324,47 @@ mod tests {
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1280);
         assert!(colours > 10);
+    }
+
+    #[test]
+    fn crosses_mark_the_points_without_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let colour = RGBColor(230, 85, 13);
+        let pixels_of = |style: Style| {
+            let path = dir.path().join(format!("{style:?}.png"));
+            let chart = LineChart {
+                x_label: "C".into(),
+                y_label: "accuracy".into(),
+                x_log: false,
+                y_log: false,
+                series: vec![Series {
+                    errors: Vec::new(),
+                    style,
+                    label: "scikit-learn".into(),
+                    color: colour,
+                    points: vec![(0.0, 0.0), (10.0, 10.0)],
+                }],
+                reference_lines: vec![],
+                y_format: compact,
+            };
+            let title = Title {
+                title: "t",
+                lines: &[],
+            };
+            line_chart(&path, &title, &chart).unwrap();
+            image::open(&path)
+                .unwrap()
+                .to_rgb8()
+                .pixels()
+                .filter(|p| p.0 == [colour.0, colour.1, colour.2])
+                .count()
+        };
+        let (crosses, solid) = (pixels_of(Style::Crosses), pixels_of(Style::Solid));
+        assert!(crosses > 0, "the crosses are drawn");
+        assert!(
+            crosses * 2 < solid,
+            "no line between the crosses: {crosses} pixels against {solid} with a line"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use bars::{grouped_bars, BarChart, BarGroup};
 pub use coefficients::coefficient_maps;
 pub use confusion::{confusion_heatmap, Cells};
 pub use digits::{digit_grid, probability_panels, Panel, Tile};
-pub use lines::{compact, line_chart, LineChart, Series};
+pub use lines::{compact, line_chart, LineChart, Series, Style};
 
 /// The font family every chart uses; registered from embedded bytes on first use.
 const FONT: &str = "sans-serif";

@@ -113,7 +113,8 @@ pub fn write_report(
     for result in results {
         write_confusion(dir, result)?;
     }
-    let sweep_figures = sweep_charts::draw(dir, results)?;
+    let sklearn = crate::tables::sklearn_accuracies(dir)?;
+    let sweep_figures = sweep_charts::draw(dir, results, &sklearn)?;
     let selected = chart_runs(config, results);
     let mut run_figures = Vec::new();
     for result in results {

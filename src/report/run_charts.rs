@@ -12,8 +12,8 @@ use ndarray::Array2;
 use super::{figure, Figure};
 use crate::charts::{
     coefficient_maps, compact, confusion_heatmap, digit_grid, grouped_bars, line_chart,
-    probability_panels, BarChart, BarGroup, Cells, LineChart, Panel, Series, Tile, Title, BAD,
-    PALETTE,
+    probability_panels, BarChart, BarGroup, Cells, LineChart, Panel, Series, Style, Tile, Title,
+    BAD, PALETTE,
 };
 use crate::error::{Error, Result};
 use crate::files::remove_stale;
@@ -358,18 +358,16 @@ pub(crate) fn fit_path_chart(trace: &[crate::model::TracePoint], tol: f64) -> Li
         series: vec![
             Series {
                 errors: Vec::new(),
-                dotted: false,
+                style: Style::Solid,
                 label: "objective".into(),
                 color: PALETTE[0],
-                dashed: false,
                 points: points(|t| t.objective),
             },
             Series {
                 errors: Vec::new(),
-                dotted: false,
+                style: Style::Dashed,
                 label: "largest gradient component".into(),
                 color: PALETTE[1],
-                dashed: true,
                 points: points(|t| t.grad_max),
             },
         ],

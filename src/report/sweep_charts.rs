@@ -3,12 +3,15 @@
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
 //! May touch: `charts`, `config`, `error`, `files`, `store`, `report::{Figure, figure, sweep_lines}`.
+//! scikit-learn's accuracies, where a results folder has them, come in from `tables`.
+
+use std::collections::HashMap;
 
 use plotters::style::RGBColor;
 
 use super::sweep_lines::{groups, labels, lines, Axis, Line};
 use super::{figure, Figure};
-use crate::charts::{line_chart, LineChart, Series, Title, PALETTE};
+use crate::charts::{line_chart, LineChart, Series, Style, Title, PALETTE};
 use crate::config::Scoring;
 use crate::error::Result;
 use crate::files::remove_stale;
@@ -30,14 +33,17 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
                 .max_by_key(|r| r.diagnostics.trace.len())?;
             (longest.diagnostics.trace.len() > 1).then(|| Series {
                 errors: Vec::new(),
-                dotted: false,
+                style: if i >= PALETTE.len() {
+                    Style::Dashed
+                } else {
+                    Style::Solid
+                },
                 label: if label.is_empty() {
                     "objective".into()
                 } else {
                     label
                 },
                 color: PALETTE[i % PALETTE.len()],
-                dashed: i >= PALETTE.len(),
                 points: longest
                     .diagnostics
                     .trace
@@ -88,7 +94,15 @@ enum Measure {
     GradNorm,
 }
 
-fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, String) {
+/// scikit-learn's test accuracy per run id (`sklearn/metrics.csv`), where the folder has one.
+type Sklearn = HashMap<String, f64>;
+
+fn chart(
+    results: &[RunResult],
+    axis: Axis,
+    measure: Measure,
+    sklearn: &Sklearn,
+) -> (LineChart, String) {
     let lines = lines(results, axis);
     let (legend, fixed) = labels(&lines);
     let mut series = Vec::new();
@@ -115,10 +129,9 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
                 };
                 series.push(Series {
                     errors: line.runs.iter().map(interval).collect(),
-                    dotted: false,
+                    style: Style::Solid,
                     label: named("test"),
                     color,
-                    dashed: false,
                     points: line.runs.iter().map(|r| (x(r), acc(r))).collect(),
                 });
                 let cv: Vec<(&RunResult, f64, f64)> =
@@ -135,19 +148,31 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
                     let k = line.runs[0].cv.as_ref().map_or(0, |cv| cv.selection.cv);
                     series.push(Series {
                         errors: cv.iter().map(|(_, m, sd)| (m - sd, m + sd)).collect(),
-                        dotted: true,
+                        style: Style::Dotted,
                         label: named(&format!("{k}-fold CV (mean ± sd)")),
                         color,
-                        dashed: false,
                         points: cv.iter().map(|(r, m, _)| (x(r), *m)).collect(),
+                    });
+                }
+                let reference: Option<Vec<(f64, f64)>> = line
+                    .runs
+                    .iter()
+                    .map(|r| Some((x(r), 100.0 * sklearn.get(&r.run.id)?)))
+                    .collect();
+                if let Some(points) = reference {
+                    series.push(Series {
+                        errors: Vec::new(),
+                        style: Style::Crosses,
+                        label: named("scikit-learn test"),
+                        color,
+                        points,
                     });
                 }
                 series.push(Series {
                     errors: Vec::new(),
-                    dotted: false,
+                    style: Style::Dashed,
                     label: named("train"),
                     color,
-                    dashed: true,
                     points: line
                         .runs
                         .iter()
@@ -157,10 +182,9 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
             }
             Measure::FitSeconds => series.push(Series {
                 errors: Vec::new(),
-                dotted: false,
+                style: Style::Solid,
                 label: named("fit time"),
                 color,
-                dashed: false,
                 points: line
                     .runs
                     .iter()
@@ -169,10 +193,9 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
             }),
             Measure::GradNorm => series.push(Series {
                 errors: Vec::new(),
-                dotted: false,
+                style: Style::Solid,
                 label: named("largest gradient component"),
                 color,
-                dashed: false,
                 points: line
                     .runs
                     .iter()
@@ -213,7 +236,7 @@ fn chart(results: &[RunResult], axis: Axis, measure: Measure) -> (LineChart, Str
 }
 
 /// Draws every sweep chart that has data; the others come back with the reason.
-pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
+pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Result<Vec<Figure>> {
     let specs: [(&str, &str, Axis, Measure); 5] = [
         (
             "accuracy_vs_max_iter",
@@ -273,7 +296,7 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
     }
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
-        let (chart, fixed) = chart(results, axis, measure);
+        let (chart, fixed) = chart(results, axis, measure, sklearn);
         if chart.series.is_empty() {
             remove_stale(&dir.root.join(&file))?;
             figures.push(Figure {
@@ -307,6 +330,12 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Vec<Figure>> {
                 "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
                     .into(),
             );
+            if chart.series.iter().any(|s| s.style == Style::Crosses) {
+                lines.push(
+                    "Crosses: scikit-learn's test accuracy for the same runs (scripts/sklearn_reference.py; results/parity.md compares the two)"
+                        .into(),
+                );
+            }
         }
         let title = Title {
             title: heading,

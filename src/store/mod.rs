@@ -44,6 +44,10 @@ impl ResultsDir {
     pub fn per_class_csv(&self) -> PathBuf {
         self.root.join("per_class.csv")
     }
+    /// Where `scripts/sklearn_reference.py` writes its `metrics.csv` for the same config.
+    pub fn sklearn_metrics_csv(&self) -> PathBuf {
+        self.root.join("sklearn").join("metrics.csv")
+    }
     pub fn readme_md(&self) -> PathBuf {
         self.root.join("README.md")
     }
