@@ -24,10 +24,8 @@ impl Default for Axes {
 impl Axes {
     /// Sets the values of one parameter (a name from [`PARAMS`]) from a TOML scalar or list.
     pub fn set(&mut self, key: &str, value: &Toml) -> ValueResult<()> {
-        let index = PARAMS
-            .iter()
-            .position(|p| p.name == key)
-            .unwrap_or_else(|| unreachable!("keys are checked against PARAMS before they are set"));
+        // Keys are checked against PARAMS before they are set.
+        let index = index_of(key);
         let param = &PARAMS[index];
         self.0[index] = match value {
             Toml::Array(items) if items.is_empty() => {
@@ -47,15 +45,7 @@ impl Axes {
     /// Every combination of the values, one value per entry of [`PARAMS`], in the product order
     /// of [`GRID_ORDER`] (the last varies fastest).
     pub fn product(&self) -> Vec<Vec<ParamValue>> {
-        let order: Vec<usize> = GRID_ORDER
-            .iter()
-            .map(|name| {
-                PARAMS
-                    .iter()
-                    .position(|p| p.name == *name)
-                    .unwrap_or_else(|| unreachable!("GRID_ORDER names {name:?}, not in PARAMS"))
-            })
-            .collect();
+        let order: Vec<usize> = GRID_ORDER.iter().map(|name| index_of(name)).collect();
         let total: usize = order.iter().map(|&i| self.0[i].len()).product();
         (0..total)
             .map(|mut k| {
@@ -79,6 +69,8 @@ pub(super) enum Unresolved {
     Sizes(String),
 }
 
+/// The position of a parameter in [`PARAMS`] (every name the grid uses is checked or a test
+/// keeps it there).
 fn index_of(name: &str) -> usize {
     PARAMS
         .iter()
