@@ -204,9 +204,11 @@ def main():
         converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
         if run["multi_class"] == "multinomial":
             coef, intercept = model.coef_, model.intercept_
+            n_iter = [int(model.n_iter_[0])]
         else:
             coef = np.vstack([e.coef_ for e in model.estimators_])
             intercept = np.concatenate([e.intercept_ for e in model.estimators_])
+            n_iter = [int(e.n_iter_[0]) for e in model.estimators_]
         objective, grad = objective_and_gradient(
             coef.astype(np.float64), intercept.astype(np.float64), x_train.astype(np.float64), y_train,
             run["C"], run["multi_class"], run["fit_intercept"])
@@ -229,6 +231,8 @@ def main():
             "f1_weighted": f1_weighted,
             "log_loss": log_loss(y_test, proba, labels=list(range(10))),
             "objective": objective, "grad_norm": grad, "converged": str(converged).lower(),
+            # n_iter_ as the harness counts it (one-vs-rest: the most any class took), and per class.
+            "n_iter": max(n_iter), "n_iter_classes": ";".join(map(str, n_iter)),
             "status": "ok", "failure": "", "fit_scale": 1.0, "attempts": 1, "fit_seconds": seconds,
             "cv_scoring": cv_scores.get(rid, ("", "", ""))[0],
             "cv_mean": cv_scores.get(rid, ("", "", ""))[1],

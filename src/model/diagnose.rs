@@ -120,11 +120,18 @@ pub(super) fn diagnose<F: NdFloat>(
         MultiClass::Multinomial => (N_CLASSES as f64).ln(),
         MultiClass::Ovr => N_CLASSES as f64 * 2f64.ln(),
     };
-    let status = if model.is_zero() {
-        FitStatus::Failed(
-            "linfa returned the initial all-zero model (its line search failed and it still reported Ok)".into(),
-        )
-    } else if !objective.is_finite() || objective >= start_objective {
+    // A fit that met the gradient rule is a result, even at the starting point: scikit-learn
+    // then returns the zero model with n_iter_ 0 (for instance with a very large tol or C tiny).
+    let status = if !objective.is_finite() {
+        FitStatus::Failed(format!("the objective is {objective} at the returned weights"))
+    } else if report.converged {
+        FitStatus::Ok
+    } else if model.is_zero() {
+        FitStatus::Failed(format!(
+            "the optimiser stopped at the all-zero starting point ({})",
+            report.termination
+        ))
+    } else if objective >= start_objective {
         FitStatus::Failed(format!(
             "the objective {objective:.6} is not below its starting value {start_objective:.6}"
         ))
@@ -193,5 +200,27 @@ mod tests {
         );
         assert!(!out.diagnostics.converged);
         assert!((out.diagnostics.objective - 10f64.ln()).abs() < 1e-12);
+    }
+
+    /// scikit-learn's answer when the start already meets tol: the zero model, n_iter 0.
+    #[test]
+    fn a_zero_model_that_met_the_gradient_rule_is_a_converged_result() {
+        let model = LinearModel {
+            multi_class: MultiClass::Multinomial,
+            weights: Array2::zeros((3, N_CLASSES)),
+            intercept: Array1::zeros(N_CLASSES),
+        };
+        let x = array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+        let report = EngineReport {
+            n_iter: 0,
+            termination: "converged".into(),
+            converged: true,
+            evaluations: 1,
+            trace: vec![],
+        };
+        let out = diagnose(model, &report, x.view(), 1.0, &[0, 1], &ModelParams::default());
+        assert_eq!(out.diagnostics.status, FitStatus::Ok);
+        assert!(out.diagnostics.converged);
+        assert_eq!(out.diagnostics.n_iter, 0);
     }
 }

@@ -21,7 +21,7 @@ pub struct EngineError(pub String);
 /// Which engine fitted a record: records of another engine are refitted, not reused.
 /// Change it whenever a change to the engine can change a fit.
 pub const ENGINE: &str =
-    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-3, kernels of patch 2";
+    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4: L-BFGS-B, kernels of patch 2";
 
 /// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
 pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
@@ -59,10 +59,14 @@ impl EngineReport {
             };
         };
         use linfa_logistic::Termination as T;
+        // scipy's words for L-BFGS-B's stops, shortened; the last three are argmin's, before it.
         let termination = match &report.termination {
             T::GradientTolerance => "converged".to_string(),
-            T::NoProgress => "no_progress".to_string(),
+            T::RelativeReduction => "rel_reduction".to_string(),
             T::MaxIterations => "max_iter".to_string(),
+            T::MaxEvaluations => "max_fun".to_string(),
+            T::LineSearchFailed => "abnormal_line_search".to_string(),
+            T::NoProgress => "no_progress".to_string(),
             T::SolverExit(text) => format!("solver_exit: {text}"),
             T::Other(text) => format!("other: {text}"),
         };

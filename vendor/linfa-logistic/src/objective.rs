@@ -1,9 +1,8 @@
 //! Loss and gradient of the logistic objectives, computed together in one pass over the data.
 //!
-//! argmin asks for the cost and the gradient of the same parameters separately, and linfa-logistic
-//! 0.8.1 recomputed `X·W` for each, and twice for the multinomial gradient: about five passes over
-//! `X` per L-BFGS iteration. Here one evaluation computes both, and [`Cached`] serves the second
-//! request for the same parameters from memory.
+//! linfa-logistic 0.8.1 recomputed `X·W` for the cost and for the gradient, and twice for the
+//! multinomial gradient: about five passes over `X` per L-BFGS iteration. Here one evaluation
+//! computes both.
 //!
 //! An evaluation walks the rows in chunks of [`CHUNK_ROWS`], in parallel on rayon's thread pool
 //! (`RAYON_NUM_THREADS` or a pool the caller installs). Inside a chunk, blocks of 64 rows are
@@ -12,10 +11,7 @@
 //! are added in chunk order, so the result does not depend on the number of threads, and the
 //! same fit gives the same bits on any machine with the same instruction set.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-
-use ndarray::{s, Array, Array1, Array2, ArrayView1, ArrayView2, Axis, Dimension, Zip};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::float::Float;
@@ -168,62 +164,11 @@ pub(crate) fn log_logistic<F: linfa::Float>(x: F) -> F {
     }
 }
 
-/// A point with its loss and gradient.
-type Evaluated<F, D> = (Array<F, D>, F, Array<F, D>);
-
-/// The last evaluated point with its loss and gradient, and how many evaluations were made.
-///
-/// argmin's L-BFGS asks for the gradient at the point its line search has just costed, and the
-/// line search asks for cost and gradient of each trial point separately; the second request is
-/// served from here. Comparing the parameters costs one pass over `W` (K x d values), against a
-/// pass over `X` (n x d) for an evaluation.
-pub(crate) struct Cached<F, D: Dimension> {
-    last: Mutex<Option<Evaluated<F, D>>>,
-    evaluations: Arc<AtomicU64>,
-}
-
-impl<F: Float, D: Dimension> Cached<F, D> {
-    pub(crate) fn new() -> Self {
-        Cached {
-            last: Mutex::new(None),
-            evaluations: Arc::new(AtomicU64::new(0)),
-        }
-    }
-
-    /// The loss and gradient at `w`, computed by `evaluate` unless `w` was the last point asked.
-    pub(crate) fn get(
-        &self,
-        w: &Array<F, D>,
-        evaluate: impl FnOnce(&Array<F, D>) -> (F, Array<F, D>),
-    ) -> (F, Array<F, D>) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((point, cost, grad)) = last.as_ref() {
-            if point == w {
-                return (*cost, grad.clone());
-            }
-        }
-        let (cost, grad) = evaluate(w);
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        *last = Some((w.clone(), cost, grad.clone()));
-        (cost, grad)
-    }
-
-    /// Passes over the data so far.
-    pub(crate) fn evaluations(&self) -> u64 {
-        self.evaluations.load(Ordering::Relaxed)
-    }
-
-    /// The counter behind [`Cached::evaluations`], to read while the problem is inside argmin.
-    pub(crate) fn counter(&self) -> Arc<AtomicU64> {
-        Arc::clone(&self.evaluations)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_abs_diff_eq;
-    use ndarray::{array, Array2};
+    use ndarray::{array, Array, Array2, Dimension};
 
     /// A deterministic, non-trivial problem: `n` samples, `d` features, `k` classes.
     fn problem(n: usize, d: usize, k: usize) -> (Array2<f64>, Array2<f64>, Array1<f64>) {
@@ -342,23 +287,5 @@ mod tests {
         let w = array![[100.0, 0.0]];
         let (cost, _) = multi_loss_grad(x.view(), y.view(), 0.0, &w);
         assert_abs_diff_eq!(cost, 100.0 + 2.0 * (-100f64).exp().ln_1p(), epsilon = 1e-9);
-    }
-
-    #[test]
-    fn the_cache_evaluates_each_point_once() {
-        let cache = Cached::<f64, ndarray::Ix1>::new();
-        let calls = std::cell::Cell::new(0);
-        let eval = |w: &Array1<f64>| {
-            calls.set(calls.get() + 1);
-            (w.sum(), w * 2.0)
-        };
-        let a = array![1.0, 2.0];
-        let b = array![1.0, 3.0];
-        assert_eq!(cache.get(&a, eval).0, 3.0);
-        assert_eq!(cache.get(&a, eval).1, array![2.0, 4.0]);
-        assert_eq!(cache.get(&b, eval).0, 4.0);
-        assert_eq!(cache.get(&a, eval).0, 3.0);
-        assert_eq!(calls.get(), 3);
-        assert_eq!(cache.evaluations(), 3);
     }
 }
