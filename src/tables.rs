@@ -98,6 +98,10 @@ pub struct MetricsRecord {
     pub converged: bool,
     pub objective: f64,
     pub grad_norm: f64,
+    /// Iterations (one-vs-rest: the most any class took); absent from reference files written
+    /// before scripts/sklearn_reference.py recorded scikit-learn's `n_iter_`.
+    #[serde(default)]
+    pub n_iter: Option<u64>,
     pub status: String,
     pub fit_seconds: f64,
 }

@@ -257,17 +257,20 @@ def scipy_path(x, y, classes, c, max_iter):
         loss = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=classes), fit_intercept=True)
         w0 = np.zeros((classes, d + 1), order="F").ravel(order="F")
     path = [loss.loss(w0, x, y, None, 1.0 / (c * n))]
+    def callback(intermediate_result):
+        path.append(intermediate_result.fun)
     res = minimize(loss.loss_gradient, w0, method="L-BFGS-B", jac=True,
                    args=(x, y, None, 1.0 / (c * n), 1),
                    options={"maxiter": max_iter, "maxls": 50, "gtol": 1e-4,
                             "ftol": 64 * np.finfo(float).eps},
-                   callback=lambda r: path.append(r.fun))
+                   callback=callback)
     return path, res.nit, res.nfev
 
 checked = 0
 for run_id in sorted(os.listdir(os.path.join(root, "runs"))):
     run = json.load(open(os.path.join(root, "runs", run_id, "run.json")))
-    p, diag = run["run"], run["diagnostics"]
+    params, diag = run["run"]["params"], run["diagnostics"]
+    p = dict(params["model"], scaler=params["scaler"])
     x = images[train].astype(np.float64)
     if p["scaler"] == "unit":
         x = x / 255.0

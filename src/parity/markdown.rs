@@ -7,7 +7,7 @@ use super::ParityRow;
 use crate::config::{summary_params, Config, Param};
 use crate::stats::{first_max, p_text};
 
-fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".into())
 }
 
@@ -69,18 +69,21 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
         "\n## Where each optimiser stopped\n\n\
          Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n)), \
          evaluated here at each side's returned weights. The lower objective went further; a \
-         largest gradient component at or below `tol` is convergence.\n\n\
-         | config | run | sklearn objective | harness objective | harness - sklearn | sklearn max grad | harness max grad |\n\
-         |---|---|---|---|---|---|---|\n",
+         largest gradient component at or below `tol` is convergence. n_iter is each side's \
+         iteration count (scikit-learn's `n_iter_`; one-vs-rest: the most any class took).\n\n\
+         | config | run | sklearn n_iter | harness n_iter | sklearn objective | harness objective | relative difference | sklearn max grad | harness max grad |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | `{}` | {:.6} | {:.6} | {:+.2e} | {:.2e} | {:.2e} |\n",
+            "| {} | `{}` | {} | {} | {:.10} | {:.10} | {:.1e} | {:.2e} | {:.2e} |\n",
             r.config,
             r.run_id,
+            opt(r.sklearn_n_iter, |v| v.to_string()),
+            opt(r.harness_n_iter, |v| v.to_string()),
             r.sklearn_objective,
             r.harness_objective,
-            r.harness_objective - r.sklearn_objective,
+            super::objective_rel_diff(r),
             r.sklearn_grad_norm,
             r.harness_grad_norm,
         ));

@@ -31,6 +31,10 @@ pub const CONVERGED_GAP_PP: f64 = 0.1;
 pub const CONVERGED_AGREEMENT_PCT: f64 = 99.0;
 /// Gap (percentage points) allowed between the harness and a published number.
 pub const PUBLISHED_GAP_PP: f64 = 1.0;
+/// Same path as scikit-learn (the lbfgs target): identical test predictions (%) at least ...
+pub const PATH_AGREEMENT_PCT: f64 = 99.95;
+/// ... and the final objectives within this relative difference, with the same `n_iter`.
+pub const PATH_OBJECTIVE_REL: f64 = 1e-8;
 
 /// `index -> (label, predicted)` from a predictions.csv.
 fn read_predictions(path: &Path, hint: &str) -> Result<Predictions> {
@@ -79,6 +83,9 @@ pub struct ParityRow {
     /// Largest gradient component at each side's returned weights (converged when <= tol).
     pub sklearn_grad_norm: f64,
     pub harness_grad_norm: f64,
+    /// Iterations on each side (scikit-learn's `n_iter_`; one-vs-rest: the most any class took).
+    pub sklearn_n_iter: Option<u64>,
+    pub harness_n_iter: Option<u64>,
     pub harness_status: String,
     pub sklearn_seconds: f64,
     pub harness_seconds: f64,
@@ -123,6 +130,14 @@ fn verdict(row: &ParityRow) -> String {
             ));
         }
     }
+    if let (Some(agree), Some(sk), Some(h)) = (row.agreement_pct, row.sklearn_n_iter, row.harness_n_iter) {
+        let rel = objective_rel_diff(row);
+        let ok = sk == h && agree >= PATH_AGREEMENT_PCT && rel <= PATH_OBJECTIVE_REL;
+        parts.push(format!(
+            "{}: same path, n_iter {h} against {sk}, identical predictions {agree:.2} % (target {PATH_AGREEMENT_PCT}), objective {rel:.1e} relative (target {PATH_OBJECTIVE_REL:.0e})",
+            if ok { "met" } else { "missed" }
+        ));
+    }
     if let Some(published) = row.published {
         let gap = (acc - published) * 100.0;
         parts.push(format!(
@@ -135,6 +150,11 @@ fn verdict(row: &ParityRow) -> String {
         ));
     }
     parts.join("; ")
+}
+
+/// |harness - sklearn| / |sklearn| of the final objectives.
+pub fn objective_rel_diff(row: &ParityRow) -> f64 {
+    (row.harness_objective - row.sklearn_objective).abs() / row.sklearn_objective.abs()
 }
 
 /// Compares every run of every config; `out` is the results root.
@@ -248,6 +268,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 harness_objective: h.objective,
                 sklearn_grad_norm: s.grad_norm,
                 harness_grad_norm: h.grad_norm,
+                sklearn_n_iter: s.n_iter,
+                harness_n_iter: h.n_iter,
                 harness_status: h.status.clone(),
                 sklearn_seconds: s.fit_seconds,
                 harness_seconds: h.fit_seconds,
@@ -298,6 +320,8 @@ mod tests {
             harness_objective: 0.3,
             sklearn_grad_norm: 1e-3,
             harness_grad_norm: 1e-3,
+            sklearn_n_iter: None,
+            harness_n_iter: None,
             harness_status: "ok".into(),
             sklearn_seconds: 1.0,
             harness_seconds: 1.0,
