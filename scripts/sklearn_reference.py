@@ -146,6 +146,25 @@ def cross_validate(runs, selection, images, labels):
     return scores
 
 
+def earlier_cv_scores(path, run_ids):
+    """--keep-cv: run id -> (scoring, mean, std) from an earlier metrics.csv of this script; empty
+    (so GridSearchCV runs) when there is none or it has no scores for these runs."""
+    if not os.path.exists(path):
+        return {}
+    with open(path, newline="") as f:
+        rows = {r["run_id"]: r for r in csv.DictReader(f)}
+    scores = {}
+    for rid in run_ids:
+        row = rows.get(rid)
+        if row is None or not row.get("cv_mean"):
+            continue
+        scores[rid] = (row["cv_scoring"], float(row["cv_mean"]), float(row["cv_sd"]))
+    if not scores or any(rid not in rows for rid in run_ids):
+        return {}
+    print(f"cross-validation scores of {len(scores)} runs kept from {path}", file=sys.stderr)
+    return scores
+
+
 def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept):
     """The harness's diagnostics (src/model.rs): sklearn's objective and max |gradient|."""
     n = len(y)
@@ -174,6 +193,10 @@ def main():
     parser.add_argument("--data", default=None, help="MNIST folder (default: [data] dir or data/mnist)")
     parser.add_argument("--sweep", default=None,
                         help="the harness's sweep binary (default: cargo run --bin sweep)")
+    parser.add_argument("--keep-cv", action="store_true",
+                        help="take the cross-validation scores from the metrics.csv this script "
+                             "wrote before for the same runs instead of rerunning GridSearchCV "
+                             "(its folds and fits do not depend on the harness)")
     args = parser.parse_args()
     harness = plan(args.config, [args.sweep] if args.sweep else None)
     name = harness["name"]
@@ -185,7 +208,11 @@ def main():
 
     runs = [(r["run_id"], r["params"]) for r in harness["runs"]]
     selection = selection_of(harness)
-    cv_scores = cross_validate(runs, selection, images, labels) if selection else {}
+    cv_scores = {}
+    if selection and args.keep_cv:
+        cv_scores = earlier_cv_scores(os.path.join(out_dir, "metrics.csv"), [rid for rid, _ in runs])
+    if selection and not cv_scores:
+        cv_scores = cross_validate(runs, selection, images, labels)
     metric_rows, class_rows = [], []
     for i, (rid, run) in enumerate(runs, 1):
         idx = np.arange(len(labels))
