@@ -33,6 +33,9 @@ pub fn parse<T: clap::Parser>(tool: &str) -> Result<T, ExitCode> {
     }
 }
 
+/// The exit code of a failure while running (README: exit codes), such as a failed fit.
+pub const EXIT_FAILURE: u8 = 1;
+
 /// Prints `error: ...` on one line and gives the error's exit code.
 pub fn fail(e: &Error) -> ExitCode {
     eprintln!("error: {}", e.one_line());

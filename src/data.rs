@@ -188,6 +188,29 @@ fn decompress(file: &IdxFile, dir: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// A temporary cache file untouched for this long was left by a killed load (writing one takes
+/// well under a second); younger ones may belong to another process loading right now.
+const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the `.tmp-*` files a killed first load left in the cache folder (best effort; links
+/// are not followed).
+fn remove_abandoned_temporaries(cache: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let abandoned = entry.file_name().to_string_lossy().starts_with(".tmp-")
+            && entry.file_type().is_ok_and(|t| t.is_file())
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= ABANDONED_AFTER));
+        if abandoned {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Makes sure `<cache>/<name>` holds the validated, uncompressed file.
 fn ensure_cached(file: &IdxFile, dir: &Path, cache: &Path) -> Result<()> {
     let path = cache.join(file.name);
@@ -204,6 +227,7 @@ fn ensure_cached(file: &IdxFile, dir: &Path, cache: &Path) -> Result<()> {
             format!("cannot create the cache folder: {e}; set [data] cache_dir"),
         )
     })?;
+    remove_abandoned_temporaries(cache);
     let mut tmp = crate::files::temp_file_in(cache, "").map_err(|e| {
         data_error(
             cache,
@@ -336,5 +360,33 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("is gzip-compressed"));
+    }
+
+    /// A killed first load leaves a `.tmp-*` in the cache: the next load removes it once it is
+    /// old enough not to be another process's, and never follows a link.
+    #[test]
+    fn abandoned_cache_temporaries_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = tmp.path().join("cache");
+        std::fs::create_dir(&cache).unwrap();
+        let old = cache.join(".tmp-killed");
+        let fresh = cache.join(".tmp-loading");
+        std::fs::write(&old, b"half a file").unwrap();
+        std::fs::write(&fresh, b"being written").unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        let outside = tmp.path().join("elsewhere");
+        std::fs::write(&outside, b"not ours").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, cache.join(".tmp-link")).unwrap();
+        remove_abandoned_temporaries(&cache);
+        assert!(!old.exists());
+        assert!(fresh.exists());
+        assert_eq!(std::fs::read(&outside).unwrap(), b"not ours");
     }
 }

@@ -84,12 +84,12 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(outcome) => {
+            let failed = outcome
+                .results
+                .iter()
+                .filter(|r| r.metrics.is_none())
+                .count();
             if !args.quiet {
-                let failed = outcome
-                    .results
-                    .iter()
-                    .filter(|r| r.metrics.is_none())
-                    .count();
                 eprintln!(
                     "{} of {} runs finished ({} fitted now, {failed} failed) in {:.1} s; results in {}/ (README.md)",
                     outcome.results.len(),
@@ -99,7 +99,13 @@ fn main() -> ExitCode {
                     outcome.results_dir.display()
                 );
             }
-            ExitCode::SUCCESS
+            // A failed fit is a failure while running (README: exit codes), though the report
+            // of the others is written.
+            if failed > 0 {
+                ExitCode::from(cli::EXIT_FAILURE)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => cli::fail(&e),
     }

@@ -122,14 +122,18 @@ impl ResultsDir {
         Ok(file)
     }
 
-    /// Removes `.tmp-*` files under `dir`, left by a process killed mid-write.
+    /// Removes `.tmp-*` files under `dir`, left by a process killed mid-write. Symbolic links
+    /// are not followed: a link to a folder elsewhere is not a folder of the results.
     fn remove_temporaries(&self, dir: &Path) -> Result<()> {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return Ok(());
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if path.is_dir() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
                 self.remove_temporaries(&path)?;
             } else if entry.file_name().to_string_lossy().starts_with(".tmp-") {
                 remove_stale(&path)?;

@@ -87,8 +87,10 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         dir.root.display()
     ));
     let mut fitted = 0;
+    let mut fitted_ids = Vec::new();
     for group in &groups {
         let sink = |result: RunResult| {
+            fitted_ids.push(result.run.id.clone());
             results.push(result);
             fitted += 1;
             progress.finish(fitted, todo.len(), results.last().expect("just pushed"));
@@ -108,6 +110,17 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     // Other shards sharing this folder may have finished runs meanwhile.
     let mut results = dir.finished(config, &mnist, |_| {});
     in_config_order(config, &mut results);
+    // A run fitted now is never missing from the report: its record must read back as its own.
+    if let Some(lost) = fitted_ids
+        .iter()
+        .find(|id| !results.iter().any(|r| &r.run.id == *id))
+    {
+        return Err(Error::Output {
+            path: dir.run_dir(lost),
+            message: "the run was fitted and its record written, but it does not read back as                       this run's: nothing was reported; this is a bug, please report it with the                       config"
+                .into(),
+        });
+    }
     report::write_report(config, &dir, &results, &mnist.images)?;
     manifest.finish(fitted, results.len());
     manifest.write(&dir)?;

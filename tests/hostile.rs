@@ -1,0 +1,126 @@
+//! What a hostile trial found (issue 20), through the binary: results never silently lost,
+//! no panic from a config, a fit's ending named as the optimiser reported it, failed fits in the
+//! exit code, nothing touched outside the results folder.
+
+use std::path::Path;
+
+mod common;
+
+use common::{read_csv, sweep_in, write_config};
+
+/// Sweeps `body` (on `subsample` images) into `<dir>/results` and returns the run.
+fn sweep(dir: &Path, file: &str, body: &str, subsample: usize, extra: &[&str]) -> common::Ran {
+    let path = write_config(dir, file, body, subsample);
+    let out = dir.join("results");
+    let mut args = vec![path.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    sweep_in(dir, &args)
+}
+
+/// The metrics.csv column `name` of every row.
+fn column(path: &Path, name: &str) -> Vec<String> {
+    let (header, rows) = read_csv(path);
+    let i = header.iter().position(|h| h == name).unwrap();
+    rows.into_iter().map(|r| r[i].clone()).collect()
+}
+
+/// Parameter values with 17 significant digits (np.logspace's, for one) read back bit for bit
+/// from the record: a rerun reuses every run and the report lists them all.
+#[test]
+fn seventeen_digit_parameters_are_reused_not_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"digits17\"\n[split]\ntrain_size = 0.21544346900318823\nrandom_state = 0\n\
+                [model]\nmax_iter = 3\nC = [0.9395020081555747, 0.0031622776601683794, 1e-4, 46.41588833612773]\n\
+                tol = 0.00021544346900318823\n[output]\nrun_charts = \"none\"\n";
+    let first = sweep(tmp.path(), "d.toml", body, 600, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let again = sweep(tmp.path(), "d.toml", body, 600, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("4 of 4 runs finished (0 fitted now, 0 failed)"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("refitting"), "{}", again.stderr);
+    let metrics = tmp.path().join("results/digits17/metrics.csv");
+    assert_eq!(column(&metrics, "run_id").len(), 4);
+    let report = sweep(tmp.path(), "d.toml", body, 600, &["--report-only"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert_eq!(column(&metrics, "run_id").len(), 4);
+}
+
+/// Extreme C and tol in both dtypes: no panic, no lock left behind; each run is a result or a
+/// failed fit named in the report, and a failed fit makes the exit code 1.
+#[test]
+fn extreme_values_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"extreme\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n\
+                [output]\nrun_charts = \"none\"\n\
+                [[grid]]\nC = [1e-307, 1e-300, 1e300]\n\
+                [[grid]]\nC = [3e-39, 1e300]\ndtype = \"f32\"\n\
+                [[grid]]\ntol = [1e308, 0.0, 1e-12]\n";
+    let ran = sweep(tmp.path(), "e.toml", body, 400, &[]);
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    assert!(ran.code == 0 || ran.code == 1, "exit {}: {}", ran.code, ran.stderr);
+    let dir = tmp.path().join("results/extreme");
+    // The folder is not left locked: a redraw runs.
+    let again = sweep(tmp.path(), "e.toml", body, 400, &["--report-only"]);
+    assert!(again.code == 0 || again.code == 1, "{}", again.stderr);
+    let statuses = column(&dir.join("metrics.csv"), "status");
+    assert_eq!(statuses.len(), 8, "every run is in the report");
+    let failed = statuses.iter().filter(|s| *s != "ok").count();
+    assert_eq!(ran.code, if failed > 0 { 1 } else { 0 }, "{}", ran.stderr);
+}
+
+/// A start that meets tol is scikit-learn's answer (the zero model, n_iter 0), converged; a stop
+/// with the gradient above tol is not convergence.
+#[test]
+fn the_ending_is_named_as_the_optimiser_reported_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"ending\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"unit\"\n\
+                [model]\nmax_iter = 300\n[output]\nrun_charts = \"none\"\n\
+                [[grid]]\ntol = [1e308, 0.0]\n";
+    let ran = sweep(tmp.path(), "t.toml", body, 300, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let metrics = tmp.path().join("results/ending/metrics.csv");
+    let (status, converged, n_iter, termination) = (
+        column(&metrics, "status"),
+        column(&metrics, "converged"),
+        column(&metrics, "n_iter"),
+        column(&metrics, "termination"),
+    );
+    // tol = 1e308: converged at the start, the zero model, n_iter 0.
+    assert_eq!(
+        (&*status[0], &*converged[0], &*n_iter[0], &*termination[0]),
+        ("ok", "true", "0", "converged")
+    );
+    // tol = 0: never met; the fit stops on the relative reduction (scipy's other convergence
+    // test) or the iteration limit, and is not reported converged.
+    assert_eq!(status[1], "ok");
+    assert_eq!(converged[1], "false");
+    assert!(
+        termination[1] == "rel_reduction" || termination[1] == "max_iter",
+        "{}",
+        termination[1]
+    );
+}
+
+/// The lock holder's clean-up of `.tmp-*` files stays inside the results folder: a symbolic link
+/// in it to a folder elsewhere is not followed.
+#[cfg(unix)]
+#[test]
+fn clean_up_does_not_follow_links_out_of_the_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(".tmp-precious"), b"keep me").unwrap();
+    let dir = tmp.path().join("results/links");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("linked")).unwrap();
+    std::fs::write(dir.join(".tmp-left-by-a-kill"), b"").unwrap();
+    let body = "name = \"links\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n";
+    let ran = sweep(tmp.path(), "l.toml", body, 200, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!dir.join(".tmp-left-by-a-kill").exists());
+    assert_eq!(std::fs::read(elsewhere.join(".tmp-precious")).unwrap(), b"keep me");
+}
