@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
-use sha2::{Digest, Sha256};
+use crate::files::sha256_hex;
 
 use crate::config::DataConfig;
 use crate::digits::{MNIST_LEN, N_PIXELS};
@@ -83,13 +83,6 @@ pub struct Mnist {
     pub labels: Vec<u8>,
     /// SHA-256 over the four files' pinned checksums and the subsample: identifies the data.
     pub checksum: String,
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn data_error(file: &Path, message: impl Into<String>) -> Error {

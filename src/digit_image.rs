@@ -179,11 +179,23 @@ pub fn raw_form(image: &Grey) -> Result<Vec<u8>, Problem> {
         .collect())
 }
 
+/// The largest image `predict` decodes, in pixels per side: a photo of a digit needs far less,
+/// and decoding is refused above it before any memory is taken (a 20,000 x 20,000 PNG would
+/// take gigabytes).
+pub const MAX_SIDE: u32 = 10_000;
+
 /// Decodes an image file (PNG, JPEG, GIF, BMP, TIFF, PNM, WebP) into grey levels; transparent
-/// pixels count as white paper.
+/// pixels count as white paper. Images wider or taller than [`MAX_SIDE`] are refused.
 pub fn load(path: &Path) -> Result<Grey> {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
     let decoded = image::ImageReader::open(path)
         .and_then(|reader| reader.with_guessed_format())
+        .map(|mut reader| {
+            reader.limits(limits);
+            reader
+        })
         .map_err(|e| Error::Image {
             path: path.to_path_buf(),
             message: match e.kind() {
@@ -196,10 +208,16 @@ pub fn load(path: &Path) -> Result<Grey> {
         .decode()
         .map_err(|e| Error::Image {
             path: path.to_path_buf(),
-            message: format!(
-                "not an image this tool reads ({e}): give a PNG, JPEG, GIF, BMP, TIFF, PNM or \
-                 WebP file"
-            ),
+            message: match e {
+                image::ImageError::Limits(_) => format!(
+                    "larger than {MAX_SIDE} x {MAX_SIDE} pixels: scale it down first (a digit \
+                     needs a few hundred pixels per side)"
+                ),
+                e => format!(
+                    "not an image this tool reads ({e}): give a PNG, JPEG, GIF, BMP, TIFF, PNM \
+                     or WebP file"
+                ),
+            },
         })?;
     let grey = decoded.to_luma_alpha32f();
     Ok(Grey {

@@ -26,6 +26,20 @@ pub fn temp_file_in(dir: &Path, suffix: &str) -> io::Result<tempfile::NamedTempF
     builder.tempfile_in(dir)
 }
 
+/// The SHA-256 of `bytes`, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The SHA-256 of a file's bytes, in hex.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    Ok(sha256_hex(&std::fs::read(path)?))
+}
+
 /// Writes `path` through a temporary file in the same folder: `write` gets the temporary path.
 pub fn write_atomic_with(path: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     let dir = path

@@ -171,12 +171,12 @@ impl Manifest {
 
 /// Refuses to let a config named after its file write a results folder that another config file
 /// of the same file name wrote (two `exp.toml` in different folders both default to
-/// `results/exp/`). A config with a `name` key chooses its folder on purpose (a variant that
-/// extends a grid, say) and is not checked. The owner is taken from the folder's manifest; a
-/// folder whose recorded location differs (a clone, a copy) or whose owner no longer exists is
-/// taken over.
-pub fn check_owner(config: &Config, dir: &ResultsDir) -> Result<()> {
-    if config.named {
+/// `results/exp/`), or a config whose `name` is another config's (a copied example, say). The
+/// owner is taken from the folder's manifest; a folder whose recorded location differs (a
+/// clone, a copy), whose owner no longer exists, or whose owner's text this config repeats is
+/// taken over, and `adopt` (`--adopt`) takes it over on purpose.
+pub fn check_owner(config: &Config, dir: &ResultsDir, adopt: bool) -> Result<()> {
+    if adopt {
         return Ok(());
     }
     let Ok(bytes) = std::fs::read(dir.manifest_json()) else {
@@ -196,11 +196,19 @@ pub fn check_owner(config: &Config, dir: &ResultsDir) -> Result<()> {
     };
     let same_folder = dir.root.canonicalize().ok().as_deref() == Some(root.as_path());
     let mine = config.path.canonicalize().ok().as_deref() == Some(owner.as_path());
-    if same_folder && !mine && owner.is_file() {
+    // A copy of the owner's text (a config moved or duplicated as is) writes the same grid.
+    let same_text =
+        recorded.get("config_text").and_then(|v| v.as_str()) == Some(config.source.as_str());
+    if same_folder && !mine && !same_text && owner.is_file() {
+        let fix = if config.named {
+            "give this one another name = \"...\", pass --out DIR, or --adopt to take the folder over (its report is then redrawn from this config's runs)"
+        } else {
+            "give this one its own name = \"...\", pass --out DIR, or --adopt to take the folder over (its report is then redrawn from this config's runs)"
+        };
         return Err(Error::Folder {
             path: dir.root.clone(),
             message: format!(
-                "holds the results of another config, {}: give this one its own name = \"...\" or pass --out DIR",
+                "holds the results of another config, {}: {fix}",
                 owner.display()
             ),
         });

@@ -23,7 +23,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use ndarray_npy::NpzWriter;
 
 use crate::config::Run;
-use crate::digits::N_CLASSES;
+use crate::digits::{N_CLASSES, N_PIXELS};
 use crate::error::{Error, Result};
 use crate::files::write_atomic_with;
 use crate::model::{LinearModel, MultiClass};
@@ -125,6 +125,11 @@ impl SavedModel {
         };
         let classes = ints("classes")?.to_vec();
         let ovr = ints("ovr")?;
+        if ovr.len() != 1 || !(ovr[0] == 0 || ovr[0] == 1) {
+            return Err(fail(format!(
+                "damaged model file (ovr is {ovr}, expected [0] or [1])"
+            )));
+        }
         let run_json: Array1<u8> = npz
             .by_name("run_json")
             .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?;
@@ -144,7 +149,8 @@ impl SavedModel {
             run,
         };
         let (k, n) = model.coef.dim();
-        if k < 2
+        if k != N_CLASSES
+            || n != N_PIXELS
             || model.intercept.len() != k
             || model.classes.len() != k
             || model.scaler_offset.len() != n
@@ -157,6 +163,28 @@ impl SavedModel {
                 model.scaler_offset.len(),
                 model.scaler_scale.len()
             )));
+        }
+        let mut digits = model.classes.clone();
+        digits.sort_unstable();
+        if digits != (0..N_CLASSES as i64).collect::<Vec<_>>() {
+            return Err(fail(format!(
+                "damaged model file (classes {:?}, expected each digit 0-9 once)",
+                model.classes
+            )));
+        }
+        // Any memory layout (the writer stores `coef` in Fortran order).
+        let arrays: [(&str, Vec<f64>); 4] = [
+            ("coef", model.coef.iter().copied().collect()),
+            ("intercept", model.intercept.to_vec()),
+            ("scaler_offset", model.scaler_offset.to_vec()),
+            ("scaler_scale", model.scaler_scale.to_vec()),
+        ];
+        for (name, values) in arrays {
+            if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+                return Err(fail(format!(
+                    "damaged model file ({name} holds {bad}: every value must be finite)"
+                )));
+            }
         }
         Ok(model)
     }

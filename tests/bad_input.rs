@@ -513,4 +513,25 @@ fn a_results_folder_is_not_taken_over_by_another_config_of_the_same_name() {
     // The owner itself may rerun.
     let (code, stderr) = s.sweep(&["a/c.toml", "--quiet"]);
     assert_eq!(code, 0, "{stderr}");
+    // A config that takes the owner's name on purpose (a copied example, say) is refused too.
+    std::fs::write(
+        s.path("b/copy.toml"),
+        format!("name = \"c\"\n{body}C = 0.25\n{data}"),
+    )
+    .unwrap();
+    let (code, stderr) = s.sweep(&["b/copy.toml"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("another config") && stderr.contains("--adopt"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(s.path("results/c/metrics.csv")).unwrap(),
+        before
+    );
+    // --adopt takes the folder over on purpose; then it is the new config's.
+    let (code, stderr) = s.sweep(&["b/copy.toml", "--adopt", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = s.sweep(&["b/copy.toml", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -124,3 +124,36 @@ fn clean_up_does_not_follow_links_out_of_the_folder() {
     assert!(!dir.join(".tmp-left-by-a-kill").exists());
     assert_eq!(std::fs::read(elsewhere.join(".tmp-precious")).unwrap(), b"keep me");
 }
+
+/// A run's files are checked against the checksums in its record before the run is reused: a
+/// model file copied from another run, or a truncated predictions file, is named and refitted.
+#[test]
+fn files_that_do_not_match_their_record_are_refitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"files\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = [2, 4]\n\
+                [output]\npredictions = true\nrun_charts = \"none\"\n";
+    let ran = sweep(tmp.path(), "f.toml", body, 300, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let runs = tmp.path().join("results/files/runs");
+    let ids = column(&tmp.path().join("results/files/metrics.csv"), "run_id");
+    std::fs::copy(
+        runs.join(&ids[0]).join("model.npz"),
+        runs.join(&ids[1]).join("model.npz"),
+    )
+    .unwrap();
+    let predictions = runs.join(&ids[0]).join("predictions.csv");
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    std::fs::write(&predictions, &text[..text.len() / 2]).unwrap();
+    let again = sweep(tmp.path(), "f.toml", body, 300, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stderr.contains("2 of 2 runs finished (2 fitted now, 0 failed)"),
+        "{}",
+        again.stderr
+    );
+    for id in &ids {
+        assert!(again.stderr.contains(id.as_str()), "{}", again.stderr);
+    }
+    assert_eq!(again.stderr.matches("SHA-256 differs").count(), 2, "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&predictions).unwrap(), text);
+}

@@ -295,6 +295,60 @@ fn every_bad_input_gets_one_line_and_exit_2() {
     );
     let (_, stderr) = fails(&[&model]);
     assert!(stderr.contains("see `predict --help`"), "{stderr}");
+
+    // An image wider than predict decodes is refused before decoding.
+    image::GrayImage::from_pixel(10_001, 1, image::Luma([0]))
+        .save(path("wide.png"))
+        .unwrap();
+    let (_, stderr) = fails(&[&model, &path("wide.png")]);
+    assert!(stderr.contains("larger than 10000 x 10000 pixels"), "{stderr}");
+
+    // Models whose values cannot be a model: each named, exit 2, no prediction.
+    let saved = model.join("model.npz");
+    let array = |name: &str| -> ndarray::ArrayD<f64> {
+        ndarray_npy::NpzReader::new(std::fs::File::open(&saved).unwrap())
+            .unwrap()
+            .by_name(name)
+            .unwrap()
+    };
+    let ints = |name: &str| -> ndarray::ArrayD<i64> {
+        ndarray_npy::NpzReader::new(std::fs::File::open(&saved).unwrap())
+            .unwrap()
+            .by_name(name)
+            .unwrap()
+    };
+    let run_json: ndarray::Array1<u8> = ndarray_npy::NpzReader::new(std::fs::File::open(&saved).unwrap())
+        .unwrap()
+        .by_name("run_json")
+        .unwrap();
+    let write = |file: &str, edit: &dyn Fn(&mut ndarray::ArrayD<f64>, &mut ndarray::ArrayD<i64>, &mut ndarray::ArrayD<i64>)| {
+        let (mut coef, mut classes, mut ovr) = (array("coef"), ints("classes"), ints("ovr"));
+        edit(&mut coef, &mut classes, &mut ovr);
+        let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(path(file)).unwrap());
+        npz.add_array("format_version", &ndarray::arr1(&[1i64])).unwrap();
+        npz.add_array("coef", &coef).unwrap();
+        for name in ["intercept", "scaler_offset", "scaler_scale"] {
+            npz.add_array(name, &array(name)).unwrap();
+        }
+        npz.add_array("classes", &classes).unwrap();
+        npz.add_array("ovr", &ovr).unwrap();
+        npz.add_array("run_json", &run_json).unwrap();
+        npz.finish().unwrap();
+        path(file)
+    };
+    let cases: [(&str, &dyn Fn(&mut _, &mut _, &mut _), &str); 4] = [
+        ("nan.npz", &|c: &mut ndarray::ArrayD<f64>, _, _| c[[3, 100]] = f64::NAN, "coef holds NaN"),
+        ("classes.npz", &|_, k: &mut ndarray::ArrayD<i64>, _| { k.fill(7); k[[9]] = -5; }, "expected each digit 0-9 once"),
+        ("ovr.npz", &|_, _, o: &mut ndarray::ArrayD<i64>| o[[0]] = 2, "ovr is [2]"),
+        ("three.npz", &|c: &mut ndarray::ArrayD<f64>, _, _| *c = c.slice(ndarray::s![..3, ..]).to_owned().into_dyn(), "coef 3 x 784"),
+    ];
+    for (file, edit, says) in cases {
+        let out = predict(&[&write(file, edit), &seven]);
+        let (stdout, stderr) = (out.stdout, out.stderr);
+        assert_eq!(out.code, 2, "{file}: {stdout} {stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        assert!(stderr.contains("damaged model file") && stderr.contains(says), "{file}: {stderr}");
+    }
 }
 
 #[test]

@@ -199,10 +199,10 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
     assert!(stderr.contains("6 of 6 runs to fit"), "{stderr}");
     assert_eq!(metrics_without_timing(&dir), first);
 
-    // One more C value: only that run is fitted.
+    // One more C value in the same file: only that run is fitted.
     let changed = write_config(
         tmp.path(),
-        "changed.toml",
+        "grid.toml",
         &GRID.replace(
             "C = [0.01, 0.1, 1.0, 10.0]",
             "C = [0.01, 0.1, 1.0, 10.0, 100.0]",
@@ -211,6 +211,8 @@ fn reruns_are_identical_and_only_new_runs_are_fitted() {
     let stderr = run(&[changed.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(stderr.contains("1 of 7 runs to fit"), "{stderr}");
     assert_eq!(metrics_without_timing(&dir).len(), 8);
+    // Back to the six runs.
+    write_config(tmp.path(), "grid.toml", GRID);
 
     // A record made on other data, or damaged, is not reused: that run is fitted again.
     let ids = run_ids(&config);

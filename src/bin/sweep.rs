@@ -37,6 +37,9 @@ struct Args {
     /// Refit runs that already have a record instead of reusing them.
     #[arg(long)]
     force: bool,
+    /// Write into a results folder that holds another config's results, taking it over.
+    #[arg(long, conflicts_with_all = ["dry_run", "plan"])]
+    adopt: bool,
     /// Fit only shard I of N (0-based; run i of the grid belongs to shard i mod N).
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         quiet: args.quiet,
         force: args.force,
         shard: args.shard,
+        adopt: args.adopt,
         ..SweepOptions::default()
     };
     let outcome = if args.report_only {

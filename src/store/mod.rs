@@ -27,6 +27,11 @@ pub enum Prior {
     Stale(String),
 }
 
+/// A run's model file, beside its record.
+pub const MODEL_NPZ: &str = "model.npz";
+/// A run's test predictions, beside its record.
+pub const PREDICTIONS_CSV: &str = "predictions.csv";
+
 /// The results folder of one experiment and the files in it.
 #[derive(Debug, Clone)]
 pub struct ResultsDir {
@@ -68,11 +73,11 @@ impl ResultsDir {
         self.run_dir(run_id).join("run.json")
     }
     pub fn predictions_csv(&self, run_id: &str) -> PathBuf {
-        self.run_dir(run_id).join("predictions.csv")
+        self.run_dir(run_id).join(PREDICTIONS_CSV)
     }
     /// The fitted model of a finished run (see [`crate::model_file`]).
     pub fn model_npz(&self, run_id: &str) -> PathBuf {
-        self.run_dir(run_id).join("model.npz")
+        self.run_dir(run_id).join(MODEL_NPZ)
     }
 
     /// Takes the folder's advisory lock (`.lock`) for this process: exclusive for a whole sweep,
@@ -155,6 +160,49 @@ impl ResultsDir {
         Ok(())
     }
 
+    /// The files a run keeps beside its record, by name (see [`RunResult::files`]).
+    pub fn run_files(&self, run_id: &str) -> [(&'static str, PathBuf); 2] {
+        [
+            (MODEL_NPZ, self.model_npz(run_id)),
+            (PREDICTIONS_CSV, self.predictions_csv(run_id)),
+        ]
+    }
+
+    /// The SHA-256 of each of the run's files that exists, for its record.
+    pub fn run_files_digests(
+        &self,
+        run_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut digests = std::collections::BTreeMap::new();
+        for (name, path) in self.run_files(run_id) {
+            if path.is_file() {
+                let digest = crate::files::sha256_file(&path).map_err(|e| Error::output(&path, e))?;
+                digests.insert(name.to_string(), digest);
+            }
+        }
+        Ok(digests)
+    }
+
+    /// Why the run's files do not match its record, if they do not.
+    fn files_mismatch(&self, result: &RunResult) -> Option<String> {
+        for (name, path) in self.run_files(&result.run.id) {
+            let Some(expected) = result.files.get(name) else {
+                continue;
+            };
+            match crate::files::sha256_file(&path) {
+                Ok(digest) if &digest == expected => {}
+                Ok(_) => {
+                    return Some(format!(
+                        "{}: not the file its record describes (SHA-256 differs)",
+                        path.display()
+                    ))
+                }
+                Err(e) => return Some(format!("{}: {e}", path.display())),
+            }
+        }
+        None
+    }
+
     /// Persists a finished run. Call it last for a run: its record marks the run as done.
     pub fn save_record(&self, result: &RunResult) -> Result<()> {
         let path = self.record_json(&result.run.id);
@@ -205,6 +253,11 @@ impl ResultsDir {
                 "{}: the run's model file is missing",
                 self.model_npz(&run.id).display()
             ))
+        } else if result.metrics.is_some() && !result.files.contains_key(MODEL_NPZ) {
+            Prior::Stale(format!(
+                "{}: an older harness wrote this record (no checksums of the run's files)",
+                path.display()
+            ))
         } else if let Some(wanted) = config
             .cross_validates(run)
             .filter(|&sel| result.cv.as_ref().map(|cv| &cv.selection) != Some(sel))
@@ -222,6 +275,8 @@ impl ResultsDir {
                 "{}: the config asks for predictions and there is none",
                 self.predictions_csv(&run.id).display()
             ))
+        } else if let Some(why) = self.files_mismatch(&result) {
+            Prior::Stale(why)
         } else {
             Prior::Finished(Box::new(result))
         }

@@ -34,6 +34,10 @@ pub struct RunResult {
     pub metrics: Option<Metrics>,
     /// The images the run's charts show; `None` for a failed fit.
     pub examples: Option<Examples>,
+    /// SHA-256 of each file the run wrote beside its record (`model.npz`, `predictions.csv`),
+    /// by file name: a file that does not match is not the run's, and the run is refitted.
+    #[serde(default)]
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 /// One setting's k-fold cross-validation scores (fitted on k-1 folds of the training part,

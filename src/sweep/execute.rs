@@ -137,6 +137,7 @@ fn evaluate<F: FitFloat>(
         diagnostics: outcome.diagnostics,
         metrics,
         examples,
+        files: dir.run_files_digests(&run.id)?,
     };
     dir.save_record(&result)?;
     Ok(result)

@@ -43,7 +43,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     // The data first: a data error must not leave an empty results folder behind.
     let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
-    crate::manifest::check_owner(config, &dir)?;
+    crate::manifest::check_owner(config, &dir, options.adopt)?;
     dir.check_writable()?;
     let _lock = dir.lock(options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
@@ -199,7 +199,7 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
         .collect::<Result<Vec<_>>>()?;
     let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
-    crate::manifest::check_owner(config, &dir)?;
+    crate::manifest::check_owner(config, &dir, options.adopt)?;
     dir.check_writable()?;
     let _lock = dir.lock(false)?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());

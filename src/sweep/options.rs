@@ -23,6 +23,8 @@ pub struct SweepOptions {
     pub force: bool,
     /// Run only this part of the grid.
     pub shard: Option<Shard>,
+    /// Write into a folder that holds another config's results (`--adopt`).
+    pub adopt: bool,
 }
 
 /// One of `count` deterministic parts of a grid: run `i` (config order) belongs to shard
@@ -76,6 +78,7 @@ impl Default for SweepOptions {
             quiet: false,
             force: false,
             shard: None,
+            adopt: false,
         }
     }
 }
