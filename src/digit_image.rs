@@ -40,8 +40,9 @@ pub enum Problem {
     #[error("empty image (0 pixels): give a picture of one digit")]
     Empty,
     #[error(
-        "blank image: no ink (the darkest and lightest pixels are {contrast:.0} grey levels apart, \
-         a digit needs {MIN_CONTRAST:.0}): give a picture of one digit, dark on light or light on dark"
+        "blank image: no ink (the strongest ink is {contrast:.0} grey levels from the background, \
+         the median border pixel; a digit needs {MIN_CONTRAST:.0}): give a picture of one digit, \
+         dark on light or light on dark"
     )]
     Blank { contrast: f32 },
     #[error(
@@ -96,11 +97,8 @@ pub fn mnist_form_centred_at(image: &Grey, centre: f64) -> Result<Vec<u8>, Probl
         .collect();
     let peak = ink.iter().copied().fold(0.0, f32::max);
     if peak < MIN_CONTRAST {
-        let (lo, hi) = image
-            .pixels
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        return Err(Problem::Blank { contrast: hi - lo });
+        // The measure the test used, so the message never contradicts it.
+        return Err(Problem::Blank { contrast: peak });
     }
     let ink: Vec<f32> = ink
         .iter()

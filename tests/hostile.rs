@@ -157,3 +157,38 @@ fn files_that_do_not_match_their_record_are_refitted() {
     assert_eq!(again.stderr.matches("SHA-256 differs").count(), 2, "{}", again.stderr);
     assert_eq!(std::fs::read_to_string(&predictions).unwrap(), text);
 }
+
+/// Config errors only the data reveals exit 2 before the results folder exists; a grid too large
+/// to run is refused at once (even for --dry-run); -0.0 and 0.0 are one value.
+#[test]
+fn data_dependent_errors_and_huge_grids_are_config_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"folds\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nC = [1.0, 2.0]\nmax_iter = 2\n[selection]\ncv = 100\n";
+    let ran = sweep(tmp.path(), "cv.toml", body, 100, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(ran.stderr.contains("[selection] cv = 100"), "{}", ran.stderr);
+    assert_eq!(ran.stderr.trim_end().lines().count(), 1, "{}", ran.stderr);
+    assert!(!tmp.path().join("results").exists());
+
+    let list = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let body = format!(
+        "name = \"huge\"\n[split]\nrandom_state = 0\n[model]\nC = [{}]\nmax_iter = [{}]\ntol = [{}]\n",
+        list(1000),
+        list(1000),
+        list(100)
+    );
+    let start = std::time::Instant::now();
+    let ran = sweep(tmp.path(), "huge.toml", &body, 100, &["--dry-run"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("expands to 100000000 runs, more than the 10000"),
+        "{}",
+        ran.stderr
+    );
+    assert!(start.elapsed().as_secs() < 10);
+
+    let body = "name = \"zeros\"\n[split]\nrandom_state = 0\n[model]\ntol = [0.0, -0.0]\nmax_iter = 2\n";
+    let ran = sweep(tmp.path(), "z.toml", body, 100, &["--dry-run"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains(": 1 runs ->"), "{}", ran.stdout);
+}

@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, conflicts_with_all = ["dry_run", "plan"])]
     adopt: bool,
     /// Fit only shard I of N (0-based; run i of the grid belongs to shard i mod N).
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     shard: Option<Shard>,
     /// Redraw the tables, charts and README from the records already written; fit nothing.
     #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run", "plan"])]

@@ -42,6 +42,13 @@ impl Axes {
         Ok(())
     }
 
+    /// How many combinations [`Axes::product`] gives (saturating: never overflows).
+    pub fn size(&self) -> u128 {
+        self.0
+            .iter()
+            .fold(1u128, |n, values| n.saturating_mul(values.len() as u128))
+    }
+
     /// Every combination of the values, one value per entry of [`PARAMS`], in the product order
     /// of [`GRID_ORDER`] (the last varies fastest).
     pub fn product(&self) -> Vec<Vec<ParamValue>> {

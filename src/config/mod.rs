@@ -117,8 +117,11 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
         let m = Messages { path, text };
         let at = |span: std::ops::Range<usize>| m.line(span);
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| m.error(e.span().and_then(at), hint(e.message())))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().and_then(at);
+            let written = line.and_then(|l| text.lines().nth(l - 1)).unwrap_or_default();
+            m.error(line, hint(e.message(), written))
+        })?;
         let name = experiment_name(&raw, &m)?;
         let data = parse_data(&raw.data, &at).map_err(|(line, msg)| m.error(line, msg))?;
 
@@ -237,10 +240,27 @@ fn grid_axes(raw: &RawConfig, base: &Axes, m: &Messages) -> Result<Vec<(Axes, Op
     Ok(grids)
 }
 
+/// The most runs a config may expand to: at a second per fit (a small subsample) that is hours
+/// of fitting, and each run keeps a record; larger grids are refused before anything is
+/// expanded, so that even `--dry-run` answers at once.
+pub const MAX_RUNS: usize = 10_000;
+
 /// Every distinct run of the grids, in config order, each checked against the data and the
 /// model's rules.
 fn expand(grids: &[(Axes, Option<usize>)], data: &DataConfig, m: &Messages) -> Result<Vec<Run>> {
     let n = data.n_samples();
+    let size = grids
+        .iter()
+        .fold(0u128, |total, (axes, _)| total.saturating_add(axes.size()));
+    if size > MAX_RUNS as u128 {
+        return Err(m.error(
+            grids.first().and_then(|(_, line)| *line),
+            format!(
+                "the grid expands to {size} runs, more than the {MAX_RUNS} one config may hold: \
+                 shorten its lists, or split the study into several configs"
+            ),
+        ));
+    }
     let mut seen = HashSet::new();
     let mut runs = Vec::new();
     for (axes, line) in grids {
@@ -455,7 +475,16 @@ max_iter = 100
         assert!(e.starts_with("exp.toml line 2: "), "{e}");
         assert!(!e.contains('\n'));
         let e = error("[data]\nsubsample = \"all\"\n");
-        assert!(e.starts_with("exp.toml line 2: invalid type"), "{e}");
+        assert!(
+            e.starts_with("exp.toml line 2: subsample = \"all\": expected a whole number"),
+            "{e}"
+        );
+        let e = error("[data]\nsubsample = 1000.0\n");
+        assert!(e.contains("subsample = 1000.0: expected a whole number, written without"), "{e}");
+        let e = error("[grid]\nC = [1.0]\n");
+        assert!(e.contains("[grid] is written [[grid]]"), "{e}");
+        let e = error("[model]\nmax_iter = 99999999999999999999\n");
+        assert!(e.contains("max_iter = 99999999999999999999: too large"), "{e}");
     }
 
     #[test]

@@ -63,8 +63,34 @@ impl RawConfig {
 
 /// serde's message for a config TOML cannot read, on one line, with a fix where one is known: a
 /// parameter at the top level belongs in its section; an unknown section lists the real ones.
-pub(super) fn hint(message: &str) -> String {
+/// serde's and toml's messages name no key; `written` is the config line the error is on.
+pub(super) fn hint(message: &str, written: &str) -> String {
     let message = message.trim().replace('\n', " ");
+    let written = written.split('#').next().unwrap_or_default().trim();
+    if written.starts_with("[grid]") {
+        return "[grid] is written [[grid]] (double brackets): each [[grid]] is one sub-grid".into();
+    }
+    if let Some((key, value)) = written.split_once('=') {
+        let (key, value) = (key.trim(), value.trim());
+        let integer = ["expected i64", "expected u64", "expected usize", "expected u32"];
+        let what = if integer.iter().any(|t| message.contains(t)) {
+            Some(if value.parse::<f64>().is_ok() {
+                "expected a whole number, written without a decimal point (1000, not 1000.0)"
+                    .to_string()
+            } else {
+                "expected a whole number".to_string()
+            })
+        } else if message.contains("too large to fit") || message.contains("out of range") {
+            Some("too large a number for this key".to_string())
+        } else if message.starts_with("invalid type") {
+            Some(message.replace("invalid type: ", "wrong type: "))
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return format!("{key} = {value}: {what}");
+        }
+    }
     let field = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())

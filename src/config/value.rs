@@ -122,6 +122,8 @@ pub(super) type ValueResult<T> = std::result::Result<T, String>;
 
 pub(super) fn number(key: &str, v: &Toml) -> ValueResult<f64> {
     match v {
+        // -0.0 is 0.0: one value, one run (a TOML list could otherwise hold both).
+        Toml::Float(f) if *f == 0.0 => Ok(0.0),
         Toml::Float(f) => Ok(*f),
         Toml::Integer(i) => Ok(*i as f64),
         other => Err(format!("{key} = {other}: expected a number")),

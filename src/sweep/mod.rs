@@ -42,6 +42,15 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let start = Instant::now();
     // The data first: a data error must not leave an empty results folder behind.
     let mnist = data::load(&config.data)?;
+    // Errors the data reveals in the config (sizes, folds) before the folder exists.
+    let mine: Vec<&crate::config::Run> = config
+        .runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
+        .map(|(_, run)| run)
+        .collect();
+    plan::plan(config, &mine, &mnist.labels)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     crate::manifest::check_owner(config, &dir, options.adopt)?;
     dir.check_writable()?;
@@ -56,12 +65,8 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             progress.line(format!("refitting: {why}"))
         })
     };
-    let todo: Vec<&crate::config::Run> = config
-        .runs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
-        .map(|(_, run)| run)
+    let todo: Vec<&crate::config::Run> = mine
+        .into_iter()
         .filter(|run| !results.iter().any(|r| r.run.id == run.id))
         .collect();
     let groups = plan::plan(config, &todo, &mnist.labels)?;

@@ -13,7 +13,7 @@ use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::model::{Dtype, ModelParams};
 use crate::preprocessing::Scaler;
-use crate::split::{train_test_split, SplitIndices, SplitSpec};
+use crate::split::{stratified_k_fold, train_test_split, SplitIndices, SplitSpec};
 use crate::stats::group_in_order;
 
 /// Runs sharing one split, scaler and dtype, and so one set of matrices.
@@ -26,7 +26,7 @@ pub(super) struct Group<'a> {
 }
 
 /// Groups runs by the data they need, in config order, and checks every split's training set
-/// holds all ten digits, before anything is fitted.
+/// holds all ten digits and can be cut into the `[selection]` folds, before anything is fitted.
 pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Result<Vec<Group<'a>>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
     for &run in runs {
@@ -69,6 +69,20 @@ pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Resu
             indices,
             runs: vec![run],
         });
+    }
+    // The folds of every cross-validated group can be made on its training labels.
+    for group in &groups {
+        let Some(selection) = group.runs.iter().find_map(|r| config.cross_validates(r)) else {
+            continue;
+        };
+        let train_labels: Vec<u8> = group.indices.train.iter().map(|&i| labels[i]).collect();
+        stratified_k_fold(&train_labels, selection.cv, selection.shuffle_seed).map_err(|e| {
+            Error::Config {
+                file: config.path.clone(),
+                line: None,
+                message: format!("[selection] {e}"),
+            }
+        })?;
     }
     Ok(groups)
 }
