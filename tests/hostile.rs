@@ -192,3 +192,23 @@ fn data_dependent_errors_and_huge_grids_are_config_errors() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains(": 1 runs ->"), "{}", ran.stdout);
 }
+
+/// `--report-only` on a folder it cannot write exits 2 (input to fix), as a sweep does. (Skipped
+/// where permissions do not bind, as for root.)
+#[cfg(unix)]
+#[test]
+fn report_only_on_a_read_only_folder_is_input_to_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"ro\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n";
+    assert_eq!(sweep(tmp.path(), "ro.toml", body, 200, &[]).code, 0);
+    let dir = tmp.path().join("results/ro");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(dir.join("probe"), b"").is_ok() {
+        eprintln!("skipped: permissions do not bind for this user");
+        return;
+    }
+    let ran = sweep(tmp.path(), "ro.toml", body, 200, &["--report-only"]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+}

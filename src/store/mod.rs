@@ -103,7 +103,14 @@ impl ResultsDir {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                let holder = holder.trim();
+                // The text names the last exclusive holder; shards (shared holders) write none,
+                // so a text naming a process that has ended is not the holder.
+                let holder = if holder_is_running(&holder) {
+                    holder.trim().to_string()
+                } else {
+                    String::new()
+                };
+                let holder = holder.as_str();
                 return Err(Error::Folder {
                     path: self.root.clone(),
                     message: format!(
@@ -333,4 +340,17 @@ impl ResultsDir {
         }
         Ok(copied)
     }
+}
+
+/// Whether the lock text ("process PID since ...") names a process that still runs (Linux's
+/// /proc; elsewhere the text is trusted).
+fn holder_is_running(text: &str) -> bool {
+    let Some(pid) = text
+        .strip_prefix("process ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|pid| pid.parse::<u32>().ok())
+    else {
+        return false;
+    };
+    !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }

@@ -141,8 +141,10 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
 pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mnist = data::load(&config.data)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
-    // Nothing to lock (and nothing to report) where the folder does not exist.
+    // Nothing to lock (and nothing to report) where the folder does not exist; a folder that
+    // cannot be written is input to fix (exit 2), as for a sweep.
     let _lock = if dir.root.is_dir() {
+        dir.check_writable()?;
         Some(dir.lock(false)?)
     } else {
         None
