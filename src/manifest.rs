@@ -75,7 +75,22 @@ pub struct Manifest {
     runs_fitted: Option<usize>,
     runs_finished: Option<usize>,
     merged_from: Vec<PathBuf>,
+    /// The invocations that wrote this folder before this one, oldest first: when, with which
+    /// revision (and whether it was dirty), how many runs each fitted. A redraw adds to it; the
+    /// record of the fit is never erased.
+    history: Vec<serde_json::Value>,
 }
+
+/// What the history keeps of an earlier manifest.
+const HISTORY_KEYS: [&str; 7] = [
+    "command_line",
+    "started_at",
+    "finished_at",
+    "git",
+    "runs_fitted",
+    "runs_finished",
+    "machine",
+];
 
 fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
@@ -146,6 +161,7 @@ impl Manifest {
             runs_fitted: None,
             runs_finished: None,
             merged_from: Vec::new(),
+            history: Vec::new(),
         }
     }
 
@@ -161,9 +177,26 @@ impl Manifest {
         self.merged_from = shards.to_vec();
     }
 
-    /// Writes `manifest.json` (atomically).
-    pub fn write(&self, dir: &ResultsDir) -> Result<()> {
+    /// Writes `manifest.json` (atomically), carrying over the history of the one it replaces
+    /// with that one's invocation added to it.
+    pub fn write(&mut self, dir: &ResultsDir) -> Result<()> {
         let path: &Path = &dir.manifest_json();
+        if let Some(previous) = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        {
+            let mut history = previous
+                .get("history")
+                .and_then(|h| h.as_array())
+                .cloned()
+                .unwrap_or_default();
+            let entry: serde_json::Map<String, serde_json::Value> = HISTORY_KEYS
+                .iter()
+                .filter_map(|&k| Some((k.to_string(), previous.get(k)?.clone())))
+                .collect();
+            history.push(serde_json::Value::Object(entry));
+            self.history = history;
+        }
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::output(path, e))?;
         write_atomic(path, &json)
     }

@@ -212,3 +212,22 @@ fn report_only_on_a_read_only_folder_is_input_to_fix() {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(ran.code, 2, "{}", ran.stderr);
 }
+
+/// A rerun that fits nothing keeps the record of the fit: the manifest's history holds the
+/// invocation that fitted the runs.
+#[test]
+fn a_redraw_keeps_the_fit_in_the_manifest_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"history\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = [2, 3]\n[output]\nrun_charts = \"none\"\n";
+    assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
+    assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tmp.path().join("results/history/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["runs_fitted"], 0);
+    let history = manifest["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{manifest}");
+    assert_eq!(history[0]["runs_fitted"], 2);
+    assert!(history[0]["started_at"].is_string());
+}

@@ -79,17 +79,32 @@ fn padded(values: impl Iterator<Item = f64>, min_span: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Tick label for a log axis at `v` = log10(value): only whole powers of ten are written.
-fn power_of_ten(v: f64) -> String {
-    if (v - v.round()).abs() > 1e-6 {
-        return String::new();
+/// A log axis spanning fewer decades than this gets labels between the powers of ten.
+const SHORT_LOG_SPAN: f64 = 2.0;
+
+/// Tick label for a log axis at `v` = log10(value) on an axis spanning `span` decades: whole
+/// powers of ten, and on a short axis the values between them (two significant digits), so that
+/// every log axis carries at least three labelled ticks.
+fn log_label(v: f64, span: f64) -> String {
+    if (v - v.round()).abs() <= 1e-6 {
+        return compact(10f64.powi(v.round() as i32));
     }
-    compact(10f64.powi(v.round() as i32))
+    if span < SHORT_LOG_SPAN {
+        let value = 10f64.powf(v);
+        let digits = (1 - value.log10().floor() as i32).max(0) as usize;
+        return format!("{value:.digits$}");
+    }
+    String::new()
 }
 
-/// Number of whole powers of ten in a log10 range (at least 2, so that plotters places them).
-fn decades(lo: f64, hi: f64) -> usize {
-    ((hi.floor() - lo.ceil()) as usize + 1).max(2)
+/// How many labels plotters places on a log10 range: one per power of ten, or more on a short
+/// axis.
+fn log_labels(lo: f64, hi: f64) -> usize {
+    if hi - lo < SHORT_LOG_SPAN {
+        6
+    } else {
+        ((hi.floor() - lo.ceil()) as usize + 1).max(2)
+    }
 }
 
 /// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
@@ -122,14 +137,14 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             .map_err(|e| chart_error(path, e))?;
         let x_fmt = |v: &f64| {
             if chart.x_log {
-                power_of_ten(*v)
+                log_label(*v, x1 - x0)
             } else {
                 compact(*v)
             }
         };
         let y_fmt = |v: &f64| {
             if chart.y_log {
-                power_of_ten(*v)
+                log_label(*v, y1 - y0)
             } else {
                 y_format(*v)
             }
@@ -137,9 +152,9 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
         ctx.configure_mesh()
             .x_desc(chart.x_label.as_str())
             .y_desc(chart.y_label.as_str())
-            // On a log axis, one grid line per power of ten.
-            .x_labels(if chart.x_log { decades(x0, x1) } else { 8 })
-            .y_labels(if chart.y_log { decades(y0, y1) } else { 8 })
+            // On a log axis, one grid line per power of ten (more on a short axis).
+            .x_labels(if chart.x_log { log_labels(x0, x1) } else { 8 })
+            .y_labels(if chart.y_log { log_labels(y0, y1) } else { 8 })
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .label_style((FONT, 18))
@@ -369,10 +384,13 @@ mod tests {
 
     #[test]
     fn tick_labels_are_short() {
-        assert_eq!(power_of_ten(-2.0), "0.01");
-        assert_eq!(power_of_ten(2.0), "100");
-        assert_eq!(power_of_ten(-5.0), "1e-5");
-        assert_eq!(power_of_ten(0.5), "");
+        assert_eq!(log_label(-2.0, 5.0), "0.01");
+        assert_eq!(log_label(2.0, 5.0), "100");
+        assert_eq!(log_label(-5.0, 5.0), "1e-5");
+        // Between powers of ten: only on a short axis.
+        assert_eq!(log_label(0.5, 5.0), "");
+        assert_eq!(log_label(-0.6, 1.0), "0.25");
+        assert_eq!(log_label(0.5, 1.0), "3.2");
         assert_eq!(compact(40000.0), "40k");
         assert_eq!(compact(0.915), "0.915");
         assert_eq!(compact(100.0), "100");
