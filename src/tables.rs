@@ -196,10 +196,10 @@ pub fn write_predictions(
     write_atomic(path, text.as_bytes())
 }
 
-/// scikit-learn's test accuracy per run id, from the `sklearn/metrics.csv` that
+/// scikit-learn's results per run id, from the `sklearn/metrics.csv` that
 /// `scripts/sklearn_reference.py` writes into a results folder; empty where there is none. Run
 /// ids name the parameters and the data, so a row is the same experiment as the harness's run.
-pub fn sklearn_accuracies(dir: &ResultsDir) -> Result<HashMap<String, f64>> {
+pub fn sklearn_results(dir: &ResultsDir) -> Result<HashMap<String, MetricsRecord>> {
     let path = dir.sklearn_metrics_csv();
     if !path.exists() {
         return Ok(HashMap::new());
@@ -207,7 +207,7 @@ pub fn sklearn_accuracies(dir: &ResultsDir) -> Result<HashMap<String, f64>> {
     let hint = "rerun `.venv/bin/python scripts/sklearn_reference.py CONFIG`, or delete the sklearn folder";
     Ok(read::<MetricsRecord>(&path, hint)?
         .into_iter()
-        .filter_map(|r| Some((r.run_id, r.accuracy?)))
+        .map(|r| (r.run_id.clone(), r))
         .collect())
 }
 
@@ -251,7 +251,7 @@ mod tests {
     fn scikit_learn_accuracies_are_read_where_the_folder_has_them() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = ResultsDir::new(tmp.path().to_path_buf());
-        assert!(sklearn_accuracies(&dir).unwrap().is_empty());
+        assert!(sklearn_results(&dir).unwrap().is_empty());
         std::fs::create_dir_all(tmp.path().join("sklearn")).unwrap();
         std::fs::write(
             dir.sklearn_metrics_csv(),
@@ -260,12 +260,13 @@ mod tests {
              def,0.1,,,false,0.2,0.1,failed,1.0\n",
         )
         .unwrap();
-        let acc = sklearn_accuracies(&dir).unwrap();
-        assert_eq!(acc.len(), 1);
-        assert_eq!(acc["abc"], 0.9172);
+        let sk = sklearn_results(&dir).unwrap();
+        assert_eq!(sk.len(), 2);
+        assert_eq!(sk["abc"].accuracy, Some(0.9172));
+        assert_eq!(sk["def"].accuracy, None);
         // A file without a column the report needs is an error naming the file, not a NaN.
         std::fs::write(dir.sklearn_metrics_csv(), "run_id,accuracy\nabc,0.9\n").unwrap();
-        let e = sklearn_accuracies(&dir).unwrap_err().to_string();
+        let e = sklearn_results(&dir).unwrap_err().to_string();
         assert!(
             e.contains("sklearn/metrics.csv") && e.contains("converged"),
             "{e}"

@@ -172,8 +172,8 @@ mod tests {
     use super::*;
     use ndarray::{array, Array1};
 
-    #[test]
-    fn an_all_zero_model_is_failed_not_a_result() {
+    /// `diagnose` of the all-zero multinomial model on a tiny problem, with the engine's word.
+    fn zero_model(termination: &str, converged: bool) -> FitOutcome {
         let model = LinearModel {
             multi_class: MultiClass::Multinomial,
             weights: Array2::zeros((3, N_CLASSES)),
@@ -182,19 +182,17 @@ mod tests {
         let x = array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
         let report = EngineReport {
             n_iter: 0,
-            termination: "max_iter".into(),
-            converged: false,
+            termination: termination.into(),
+            converged,
             evaluations: 1,
             trace: vec![],
         };
-        let out = diagnose(
-            model,
-            &report,
-            x.view(),
-            1.0,
-            &[0, 1],
-            &ModelParams::default(),
-        );
+        diagnose(model, &report, x.view(), 1.0, &[0, 1], &ModelParams::default())
+    }
+
+    #[test]
+    fn an_all_zero_model_is_failed_not_a_result() {
+        let out = zero_model("max_iter", false);
         assert!(
             matches!(out.diagnostics.status, FitStatus::Failed(ref r) if r.contains("all-zero"))
         );
@@ -205,20 +203,7 @@ mod tests {
     /// scikit-learn's answer when the start already meets tol: the zero model, n_iter 0.
     #[test]
     fn a_zero_model_that_met_the_gradient_rule_is_a_converged_result() {
-        let model = LinearModel {
-            multi_class: MultiClass::Multinomial,
-            weights: Array2::zeros((3, N_CLASSES)),
-            intercept: Array1::zeros(N_CLASSES),
-        };
-        let x = array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
-        let report = EngineReport {
-            n_iter: 0,
-            termination: "converged".into(),
-            converged: true,
-            evaluations: 1,
-            trace: vec![],
-        };
-        let out = diagnose(model, &report, x.view(), 1.0, &[0, 1], &ModelParams::default());
+        let out = zero_model("converged", true);
         assert_eq!(out.diagnostics.status, FitStatus::Ok);
         assert!(out.diagnostics.converged);
         assert_eq!(out.diagnostics.n_iter, 0);

@@ -113,13 +113,21 @@ pub fn write_report(
     for result in results {
         write_confusion(dir, result)?;
     }
-    let sklearn = crate::tables::sklearn_accuracies(dir)?;
-    let sweep_figures = sweep_charts::draw(dir, results, &sklearn)?;
+    let sklearn = crate::tables::sklearn_results(dir)?;
+    let accuracies = sklearn
+        .iter()
+        .filter_map(|(id, r)| Some((id.clone(), r.accuracy?)))
+        .collect();
+    let sweep_figures = sweep_charts::draw(dir, results, &accuracies)?;
     let selected = chart_runs(config, results);
     let mut run_figures = Vec::new();
     for result in results {
         if selected.iter().any(|r| r.run.id == result.run.id) {
-            run_figures.push((result, run_charts::draw(dir, result, images)?));
+            // Where scikit-learn's fit of the same run stopped, for its fit path.
+            let stopped = sklearn
+                .get(&result.run.id)
+                .and_then(|s| Some((s.n_iter?, s.objective)));
+            run_figures.push((result, run_charts::draw(dir, result, images, stopped)?));
         } else {
             run_charts::remove(dir, &result.run.id)?;
         }

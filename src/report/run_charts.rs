@@ -83,7 +83,14 @@ fn zoomed_bars(
 }
 
 /// Draws the charts of one successful run; returns them in README order.
-pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<Figure>> {
+/// `sklearn_stopped` is scikit-learn's iteration count and final objective for the same run, if
+/// the folder has its results: the fit path marks it.
+pub fn draw(
+    dir: &ResultsDir,
+    r: &RunResult,
+    images: &Array2<u8>,
+    sklearn_stopped: Option<(u64, f64)>,
+) -> Result<Vec<Figure>> {
     let (Some(m), Some(examples)) = (&r.metrics, &r.examples) else {
         return Ok(Vec::new());
     };
@@ -291,7 +298,12 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
                 "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
                 d.objective
             ));
-            let chart = fit_path_chart(&d.trace, r.run.params.model.tol);
+            if let Some((n_iter, objective)) = sklearn_stopped {
+                lines.push(format!(
+                    "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
+                ));
+            }
+            let chart = fit_path_chart(&d.trace, r.run.params.model.tol, sklearn_stopped);
             line_chart(
                 tmp,
                 &Title {
@@ -342,7 +354,11 @@ pub fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<
 
 /// The objective and the largest gradient component against the iteration, on a log axis (both
 /// fall by orders of magnitude), with `tol`.
-pub(crate) fn fit_path_chart(trace: &[crate::model::TracePoint], tol: f64) -> LineChart {
+pub(crate) fn fit_path_chart(
+    trace: &[crate::model::TracePoint],
+    tol: f64,
+    sklearn_stopped: Option<(u64, f64)>,
+) -> LineChart {
     let points = |f: fn(&crate::model::TracePoint) -> f64| {
         trace
             .iter()
@@ -370,7 +386,16 @@ pub(crate) fn fit_path_chart(trace: &[crate::model::TracePoint], tol: f64) -> Li
                 color: PALETTE[1],
                 points: points(|t| t.grad_max),
             },
-        ],
+        ]
+        .into_iter()
+        .chain(sklearn_stopped.map(|(n_iter, objective)| Series {
+            errors: Vec::new(),
+            style: Style::Crosses,
+            label: "scikit-learn stopped".into(),
+            color: PALETTE[2],
+            points: vec![(n_iter as f64, objective.max(1e-12))],
+        }))
+        .collect(),
         reference_lines: if tol > 0.0 {
             vec![(tol, format!("tol {}", compact(tol)))]
         } else {
