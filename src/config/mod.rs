@@ -152,6 +152,13 @@ impl Config {
             }
         }
 
+        if let Some(published) = &raw.published {
+            published.check().map_err(|msg| {
+                let line = text.lines().position(|l| l.trim() == "[published]").map(|i| i + 1);
+                m.error(line, format!("[published] {msg}"))
+            })?;
+        }
+
         Ok(Config {
             path: path.to_path_buf(),
             source: text.to_string(),
@@ -502,5 +509,17 @@ max_iter = 100
             .unwrap_err()
             .to_string();
         assert_eq!(e, "experiments/nope.toml: no such config file: check the path (the examples are in experiments/)");
+    }
+
+    /// `[published]` holds what a notebook could have printed.
+    #[test]
+    fn published_numbers_must_be_printable() {
+        let base = "[split]\nrandom_state = 0\n[published]\n";
+        let e = error(&format!("{base}accuracy = 1.7\n"));
+        assert!(e.contains("[published] accuracy = 1.7: a proportion from 0 to 1"), "{e}");
+        let e = error(&format!("{base}confusion = [[1, 2], [3]]\n"));
+        assert!(e.contains("confusion has 2 rows of [2, 1] cells"), "{e}");
+        assert!(e.starts_with("exp.toml line 3: "), "{e}");
+        assert!(parse(&format!("{base}accuracy = 0.9172\n")).is_ok());
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use toml::{Spanned, Value};
 
-use crate::digits::MNIST_LEN;
+use crate::digits::{MNIST_LEN, N_CLASSES};
 use crate::named::named_enum;
 
 /// `[selection]`: among runs on the same split, choose by k-fold cross-validation inside the
@@ -102,6 +102,59 @@ pub struct Published {
     /// Where it comes from and how it was obtained.
     #[serde(default)]
     pub source: String,
+}
+
+impl Published {
+    /// The numbers must be able to be what a notebook printed: proportions in [0, 1], a 10 x 10
+    /// confusion matrix, ten digits per list.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let proportion = |key: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{key} = {v}: a proportion from 0 to 1 (0.9172, not 91.72)"))
+            }
+        };
+        if let Some(a) = self.accuracy {
+            proportion("accuracy", a)?;
+        }
+        if let Some(rows) = &self.confusion {
+            if rows.len() != N_CLASSES || rows.iter().any(|r| r.len() != N_CLASSES) {
+                let widths: Vec<usize> = rows.iter().map(Vec::len).collect();
+                return Err(format!(
+                    "confusion has {} rows of {widths:?} cells: write the 10 x 10 matrix, true digits in rows",
+                    rows.len()
+                ));
+            }
+        }
+        if let Some(b) = &self.binary_accuracy {
+            if b.len() > N_CLASSES {
+                return Err(format!("binary_accuracy has {} values: one per digit from 0, at most 10", b.len()));
+            }
+            for &v in b {
+                proportion("binary_accuracy", v)?;
+            }
+        }
+        if let Some(r) = &self.report {
+            for (key, values) in [("precision", &r.precision), ("recall", &r.recall), ("f1", &r.f1)] {
+                if values.len() != N_CLASSES {
+                    return Err(format!("report.{key} has {} values: one per digit, 10", values.len()));
+                }
+                for &v in values.iter() {
+                    proportion(&format!("report.{key}"), v)?;
+                }
+            }
+            if r.support.len() != N_CLASSES {
+                return Err(format!("report.support has {} values: one per digit, 10", r.support.len()));
+            }
+        }
+        if let Some(mistakes) = &self.first_mistakes {
+            if let Some(m) = mistakes.iter().find(|m| m[1] >= N_CLASSES as u64 || m[2] >= N_CLASSES as u64) {
+                return Err(format!("first_mistakes holds {m:?}: [position, predicted digit, actual digit], digits 0-9"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A printed `classification_report`: per digit from 0, at `decimals` decimals.
