@@ -221,4 +221,12 @@ pub fn chart(
             &panels,
         )
     })
+    // predict has no --out: the way out is another chart path.
+    .map_err(|e| match e {
+        Error::Output { path, message } => Error::Output {
+            path,
+            message: message.replace("or pass --out DIR", "or give --chart a path in a writable folder"),
+        },
+        other => other,
+    })
 }

@@ -231,3 +231,15 @@ fn a_redraw_keeps_the_fit_in_the_manifest_history() {
     assert_eq!(history[0]["runs_fitted"], 2);
     assert!(history[0]["started_at"].is_string());
 }
+
+/// `[selection]` with one run on its split chooses nothing, and the README says so instead of
+/// describing a CV column that is not there.
+#[test]
+fn a_selection_with_nothing_to_choose_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"one\"\n[split]\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n[selection]\ncv = 3\n";
+    assert_eq!(sweep(tmp.path(), "one.toml", body, 300, &[]).code, 0);
+    let readme = std::fs::read_to_string(tmp.path().join("results/one/README.md")).unwrap();
+    assert!(readme.contains("no split has more than one"), "{readme}");
+    assert!(!readme.contains("In the CV column"), "{readme}");
+}

@@ -121,7 +121,14 @@ fn how_runs_are_compared(config: &Config) -> String {
          on the images where the two disagree about right and wrong: below 0.05 the difference \
          is real; above, these test images cannot tell the two apart. ",
     );
-    match &config.selection {
+    // Cross-validation runs only where a split has more than one setting to choose from.
+    let selects = config.selection.as_ref().filter(|_| {
+        config
+            .runs
+            .iter()
+            .any(|run| config.cross_validates(run).is_some())
+    });
+    match selects {
         Some(sel) => s.push_str(&format!(
             "The reference is chosen without the test set: among the runs on a split, the \
              setting with the best mean {}-fold cross-validation score ({}) inside the training \
@@ -135,6 +142,11 @@ fn how_runs_are_compared(config: &Config) -> String {
                 None => "not shuffled".into(),
             }
         )),
+        None if config.selection.is_some() => s.push_str(
+            "No setting is chosen here: `[selection]` chooses among runs on the same split, and \
+             no split has more than one; the reference is the configuration the config's base \
+             sections describe, or the first run, and test accuracy never ranks the runs.\n\n",
+        ),
         None => s.push_str(
             "No setting is chosen here (the config has no `[selection]`): the reference is the \
              configuration the config's base sections describe, or the first run, and test \
