@@ -177,6 +177,21 @@ pub fn raw_form(image: &Grey) -> Result<Vec<u8>, Problem> {
         .collect())
 }
 
+/// A JPEG whose last scan (SOS marker, FF DA) is not followed by an end-of-image marker (FF D9):
+/// cut off in transfer. JPEG's decoder in the `image` crate returns the rows it got without an
+/// error. (Thumbnails embedded before the main scan carry their own markers and do not count.)
+fn truncated_jpeg(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
+    match (last(0xDA), last(0xD9)) {
+        (Some(scan), Some(end)) => end < scan,
+        (_, None) => true,
+        (None, Some(_)) => false,
+    }
+}
+
 /// The largest image `predict` decodes, in pixels per side: a photo of a digit needs far less,
 /// and decoding is refused above it before any memory is taken (a 20,000 x 20,000 PNG would
 /// take gigabytes).
@@ -188,8 +203,23 @@ pub fn load(path: &Path) -> Result<Grey> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    let decoded = image::ImageReader::open(path)
-        .and_then(|reader| reader.with_guessed_format())
+    let bytes = std::fs::read(path).map_err(|e| Error::Image {
+        path: path.to_path_buf(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file: give the path of an image file".into(),
+            _ => format!("{e}: give the path of a readable image file"),
+        },
+    })?;
+    if truncated_jpeg(&bytes) {
+        return Err(Error::Image {
+            path: path.to_path_buf(),
+            message: "a truncated JPEG (no end-of-image marker after its scan): the decoder would \
+                      read a fragment; give the whole file"
+                .into(),
+        });
+    }
+    let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
         .map(|mut reader| {
             reader.limits(limits);
             reader
