@@ -539,7 +539,10 @@ mod tests {
             for (g, w) in got.iter().zip(want) {
                 assert!(
                     (g - w).abs() <= 1e-9 * w.abs().max(1e-3),
-                    "evaluation {i}: {got:?}, scipy {want:?}"
+                    "evaluation {}: {:?}, scipy {:?}",
+                    i,
+                    got,
+                    want
                 );
             }
         }
