@@ -11,8 +11,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
 use crate::files::sha256_hex;
+use ndarray::Array2;
 
 use crate::config::DataConfig;
 use crate::digits::{MNIST_LEN, N_PIXELS};

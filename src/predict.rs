@@ -225,7 +225,10 @@ pub fn chart(
     .map_err(|e| match e {
         Error::Output { path, message } => Error::Output {
             path,
-            message: message.replace("or pass --out DIR", "or give --chart a path in a writable folder"),
+            message: message.replace(
+                "or pass --out DIR",
+                "or give --chart a path in a writable folder",
+            ),
         },
         other => other,
     })

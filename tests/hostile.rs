@@ -37,7 +37,9 @@ fn seventeen_digit_parameters_are_reused_not_lost() {
     let again = sweep(tmp.path(), "d.toml", body, 600, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
-        again.stderr.contains("4 of 4 runs finished (0 fitted now, 0 failed)"),
+        again
+            .stderr
+            .contains("4 of 4 runs finished (0 fitted now, 0 failed)"),
         "{}",
         again.stderr
     );
@@ -54,14 +56,20 @@ fn seventeen_digit_parameters_are_reused_not_lost() {
 #[test]
 fn extreme_values_never_panic() {
     let tmp = tempfile::tempdir().unwrap();
-    let body = "name = \"extreme\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n\
+    let body =
+        "name = \"extreme\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n\
                 [output]\nrun_charts = \"none\"\n\
                 [[grid]]\nC = [1e-307, 1e-300, 1e300]\n\
                 [[grid]]\nC = [3e-39, 1e300]\ndtype = \"f32\"\n\
                 [[grid]]\ntol = [1e308, 0.0, 1e-12]\n";
     let ran = sweep(tmp.path(), "e.toml", body, 400, &[]);
     assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
-    assert!(ran.code == 0 || ran.code == 1, "exit {}: {}", ran.code, ran.stderr);
+    assert!(
+        ran.code == 0 || ran.code == 1,
+        "exit {}: {}",
+        ran.code,
+        ran.stderr
+    );
     let dir = tmp.path().join("results/extreme");
     // The folder is not left locked: a redraw runs.
     let again = sweep(tmp.path(), "e.toml", body, 400, &["--report-only"]);
@@ -122,7 +130,10 @@ fn clean_up_does_not_follow_links_out_of_the_folder() {
     let ran = sweep(tmp.path(), "l.toml", body, 200, &[]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(!dir.join(".tmp-left-by-a-kill").exists());
-    assert_eq!(std::fs::read(elsewhere.join(".tmp-precious")).unwrap(), b"keep me");
+    assert_eq!(
+        std::fs::read(elsewhere.join(".tmp-precious")).unwrap(),
+        b"keep me"
+    );
 }
 
 /// A run's files are checked against the checksums in its record before the run is reused: a
@@ -147,14 +158,21 @@ fn files_that_do_not_match_their_record_are_refitted() {
     let again = sweep(tmp.path(), "f.toml", body, 300, &[]);
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
-        again.stderr.contains("2 of 2 runs finished (2 fitted now, 0 failed)"),
+        again
+            .stderr
+            .contains("2 of 2 runs finished (2 fitted now, 0 failed)"),
         "{}",
         again.stderr
     );
     for id in &ids {
         assert!(again.stderr.contains(id.as_str()), "{}", again.stderr);
     }
-    assert_eq!(again.stderr.matches("SHA-256 differs").count(), 2, "{}", again.stderr);
+    assert_eq!(
+        again.stderr.matches("SHA-256 differs").count(),
+        2,
+        "{}",
+        again.stderr
+    );
     assert_eq!(std::fs::read_to_string(&predictions).unwrap(), text);
 }
 
@@ -166,11 +184,20 @@ fn data_dependent_errors_and_huge_grids_are_config_errors() {
     let body = "name = \"folds\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nC = [1.0, 2.0]\nmax_iter = 2\n[selection]\ncv = 100\n";
     let ran = sweep(tmp.path(), "cv.toml", body, 100, &[]);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.stderr.contains("[selection] cv = 100"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("[selection] cv = 100"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(ran.stderr.trim_end().lines().count(), 1, "{}", ran.stderr);
     assert!(!tmp.path().join("results").exists());
 
-    let list = |n: usize| (1..=n).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let list = |n: usize| {
+        (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let body = format!(
         "name = \"huge\"\n[split]\nrandom_state = 0\n[model]\nC = [{}]\nmax_iter = [{}]\ntol = [{}]\n",
         list(1000),
@@ -181,13 +208,15 @@ fn data_dependent_errors_and_huge_grids_are_config_errors() {
     let ran = sweep(tmp.path(), "huge.toml", &body, 100, &["--dry-run"]);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
-        ran.stderr.contains("expands to 100000000 runs, more than the 10000"),
+        ran.stderr
+            .contains("expands to 100000000 runs, more than the 10000"),
         "{}",
         ran.stderr
     );
     assert!(start.elapsed().as_secs() < 10);
 
-    let body = "name = \"zeros\"\n[split]\nrandom_state = 0\n[model]\ntol = [0.0, -0.0]\nmax_iter = 2\n";
+    let body =
+        "name = \"zeros\"\n[split]\nrandom_state = 0\n[model]\ntol = [0.0, -0.0]\nmax_iter = 2\n";
     let ran = sweep(tmp.path(), "z.toml", body, 100, &["--dry-run"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.stdout.contains(": 1 runs ->"), "{}", ran.stdout);

@@ -299,7 +299,11 @@ fn every_bad_input_gets_one_line_and_exit_2() {
 
     // A JPEG cut off in transfer is refused; the whole file is read.
     let stroke = image::GrayImage::from_fn(120, 120, |x, y| {
-        image::Luma([if (50..70).contains(&x) && (20..100).contains(&y) { 0 } else { 255 }])
+        image::Luma([if (50..70).contains(&x) && (20..100).contains(&y) {
+            0
+        } else {
+            255
+        }])
     });
     stroke.save(path("whole.jpg")).unwrap();
     let jpeg = std::fs::read(path("whole.jpg")).unwrap();
@@ -314,7 +318,10 @@ fn every_bad_input_gets_one_line_and_exit_2() {
         .save(path("wide.png"))
         .unwrap();
     let (_, stderr) = fails(&[&model, &path("wide.png")]);
-    assert!(stderr.contains("larger than 10000 x 10000 pixels"), "{stderr}");
+    assert!(
+        stderr.contains("larger than 10000 x 10000 pixels"),
+        "{stderr}"
+    );
 
     // Models whose values cannot be a model: each named, exit 2, no prediction.
     let saved = model.join("model.npz");
@@ -330,15 +337,20 @@ fn every_bad_input_gets_one_line_and_exit_2() {
             .by_name(name)
             .unwrap()
     };
-    let run_json: ndarray::Array1<u8> = ndarray_npy::NpzReader::new(std::fs::File::open(&saved).unwrap())
-        .unwrap()
-        .by_name("run_json")
-        .unwrap();
-    let write = |file: &str, edit: &dyn Fn(&mut ndarray::ArrayD<f64>, &mut ndarray::ArrayD<i64>, &mut ndarray::ArrayD<i64>)| {
+    let run_json: ndarray::Array1<u8> =
+        ndarray_npy::NpzReader::new(std::fs::File::open(&saved).unwrap())
+            .unwrap()
+            .by_name("run_json")
+            .unwrap();
+    // Edits coef, classes and ovr of the real model.
+    type Edit =
+        dyn Fn(&mut ndarray::ArrayD<f64>, &mut ndarray::ArrayD<i64>, &mut ndarray::ArrayD<i64>);
+    let write = |file: &str, edit: &Edit| {
         let (mut coef, mut classes, mut ovr) = (array("coef"), ints("classes"), ints("ovr"));
         edit(&mut coef, &mut classes, &mut ovr);
         let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(path(file)).unwrap());
-        npz.add_array("format_version", &ndarray::arr1(&[1i64])).unwrap();
+        npz.add_array("format_version", &ndarray::arr1(&[1i64]))
+            .unwrap();
         npz.add_array("coef", &coef).unwrap();
         for name in ["intercept", "scaler_offset", "scaler_scale"] {
             npz.add_array(name, &array(name)).unwrap();
@@ -349,18 +361,42 @@ fn every_bad_input_gets_one_line_and_exit_2() {
         npz.finish().unwrap();
         path(file)
     };
-    let cases: [(&str, &dyn Fn(&mut _, &mut _, &mut _), &str); 4] = [
-        ("nan.npz", &|c: &mut ndarray::ArrayD<f64>, _, _| c[[3, 100]] = f64::NAN, "coef holds NaN"),
-        ("classes.npz", &|_, k: &mut ndarray::ArrayD<i64>, _| { k.fill(7); k[[9]] = -5; }, "expected each digit 0-9 once"),
-        ("ovr.npz", &|_, _, o: &mut ndarray::ArrayD<i64>| o[[0]] = 2, "ovr is [2]"),
-        ("three.npz", &|c: &mut ndarray::ArrayD<f64>, _, _| *c = c.slice(ndarray::s![..3, ..]).to_owned().into_dyn(), "coef 3 x 784"),
+    let cases: [(&str, &Edit, &str); 4] = [
+        (
+            "nan.npz",
+            &|c: &mut ndarray::ArrayD<f64>, _, _| c[[3, 100]] = f64::NAN,
+            "coef holds NaN",
+        ),
+        (
+            "classes.npz",
+            &|_, k: &mut ndarray::ArrayD<i64>, _| {
+                k.fill(7);
+                k[[9]] = -5;
+            },
+            "expected each digit 0-9 once",
+        ),
+        (
+            "ovr.npz",
+            &|_, _, o: &mut ndarray::ArrayD<i64>| o[[0]] = 2,
+            "ovr is [2]",
+        ),
+        (
+            "three.npz",
+            &|c: &mut ndarray::ArrayD<f64>, _, _| {
+                *c = c.slice(ndarray::s![..3, ..]).to_owned().into_dyn()
+            },
+            "coef 3 x 784",
+        ),
     ];
     for (file, edit, says) in cases {
         let out = predict(&[&write(file, edit), &seven]);
         let (stdout, stderr) = (out.stdout, out.stderr);
         assert_eq!(out.code, 2, "{file}: {stdout} {stderr}");
         assert!(stdout.is_empty(), "{stdout}");
-        assert!(stderr.contains("damaged model file") && stderr.contains(says), "{file}: {stderr}");
+        assert!(
+            stderr.contains("damaged model file") && stderr.contains(says),
+            "{file}: {stderr}"
+        );
     }
 }
 

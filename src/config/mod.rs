@@ -119,7 +119,9 @@ impl Config {
         let at = |span: std::ops::Range<usize>| m.line(span);
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().and_then(at);
-            let written = line.and_then(|l| text.lines().nth(l - 1)).unwrap_or_default();
+            let written = line
+                .and_then(|l| text.lines().nth(l - 1))
+                .unwrap_or_default();
             m.error(line, hint(e.message(), written))
         })?;
         let name = experiment_name(&raw, &m)?;
@@ -154,7 +156,10 @@ impl Config {
 
         if let Some(published) = &raw.published {
             published.check().map_err(|msg| {
-                let line = text.lines().position(|l| l.trim() == "[published]").map(|i| i + 1);
+                let line = text
+                    .lines()
+                    .position(|l| l.trim() == "[published]")
+                    .map(|i| i + 1);
                 m.error(line, format!("[published] {msg}"))
             })?;
         }
@@ -487,11 +492,17 @@ max_iter = 100
             "{e}"
         );
         let e = error("[data]\nsubsample = 1000.0\n");
-        assert!(e.contains("subsample = 1000.0: expected a whole number, written without"), "{e}");
+        assert!(
+            e.contains("subsample = 1000.0: expected a whole number, written without"),
+            "{e}"
+        );
         let e = error("[grid]\nC = [1.0]\n");
         assert!(e.contains("[grid] is written [[grid]]"), "{e}");
         let e = error("[model]\nmax_iter = 99999999999999999999\n");
-        assert!(e.contains("max_iter = 99999999999999999999: too large"), "{e}");
+        assert!(
+            e.contains("max_iter = 99999999999999999999: too large"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -516,7 +527,10 @@ max_iter = 100
     fn published_numbers_must_be_printable() {
         let base = "[split]\nrandom_state = 0\n[published]\n";
         let e = error(&format!("{base}accuracy = 1.7\n"));
-        assert!(e.contains("[published] accuracy = 1.7: a proportion from 0 to 1"), "{e}");
+        assert!(
+            e.contains("[published] accuracy = 1.7: a proportion from 0 to 1"),
+            "{e}"
+        );
         let e = error(&format!("{base}confusion = [[1, 2], [3]]\n"));
         assert!(e.contains("confusion has 2 rows of [2, 1] cells"), "{e}");
         assert!(e.starts_with("exp.toml line 3: "), "{e}");

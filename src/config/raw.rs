@@ -68,11 +68,17 @@ pub(super) fn hint(message: &str, written: &str) -> String {
     let message = message.trim().replace('\n', " ");
     let written = written.split('#').next().unwrap_or_default().trim();
     if written.starts_with("[grid]") {
-        return "[grid] is written [[grid]] (double brackets): each [[grid]] is one sub-grid".into();
+        return "[grid] is written [[grid]] (double brackets): each [[grid]] is one sub-grid"
+            .into();
     }
     if let Some((key, value)) = written.split_once('=') {
         let (key, value) = (key.trim(), value.trim());
-        let integer = ["expected i64", "expected u64", "expected usize", "expected u32"];
+        let integer = [
+            "expected i64",
+            "expected u64",
+            "expected usize",
+            "expected u32",
+        ];
         let what = if integer.iter().any(|t| message.contains(t)) {
             Some(if value.parse::<f64>().is_ok() {
                 "expected a whole number, written without a decimal point (1000, not 1000.0)"

@@ -112,7 +112,9 @@ impl Published {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("{key} = {v}: a proportion from 0 to 1 (0.9172, not 91.72)"))
+                Err(format!(
+                    "{key} = {v}: a proportion from 0 to 1 (0.9172, not 91.72)"
+                ))
             }
         };
         if let Some(a) = self.accuracy {
@@ -129,27 +131,43 @@ impl Published {
         }
         if let Some(b) = &self.binary_accuracy {
             if b.len() > N_CLASSES {
-                return Err(format!("binary_accuracy has {} values: one per digit from 0, at most 10", b.len()));
+                return Err(format!(
+                    "binary_accuracy has {} values: one per digit from 0, at most 10",
+                    b.len()
+                ));
             }
             for &v in b {
                 proportion("binary_accuracy", v)?;
             }
         }
         if let Some(r) = &self.report {
-            for (key, values) in [("precision", &r.precision), ("recall", &r.recall), ("f1", &r.f1)] {
+            for (key, values) in [
+                ("precision", &r.precision),
+                ("recall", &r.recall),
+                ("f1", &r.f1),
+            ] {
                 if values.len() != N_CLASSES {
-                    return Err(format!("report.{key} has {} values: one per digit, 10", values.len()));
+                    return Err(format!(
+                        "report.{key} has {} values: one per digit, 10",
+                        values.len()
+                    ));
                 }
                 for &v in values.iter() {
                     proportion(&format!("report.{key}"), v)?;
                 }
             }
             if r.support.len() != N_CLASSES {
-                return Err(format!("report.support has {} values: one per digit, 10", r.support.len()));
+                return Err(format!(
+                    "report.support has {} values: one per digit, 10",
+                    r.support.len()
+                ));
             }
         }
         if let Some(mistakes) = &self.first_mistakes {
-            if let Some(m) = mistakes.iter().find(|m| m[1] >= N_CLASSES as u64 || m[2] >= N_CLASSES as u64) {
+            if let Some(m) = mistakes
+                .iter()
+                .find(|m| m[1] >= N_CLASSES as u64 || m[2] >= N_CLASSES as u64)
+            {
                 return Err(format!("first_mistakes holds {m:?}: [position, predicted digit, actual digit], digits 0-9"));
             }
         }

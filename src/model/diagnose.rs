@@ -123,7 +123,9 @@ pub(super) fn diagnose<F: NdFloat>(
     // A fit that met the gradient rule is a result, even at the starting point: scikit-learn
     // then returns the zero model with n_iter_ 0 (for instance with a very large tol or C tiny).
     let status = if !objective.is_finite() {
-        FitStatus::Failed(format!("the objective is {objective} at the returned weights"))
+        FitStatus::Failed(format!(
+            "the objective is {objective} at the returned weights"
+        ))
     } else if report.converged {
         FitStatus::Ok
     } else if model.is_zero() {
@@ -187,7 +189,14 @@ mod tests {
             evaluations: 1,
             trace: vec![],
         };
-        diagnose(model, &report, x.view(), 1.0, &[0, 1], &ModelParams::default())
+        diagnose(
+            model,
+            &report,
+            x.view(),
+            1.0,
+            &[0, 1],
+            &ModelParams::default(),
+        )
     }
 
     #[test]

@@ -130,7 +130,9 @@ fn verdict(row: &ParityRow) -> String {
             ));
         }
     }
-    if let (Some(agree), Some(sk), Some(h)) = (row.agreement_pct, row.sklearn_n_iter, row.harness_n_iter) {
+    if let (Some(agree), Some(sk), Some(h)) =
+        (row.agreement_pct, row.sklearn_n_iter, row.harness_n_iter)
+    {
         let rel = objective_rel_diff(row);
         let ok = sk == h && agree >= PATH_AGREEMENT_PCT && rel <= PATH_OBJECTIVE_REL;
         parts.push(format!(

@@ -183,7 +183,8 @@ impl ResultsDir {
         let mut digests = std::collections::BTreeMap::new();
         for (name, path) in self.run_files(run_id) {
             if path.is_file() {
-                let digest = crate::files::sha256_file(&path).map_err(|e| Error::output(&path, e))?;
+                let digest =
+                    crate::files::sha256_file(&path).map_err(|e| Error::output(&path, e))?;
                 digests.insert(name.to_string(), digest);
             }
         }

@@ -36,6 +36,9 @@ pub(crate) const STEP_MAX: f64 = 1e10;
 /// Machine epsilon as L-BFGS-B uses it (double precision).
 const EPS: f64 = f64::EPSILON;
 
+/// The function to minimise: value and gradient at a point.
+pub(crate) type Objective<'a> = dyn FnMut(&[f64]) -> (f64, Vec<f64>) + 'a;
+
 /// When the gradient is small enough to stop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum GradientRule {
@@ -180,7 +183,7 @@ impl Memory {
 /// point and every accepted iterate, before the stopping tests of that iterate.
 pub(crate) fn minimize(
     x0: Vec<f64>,
-    objective: &mut dyn FnMut(&[f64]) -> (f64, Vec<f64>),
+    objective: &mut Objective,
     settings: &Settings,
     observe: &mut dyn FnMut(&Iterate),
 ) -> Outcome {
@@ -312,7 +315,7 @@ fn line_search(
     d: &[f64],
     first_step: f64,
     max_ls: u64,
-    objective: &mut dyn FnMut(&[f64]) -> (f64, Vec<f64>),
+    objective: &mut Objective,
     evaluations: &mut u64,
 ) -> Option<Accepted> {
     let gd_old = dot(g, d);
@@ -381,11 +384,7 @@ mod tests {
         (f, g)
     }
 
-    fn run(
-        x0: Vec<f64>,
-        f: &mut dyn FnMut(&[f64]) -> (f64, Vec<f64>),
-        settings: Settings,
-    ) -> (Outcome, Vec<(u64, f64)>) {
+    fn run(x0: Vec<f64>, f: &mut Objective, settings: Settings) -> (Outcome, Vec<(u64, f64)>) {
         let mut trace = Vec::new();
         let out = minimize(x0, f, &settings, &mut |it| trace.push((it.iteration, it.f)));
         (out, trace)
@@ -431,7 +430,10 @@ mod tests {
             &mut quad,
             Settings::scikit_learn(100, GradientRule::MaxAbs(1e-4)),
         );
-        assert_eq!((out.stop, out.iterations, out.evaluations), (Stop::Gradient, 0, 1));
+        assert_eq!(
+            (out.stop, out.iterations, out.evaluations),
+            (Stop::Gradient, 0, 1)
+        );
         assert_eq!(trace.len(), 1);
     }
 

@@ -48,8 +48,8 @@ pub use report::{FitReport, IterationRecord, Termination};
 #[cfg(test)]
 use argmin_param::*;
 use float::Float;
-use lbfgsb::{GradientRule, Settings, Stop};
 use hyperparams::{LogisticRegressionParams, LogisticRegressionValidParams};
+use lbfgsb::{GradientRule, Settings, Stop};
 #[cfg(test)]
 use ndarray::s;
 #[cfg(test)]

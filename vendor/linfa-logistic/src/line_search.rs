@@ -244,7 +244,8 @@ impl MoreThuente {
         next = next.max(self.stpmin).min(self.stpmax);
 
         // No further progress is possible: fall back to the best step so far.
-        if self.bracketed && (next <= self.lo || next >= self.hi || self.hi - self.lo <= self.xtol * self.hi)
+        if self.bracketed
+            && (next <= self.lo || next >= self.hi || self.hi - self.lo <= self.xtol * self.hi)
         {
             next = stx;
         }
@@ -410,7 +411,12 @@ mod tests {
 
     #[test]
     fn too_long_a_step_is_brought_back_and_the_result_meets_the_wolfe_conditions() {
-        let phi = |a: f64| ((a - 1.0).powi(2) + 0.1 * a.powi(4), 2.0 * (a - 1.0) + 0.4 * a.powi(3));
+        let phi = |a: f64| {
+            (
+                (a - 1.0).powi(2) + 0.1 * a.powi(4),
+                2.0 * (a - 1.0) + 0.4 * a.powi(3),
+            )
+        };
         let (trials, outcome) = search(phi, 40.0, 1e10);
         assert_eq!(outcome, Next::Converged);
         let a = *trials.last().unwrap();
