@@ -272,3 +272,18 @@ fn a_selection_with_nothing_to_choose_says_so() {
     assert!(readme.contains("no split has more than one"), "{readme}");
     assert!(!readme.contains("In the CV column"), "{readme}");
 }
+
+/// A negative shard reaches the shard parser, whose message says what works (clap's own tip,
+/// `-- -1`, did not).
+#[test]
+fn a_negative_shard_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"shard\"\n[split]\nrandom_state = 0\n[model]\nmax_iter = 2\n";
+    let ran = sweep(tmp.path(), "s.toml", body, 100, &["--shard", "-1/2"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("expected I/N with 0 <= I < N") && !ran.stderr.contains("'-- -1'"),
+        "{}",
+        ran.stderr
+    );
+}
