@@ -414,6 +414,7 @@ fn the_chart_shows_every_image() {
     args.extend([Path::new("--chart"), chart.as_path()]);
     let out = predict(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stderr.trim(), format!("chart: {}", chart.display()));
     let png = image::open(&chart).unwrap();
     // Two panels per row, 190 pixels each, under a two-line title.
     assert_eq!(

@@ -82,6 +82,8 @@ fn main() -> ExitCode {
         if let Err(e) = predict::chart(chart, &model_path, &model, &predictions, args.raw) {
             return cli::fail(&e);
         }
+        // On stderr, so that stdout stays one line per image.
+        eprintln!("chart: {}", chart.display());
     }
     ExitCode::SUCCESS
 }
