@@ -173,10 +173,18 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             ))
             .map_err(|e| chart_error(path, e))?;
         }
-        for s in &chart.series {
+        // Reference marks (crosses) first, so that the data drawn after them stays visible.
+        let order = chart
+            .series
+            .iter()
+            .filter(|s| s.style == Style::Crosses)
+            .chain(chart.series.iter().filter(|s| s.style != Style::Crosses));
+        for s in order {
             for (&(x, _), &(low, high)) in s.points.iter().zip(&s.errors) {
-                let (x, low, high) = (tx(x), ty(low), ty(high));
                 let cap = (x1 - x0) * 0.006;
+                // Bars of another kind (CV spread, dotted) stand beside the test intervals.
+                let dodge = if s.style == Style::Dotted { 3.0 * cap } else { 0.0 };
+                let (x, low, high) = (tx(x) + dodge, ty(low), ty(high));
                 let style = s.color.stroke_width(2);
                 ctx.draw_series([
                     PathElement::new(vec![(x, low), (x, high)], style),
@@ -227,7 +235,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                 Style::Crosses => {
                     ctx.draw_series(
                         pts.iter()
-                            .map(|&p| Cross::new(p, 9, s.color.stroke_width(3))),
+                            .map(|&p| Cross::new(p, 9, s.color.stroke_width(2))),
                     )
                     .map_err(|e| chart_error(path, e))?;
                 }
@@ -250,7 +258,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
             if style == Style::Crosses {
                 legend
-                    .draw(&Cross::new((35, y), 9, color.stroke_width(3)))
+                    .draw(&Cross::new((35, y), 9, color.stroke_width(2)))
                     .map_err(|e| chart_error(path, e))?;
             } else if style == Style::Dotted {
                 for x in (10..60).step_by(9) {
