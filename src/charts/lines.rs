@@ -183,7 +183,11 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             for (&(x, _), &(low, high)) in s.points.iter().zip(&s.errors) {
                 let cap = (x1 - x0) * 0.006;
                 // Bars of another kind (CV spread, dotted) stand beside the test intervals.
-                let dodge = if s.style == Style::Dotted { 3.0 * cap } else { 0.0 };
+                let dodge = if s.style == Style::Dotted {
+                    3.0 * cap
+                } else {
+                    0.0
+                };
                 let (x, low, high) = (tx(x) + dodge, ty(low), ty(high));
                 let style = s.color.stroke_width(2);
                 ctx.draw_series([

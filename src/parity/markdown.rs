@@ -7,6 +7,16 @@ use super::ParityRow;
 use crate::config::{summary_params, Config, Param};
 use crate::stats::{first_max, p_text};
 
+/// A difference in percentage points, signed; one that rounds to zero is written 0.00 (not
+/// -0.00).
+fn pp(v: f64) -> String {
+    if v.abs() < 0.005 {
+        "0.00 pp".into()
+    } else {
+        format!("{v:+.2} pp")
+    }
+}
+
 fn opt<T>(v: Option<T>, f: impl Fn(T) -> String) -> String {
     v.map(f).unwrap_or_else(|| "-".into())
 }
@@ -53,7 +63,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
             opt(r.published, |v| format!("{v}")),
             with_interval(Some(r.sklearn_accuracy), r.sklearn_low, r.sklearn_high),
             with_interval(r.harness_accuracy, r.harness_low, r.harness_high),
-            opt(r.diff_pp, |v| format!("{v:+.2} pp")),
+            opt(r.diff_pp, pp),
             opt(r.mcnemar_p, p_text),
             opt(r.agreement_pct, |v| format!("{v:.2} %")),
             r.same_test_indices
@@ -172,7 +182,7 @@ fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
                 }
             };
             s.push_str(&format!(
-                "| `{}` |{} {}{} | {}{} | {:+.2} pp |\n",
+                "| `{}` |{} {}{} | {}{} | {} |\n",
                 run.id,
                 columns
                     .iter()
@@ -182,7 +192,7 @@ fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
                 mark(sk_best),
                 percent(h),
                 mark(h_best),
-                100.0 * (h - sk)
+                pp(100.0 * (h - sk))
             ));
         }
         if let (Some(a), Some(b)) = (sk_best, h_best) {

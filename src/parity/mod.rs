@@ -58,6 +58,8 @@ pub struct ParityRow {
     pub config: String,
     pub run_id: String,
     pub published: Option<f64>,
+    /// Decimals the published accuracy was printed with (none: printed in full).
+    pub published_decimals: Option<u32>,
     pub sklearn_accuracy: f64,
     pub harness_accuracy: Option<f64>,
     /// Harness minus scikit-learn, in percentage points.
@@ -140,7 +142,19 @@ fn verdict(row: &ParityRow) -> String {
             if ok { "met" } else { "missed" }
         ));
     }
-    if let Some(published) = row.published {
+    if let (Some(published), Some(decimals)) = (row.published, row.published_decimals) {
+        // A rounded number is compared at its own precision: a gap in pp would be false
+        // precision.
+        let (ours, printed) = (
+            format!("{:.*}", decimals as usize, acc),
+            format!("{:.*}", decimals as usize, published),
+        );
+        parts.push(if ours == printed {
+            format!("met: {ours} agrees with the published {printed} at its printed precision")
+        } else {
+            format!("missed: {ours} differs from the published {printed} at its printed precision")
+        });
+    } else if let Some(published) = row.published {
         let gap = (acc - published) * 100.0;
         parts.push(format!(
             "{}: {gap:+.2} pp from the published {published} (target {PUBLISHED_GAP_PP} pp)",
@@ -252,6 +266,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 config: config.name.clone(),
                 run_id: run.id.clone(),
                 published: config.published.as_ref().and_then(|p| p.accuracy),
+                published_decimals: config.published.as_ref().and_then(|p| p.accuracy_decimals),
                 sklearn_accuracy,
                 harness_accuracy,
                 diff_pp: harness_accuracy.map(|a| (a - sklearn_accuracy) * 100.0),
@@ -311,6 +326,7 @@ mod tests {
             config: "c".into(),
             run_id: "r".into(),
             published: Some(0.9172),
+            published_decimals: None,
             sklearn_accuracy: 0.9172,
             harness_accuracy: Some(0.9172 + diff / 100.0),
             diff_pp: Some(diff),
@@ -345,6 +361,24 @@ mod tests {
         assert!(verdict(&row(true, true, 0.05, 99.5)).starts_with("met: both converged"));
         assert!(verdict(&row(true, true, 0.2, 99.5)).starts_with("missed: both converged"));
         assert!(verdict(&row(true, true, 0.0, 98.0)).starts_with("missed: both converged"));
+    }
+
+    /// A published number printed to 2 decimals is compared at 2 decimals, not as a gap in pp.
+    #[test]
+    fn rounded_published_numbers_are_compared_at_their_precision() {
+        let mut r = row(false, false, 0.0, 100.0);
+        r.published = Some(0.92);
+        r.published_decimals = Some(2);
+        r.harness_accuracy = Some(0.9211);
+        assert!(
+            verdict(&r)
+                .contains("met: 0.92 agrees with the published 0.92 at its printed precision"),
+            "{}",
+            verdict(&r)
+        );
+        r.harness_accuracy = Some(0.9149);
+        assert!(verdict(&r).contains("missed: 0.91 differs from the published 0.92"));
+        assert!(!verdict(&r).contains(" pp from the published"));
     }
 
     #[test]
