@@ -218,35 +218,26 @@ pub fn load(path: &Path) -> Result<Grey> {
                 .into(),
         });
     }
-    let decoded = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
-        .map(|mut reader| {
-            reader.limits(limits);
-            reader
-        })
         .map_err(|e| Error::Image {
             path: path.to_path_buf(),
-            message: match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    "no such file: give the path of an image file".into()
-                }
-                _ => format!("{e}: give the path of a readable image file"),
-            },
-        })?
-        .decode()
-        .map_err(|e| Error::Image {
-            path: path.to_path_buf(),
-            message: match e {
-                image::ImageError::Limits(_) => format!(
-                    "larger than {MAX_SIDE} x {MAX_SIDE} pixels: scale it down first (a digit \
-                     needs a few hundred pixels per side)"
-                ),
-                e => format!(
-                    "not an image this tool reads ({e}): give a PNG, JPEG, GIF, BMP, TIFF, PNM \
-                     or WebP file"
-                ),
-            },
+            message: format!("{e}: give the path of a readable image file"),
         })?;
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| Error::Image {
+        path: path.to_path_buf(),
+        message: match e {
+            image::ImageError::Limits(_) => format!(
+                "larger than {MAX_SIDE} x {MAX_SIDE} pixels: scale it down first (a digit \
+                     needs a few hundred pixels per side)"
+            ),
+            e => format!(
+                "not an image this tool reads ({e}): give a PNG, JPEG, GIF, BMP, TIFF, PNM \
+                     or WebP file"
+            ),
+        },
+    })?;
     let grey = decoded.to_luma_alpha32f();
     Ok(Grey {
         width: grey.width() as usize,

@@ -70,6 +70,11 @@ pub fn write(
     })
 }
 
+/// The first value that is not finite, if any.
+fn first_not_finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> Option<f64> {
+    values.into_iter().find(|v| !v.is_finite()).copied()
+}
+
 /// A model file read back: everything [`write()`] stored.
 #[derive(Debug, Clone)]
 pub struct SavedModel {
@@ -172,15 +177,15 @@ impl SavedModel {
                 model.classes
             )));
         }
-        // Any memory layout (the writer stores `coef` in Fortran order).
-        let arrays: [(&str, Vec<f64>); 4] = [
-            ("coef", model.coef.iter().copied().collect()),
-            ("intercept", model.intercept.to_vec()),
-            ("scaler_offset", model.scaler_offset.to_vec()),
-            ("scaler_scale", model.scaler_scale.to_vec()),
+        // Iterators work on any memory layout (the writer stores `coef` in Fortran order).
+        let arrays = [
+            ("coef", first_not_finite(&model.coef)),
+            ("intercept", first_not_finite(&model.intercept)),
+            ("scaler_offset", first_not_finite(&model.scaler_offset)),
+            ("scaler_scale", first_not_finite(&model.scaler_scale)),
         ];
-        for (name, values) in arrays {
-            if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
+        for (name, bad) in arrays {
+            if let Some(bad) = bad {
                 return Err(fail(format!(
                     "damaged model file ({name} holds {bad}: every value must be finite)"
                 )));

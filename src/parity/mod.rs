@@ -145,10 +145,7 @@ fn verdict(row: &ParityRow) -> String {
     if let (Some(published), Some(decimals)) = (row.published, row.published_decimals) {
         // A rounded number is compared at its own precision: a gap in pp would be false
         // precision.
-        let (ours, printed) = (
-            format!("{:.*}", decimals as usize, acc),
-            format!("{:.*}", decimals as usize, published),
-        );
+        let (ours, printed) = published::at_printed_precision(acc, published, decimals);
         parts.push(if ours == printed {
             format!("met: {ours} agrees with the published {printed} at its printed precision")
         } else {

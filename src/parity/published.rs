@@ -89,14 +89,18 @@ pub fn accuracy_text(correct: u64, n: u64) -> String {
 }
 
 /// The published accuracy against one side's: rounded as printed when printed short.
+/// `ours` and `published` as printed with `decimals` decimals: equal texts agree at the printed
+/// precision.
+pub(super) fn at_printed_precision(ours: f64, published: f64, decimals: u32) -> (String, String) {
+    let d = decimals as usize;
+    (format!("{ours:.d$}"), format!("{published:.d$}"))
+}
+
 fn accuracy_verdict(published: f64, decimals: Option<u32>, correct: u64, n: u64) -> String {
     let ours = correct as f64 / n.max(1) as f64;
     match decimals {
         Some(d) => {
-            let (a, b) = (
-                format!("{:.*}", d as usize, ours),
-                format!("{:.*}", d as usize, published),
-            );
+            let (a, b) = at_printed_precision(ours, published, d);
             if a == b {
                 format!("{a}: agrees at the printed precision")
             } else {

@@ -50,7 +50,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
         .map(|(_, run)| run)
         .collect();
-    plan::plan(config, &mine, &mnist.labels)?;
+    let planned = plan::plan(config, &mine, &mnist.labels)?;
     let dir = ResultsDir::new(options.out.join(&config.name));
     crate::manifest::check_owner(config, &dir, options.adopt)?;
     dir.check_writable()?;
@@ -65,18 +65,24 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             progress.line(format!("refitting: {why}"))
         })
     };
-    let todo: Vec<&crate::config::Run> = mine
+    // The planned groups, less the runs already finished.
+    let groups: Vec<plan::Group> = planned
         .into_iter()
-        .filter(|run| !results.iter().any(|r| r.run.id == run.id))
+        .filter_map(|mut group| {
+            group
+                .runs
+                .retain(|run| !results.iter().any(|r| r.run.id == run.id));
+            (!group.runs.is_empty()).then_some(group)
+        })
         .collect();
-    let groups = plan::plan(config, &todo, &mnist.labels)?;
+    let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
     let reused = results.len();
     // The manifest is written when the report is: a failed or interrupted invocation leaves the
     // last complete one's manifest next to the README it describes.
     progress.line(format!(
         "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
         config.name,
-        todo.len(),
+        todo,
         options
             .shard
             .map(|s| format!(" (shard {s})"))
@@ -98,7 +104,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             fitted_ids.push(result.run.id.clone());
             results.push(result);
             fitted += 1;
-            progress.finish(fitted, todo.len(), results.last().expect("just pushed"));
+            progress.finish(fitted, todo, results.last().expect("just pushed"));
             in_config_order(config, &mut results);
             crate::tables::write_tables(&dir, &results)
         };
