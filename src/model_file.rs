@@ -213,6 +213,6 @@ impl SavedModel {
             weights: self.coef.t().to_owned(),
             intercept: self.intercept.clone(),
         };
-        linear.probabilities(&linear.decision(scaled.view(), 1.0))
+        linear.probabilities(&linear.decision(&scaled, 1.0))
     }
 }

@@ -3,16 +3,17 @@
 //! scale the model stage needs.
 //!
 //! The matrices are built once per (split, scaler, dtype) and shared by every run that uses them.
-//! Scaling is applied in place with the fitted offsets and scales (linfa's `transform` would copy
-//! the 56,000 x 784 matrix).
+//! They stay bytes: the engine applies the fitted offsets and scales (and the fit scale) as it
+//! reads each block of rows, computing what linfa's `transform` would store, value for value.
 //!
 //! May touch: `model` (the `Dtype` type only), `named`, `split` (index types).
 
 use linfa::prelude::*;
+use linfa_logistic::ScaledBytes;
 use linfa_preprocessing::linear_scaling::LinearScaler;
-use ndarray::{Array1, Array2, ArrayView2, Zip};
+use ndarray::{s, Array1, Array2, ArrayView2};
 
-use crate::model::Dtype;
+use crate::model::{Dtype, FitFloat};
 use crate::named::named_enum;
 use crate::split::SplitIndices;
 
@@ -54,16 +55,18 @@ pub fn initial_fit_scale(dtype: Dtype, max_abs_feature: f64) -> f64 {
     }
 }
 
-/// The matrices of one (split, scaler, dtype) group.
+/// The matrices of one (split, scaler, dtype) group, as the split's pixels (bytes) read through
+/// the fitted scaler: 44 MB for MNIST's 56,000 training images where floats would take 351 MB
+/// (f64). The engine converts a block of rows at a time (`ScaledBytes`).
 #[derive(Debug, Clone)]
 pub struct PreparedData<F> {
-    /// Training features divided by `fit_scale`.
-    pub x_fit: Array2<F>,
+    /// Training pixels read as scaled features divided by `fit_scale`.
+    pub x_fit: ScaledBytes<F>,
     /// The divisor applied to `x_fit` (see [`crate::model`]).
     pub fit_scale: f64,
     pub y_train: Vec<u8>,
-    /// Test features, scaled, not divided by `fit_scale`.
-    pub x_test: Array2<F>,
+    /// Test pixels read as scaled features, not divided by `fit_scale`.
+    pub x_test: ScaledBytes<F>,
     pub y_test: Vec<u8>,
     /// The fitted scaler as `(x - offset) * scale` per feature (0 and 1 for none), in f64: what a
     /// saved model applies to new images.
@@ -71,11 +74,11 @@ pub struct PreparedData<F> {
     pub scaler_scale: Array1<f64>,
 }
 
-/// Copies the given rows of the u8 image matrix into a row-major float matrix.
-fn gather<F: linfa::Float>(images: ArrayView2<u8>, rows: &[usize]) -> Array2<F> {
+/// Copies the given rows of the image matrix (row-major).
+fn gather(images: ArrayView2<u8>, rows: &[usize]) -> Array2<u8> {
     let mut out = Array2::zeros((rows.len(), images.ncols()));
     for (mut dst, &r) in out.rows_mut().into_iter().zip(rows) {
-        dst.zip_mut_with(&images.row(r), |d, &s| *d = F::cast(s));
+        dst.assign(&images.row(r));
     }
     out
 }
@@ -83,10 +86,19 @@ fn gather<F: linfa::Float>(images: ArrayView2<u8>, rows: &[usize]) -> Array2<F> 
 /// A fitted scaler as `(offsets, scales)`: features map to `(x - offset) * scale`.
 type Affine<F> = (Array1<F>, Array1<F>);
 
+/// Columns converted to floats at once while a scaler is fitted: the whole training matrix as
+/// floats (351 MB for MNIST in f64) never exists, only 128 of its columns (57 MB).
+const SCALER_COLUMNS: usize = 128;
+
 /// `(offsets, scales)` of the scaler fitted on `x_train`; features map to `(x - offset) * scale`.
+///
+/// linfa's scalers are per feature (each column's mean and deviation, extremes, or largest
+/// magnitude, computed down that column alone), so the scaler is fitted on blocks of columns and
+/// the blocks' offsets and scales are joined: the same numbers as a fit on the whole matrix
+/// (checked bit for bit in the tests). No block has a single column unless the matrix has.
 fn fit_scaler<F: linfa::Float>(
     scaler: Scaler,
-    x_train: &Array2<F>,
+    x_train: ArrayView2<u8>,
     y_train: &[u8],
 ) -> Result<Option<Affine<F>>, ScalerError> {
     let d = x_train.ncols();
@@ -103,28 +115,29 @@ fn fit_scaler<F: linfa::Float>(
         Scaler::MaxAbs => LinearScaler::max_abs(),
     };
     let targets: Array1<u8> = y_train.iter().copied().collect();
-    let fitted = params
-        .fit(&DatasetBase::new(x_train.view(), targets))
-        .map_err(|e| ScalerError {
-            scaler,
-            message: e.to_string(),
-        })?;
-    Ok(Some((fitted.offsets().clone(), fitted.scales().clone())))
-}
-
-/// Applies `(x - offset) * scale` column by column, in place (what linfa's `transform` computes
-/// for these scalers, without the copy).
-fn apply_scaler<F: linfa::Float>(x: &mut Array2<F>, offsets: &Array1<F>, scales: &Array1<F>) {
-    for mut row in x.rows_mut() {
-        Zip::from(&mut row)
-            .and(offsets)
-            .and(scales)
-            .for_each(|v, &o, &s| *v = (*v - o) * s);
+    let (mut offsets, mut scales) = (Vec::with_capacity(d), Vec::with_capacity(d));
+    let mut start = 0;
+    while start < d {
+        let mut end = (start + SCALER_COLUMNS).min(d);
+        if d - end == 1 {
+            end = d;
+        }
+        let block = x_train.slice(s![.., start..end]).mapv(|v| F::cast(v));
+        let fitted = params
+            .fit(&DatasetBase::new(block, targets.view()))
+            .map_err(|e| ScalerError {
+                scaler,
+                message: e.to_string(),
+            })?;
+        offsets.extend(fitted.offsets().iter().copied());
+        scales.extend(fitted.scales().iter().copied());
+        start = end;
     }
+    Ok(Some((Array1::from(offsets), Array1::from(scales))))
 }
 
 /// Builds the matrices of one group from the full image matrix and labels.
-pub fn prepare<F: linfa::Float>(
+pub fn prepare<F: FitFloat>(
     images: ArrayView2<u8>,
     labels: &[u8],
     split: &SplitIndices,
@@ -133,26 +146,47 @@ pub fn prepare<F: linfa::Float>(
 ) -> Result<PreparedData<F>, ScalerError> {
     let y_train: Vec<u8> = split.train.iter().map(|&i| labels[i]).collect();
     let y_test: Vec<u8> = split.test.iter().map(|&i| labels[i]).collect();
-    // Both matrices are row-major: the patched linfa-logistic reads the training matrix in blocks
-    // of rows (see vendor/linfa-logistic/src/objective.rs).
-    let mut x_train = gather::<F>(images, &split.train);
-    let mut x_test = gather::<F>(images, &split.test);
+    let train = gather(images, &split.train);
+    let test = gather(images, &split.test);
     let d = images.ncols();
-    let (mut scaler_offset, mut scaler_scale) = (Array1::zeros(d), Array1::ones(d));
-    if let Some((offsets, scales)) = fit_scaler(scaler, &x_train, &y_train)? {
-        apply_scaler(&mut x_train, &offsets, &scales);
-        apply_scaler(&mut x_test, &offsets, &scales);
-        scaler_offset = offsets.mapv(|v| v.to_f64().unwrap_or(f64::NAN));
-        scaler_scale = scales.mapv(|v| v.to_f64().unwrap_or(f64::NAN));
-    }
-    let max_abs = x_train
-        .iter()
-        .fold(0.0f64, |m, v| m.max(v.abs().to_f64().unwrap_or(0.0)));
+    let fitted = fit_scaler::<F>(scaler, train.view(), &y_train)?;
+    // The largest magnitude of a scaled feature: at a byte value of 0 or 255 for each column.
+    let max_abs = match &fitted {
+        None => f64::from(train.iter().copied().max().unwrap_or(0)),
+        Some((offsets, scales)) => {
+            let (lo, hi) = column_extremes(train.view());
+            let value = |b: u8, o: F, s: F| ((F::cast(b) - o) * s).abs().to_f64().unwrap_or(0.0);
+            (0..d).fold(0.0f64, |m, j| {
+                m.max(value(lo[j], offsets[j], scales[j]))
+                    .max(value(hi[j], offsets[j], scales[j]))
+            })
+        }
+    };
     let fit_scale = initial_fit_scale(dtype, max_abs);
-    let divisor = F::cast(fit_scale);
-    x_train.mapv_inplace(|v| v / divisor);
+    let scaled = |bytes: Array2<u8>| {
+        let x = ScaledBytes::new(bytes);
+        match &fitted {
+            Some((offsets, scales)) => x.with_scaler(offsets.clone(), scales.clone()),
+            None => Ok(x),
+        }
+    };
+    let invalid = |e: linfa_logistic::error::Error| ScalerError {
+        scaler,
+        message: e.to_string(),
+    };
+    let x_fit = scaled(train)
+        .and_then(|x| x.divided_by(F::cast(fit_scale)))
+        .map_err(invalid)?;
+    let x_test = scaled(test).map_err(invalid)?;
+    let (scaler_offset, scaler_scale) = match fitted {
+        Some((offsets, scales)) => (
+            offsets.mapv(|v| v.to_f64().unwrap_or(f64::NAN)),
+            scales.mapv(|v| v.to_f64().unwrap_or(f64::NAN)),
+        ),
+        None => (Array1::zeros(d), Array1::ones(d)),
+    };
     Ok(PreparedData {
-        x_fit: x_train,
+        x_fit,
         fit_scale,
         y_train,
         x_test,
@@ -160,6 +194,19 @@ pub fn prepare<F: linfa::Float>(
         scaler_offset,
         scaler_scale,
     })
+}
+
+/// Each column's smallest and largest byte.
+fn column_extremes(x: ArrayView2<u8>) -> (Vec<u8>, Vec<u8>) {
+    let d = x.ncols();
+    let (mut lo, mut hi) = (vec![u8::MAX; d], vec![0u8; d]);
+    for row in x.rows() {
+        for (j, &v) in row.iter().enumerate() {
+            lo[j] = lo[j].min(v);
+            hi[j] = hi[j].max(v);
+        }
+    }
+    (lo, hi)
 }
 
 #[cfg(test)]
@@ -178,26 +225,42 @@ mod tests {
         ]
     }
 
+    /// Scalers fitted on blocks of columns give linfa's offsets and scales for the whole matrix,
+    /// and the bytes read through them give linfa's `transform`, bit for bit (300 columns: three
+    /// blocks; 129: one block, the last column joined to it).
     #[test]
-    fn in_place_scaling_equals_linfas_transform() {
-        let x = images().mapv(f64::from);
-        for (scaler, params) in [
-            (Scaler::Standard, LinearScaler::standard()),
-            (Scaler::MinMax, LinearScaler::min_max()),
-            (Scaler::MaxAbs, LinearScaler::max_abs()),
-        ] {
-            let params: LinearScalerParams<f64> = params;
-            let expected = params
-                .fit(&DatasetBase::new(x.view(), array![0u8, 1, 2, 3, 4]))
-                .unwrap()
-                .transform(x.clone());
-            let (o, s) = fit_scaler(scaler, &x, &[0, 1, 2, 3, 4]).unwrap().unwrap();
-            let mut got = x.clone();
-            apply_scaler(&mut got, &o, &s);
-            let diff = (&got - &expected)
-                .iter()
-                .fold(0.0f64, |m, d| m.max(d.abs()));
-            assert!(diff < 1e-12, "{scaler:?}: {diff}");
+    fn column_blocks_and_byte_reads_equal_linfas_fit_and_transform() {
+        for d in [300, 129, 3] {
+            let bytes = Array2::from_shape_fn((57, d), |(i, j)| {
+                ((i * 37 + j * 11 + (i * j) % 13) % 256) as u8
+            });
+            let labels: Vec<u8> = (0..57).map(|i| (i % 10) as u8).collect();
+            let x = bytes.mapv(f64::from);
+            for (scaler, params) in [
+                (Scaler::Standard, LinearScaler::standard()),
+                (Scaler::MinMax, LinearScaler::min_max()),
+                (Scaler::MaxAbs, LinearScaler::max_abs()),
+            ] {
+                let params: LinearScalerParams<f64> = params;
+                let targets: Array1<u8> = labels.iter().copied().collect();
+                let fitted = params.fit(&DatasetBase::new(x.view(), targets)).unwrap();
+                let (o, s) = fit_scaler::<f64>(scaler, bytes.view(), &labels)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&o, fitted.offsets(), "{scaler:?}, {d} columns");
+                assert_eq!(&s, fitted.scales(), "{scaler:?}, {d} columns");
+                let expected = fitted.transform(x.clone());
+                let read = ScaledBytes::new(bytes.clone())
+                    .with_scaler(o, s)
+                    .unwrap()
+                    .to_floats();
+                assert!(
+                    read.iter()
+                        .zip(&expected)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{scaler:?}, {d} columns"
+                );
+            }
         }
     }
 
@@ -216,7 +279,7 @@ mod tests {
         )
         .unwrap();
         // Column 0 spans 0..5 in training; the test value 200 maps to 40, outside [0, 1].
-        assert_eq!(data.x_test[[0, 0]], 40.0);
+        assert_eq!(data.x_test.to_floats()[[0, 0]], 40.0);
         assert_eq!(data.y_train, vec![0, 1]);
         assert_eq!(data.y_test, vec![2]);
     }
@@ -235,10 +298,10 @@ mod tests {
             Dtype::F64,
         )
         .unwrap();
-        assert!(data.x_fit.is_standard_layout());
-        assert!(data.x_test.is_standard_layout());
+        assert!(data.x_fit.bytes().is_standard_layout());
+        assert!(data.x_test.bytes().is_standard_layout());
         assert_eq!(
-            data.x_fit[[1, 0]],
+            data.x_fit.to_floats()[[1, 0]],
             200.0,
             "f64 fits run on the features as given"
         );
@@ -254,15 +317,15 @@ mod tests {
         let raw =
             prepare::<f64>(images().view(), &labels, &split, Scaler::None, Dtype::F64).unwrap();
         assert_eq!(raw.fit_scale, 1.0);
-        assert_eq!(raw.x_fit[[0, 2]], 255.0);
-        assert_eq!(raw.x_test[[0, 0]], 7.0);
+        assert_eq!(raw.x_fit.to_floats()[[0, 2]], 255.0);
+        assert_eq!(raw.x_test.to_floats()[[0, 0]], 7.0);
         let raw32 =
             prepare::<f32>(images().view(), &labels, &split, Scaler::None, Dtype::F32).unwrap();
         assert_eq!(raw32.fit_scale, 255.0);
-        assert_eq!(raw32.x_fit[[0, 2]], 1.0);
+        assert_eq!(raw32.x_fit.to_floats()[[0, 2]], 1.0);
         let unit =
             prepare::<f32>(images().view(), &labels, &split, Scaler::Unit, Dtype::F32).unwrap();
         assert_eq!(unit.fit_scale, 1.0);
-        assert!((unit.x_fit[[0, 2]] - 1.0).abs() < 1e-7);
+        assert!((unit.x_fit.to_floats()[[0, 2]] - 1.0).abs() < 1e-7);
     }
 }

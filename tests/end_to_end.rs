@@ -393,8 +393,7 @@ fn raw_pixels_fit_on_the_first_attempt_with_a_report() {
     };
     let seen = std::sync::Mutex::new(Vec::new());
     let outcome = fit(
-        prepared.x_fit.view(),
-        prepared.fit_scale,
+        &prepared.x_fit,
         &prepared.y_train,
         &params.check().unwrap(),
         &|iteration, objective| seen.lock().unwrap().push((iteration, objective)),
@@ -442,8 +441,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
             ..Default::default()
         };
         let outcome = fit(
-            prepared.x_fit.view(),
-            prepared.fit_scale,
+            &prepared.x_fit,
             &prepared.y_train,
             &params.check().unwrap(),
             &|_, _| {},
@@ -453,7 +451,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
         assert!(!outcome.model.is_zero());
         let p = outcome
             .model
-            .probabilities(&outcome.model.decision(prepared.x_test.view(), 1.0));
+            .probabilities(&outcome.model.decision(&prepared.x_test, 1.0));
         let m = mnist_logreg::metrics::evaluate(&prepared.y_test, p.view(), None);
         assert!(m.accuracy > 0.85, "{scaler:?}: accuracy {}", m.accuracy);
     }

@@ -3,10 +3,12 @@
 //!
 //! May touch: `digits`, `model::{params, linear, engine}`.
 
-use ndarray::{Array2, ArrayView2, Axis, NdFloat};
+use linfa_logistic::RowBlocks;
+use ndarray::linalg::general_mat_mul;
+use ndarray::{s, Array2, Axis, NdFloat};
 
 use super::engine::EngineReport;
-use super::linear::{sigmoid, softplus, LinearModel};
+use super::linear::{sigmoid, softplus, LinearModel, BLOCK_ROWS};
 use super::params::{ModelParams, MultiClass};
 use crate::digits::{argmax, N_CLASSES};
 
@@ -64,10 +66,10 @@ pub struct TracePoint {
 
 /// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the
 /// status. `x` holds the training features divided by `scale`.
-pub(super) fn diagnose<F: NdFloat>(
+pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
     model: LinearModel,
     report: &EngineReport,
-    x: ArrayView2<F>,
+    x: &X,
     scale: f64,
     y: &[u8],
     params: &ModelParams,
@@ -104,10 +106,15 @@ pub(super) fn diagnose<F: NdFloat>(
 
     // d/dW = X^T R / n + W / (C n); X = s * x.
     let residual_f = residual.mapv(|v| F::from(v).expect("finite residual"));
-    let xtr = x
-        .t()
-        .dot(&residual_f)
-        .mapv(|v| v.to_f64().expect("finite gradient"));
+    let mut xtr = Array2::<F>::zeros((x.n_columns(), residual.ncols()));
+    let mut scratch = Vec::new();
+    for start in (0..x.n_rows()).step_by(BLOCK_ROWS) {
+        let end = (start + BLOCK_ROWS).min(x.n_rows());
+        let xb = x.rows(start, end, &mut scratch);
+        let rb = residual_f.slice(s![start..end, ..]);
+        general_mat_mul(F::one(), &xb.t(), &rb, F::one(), &mut xtr);
+    }
+    let xtr = xtr.mapv(|v| v.to_f64().expect("finite gradient"));
     let grad_w = xtr * (scale / n) + &model.weights / (params.c * n);
     let mut grad_norm = grad_w.iter().fold(0.0f64, |m, g| m.max(g.abs()));
     if params.fit_intercept {
@@ -189,14 +196,7 @@ mod tests {
             evaluations: 1,
             trace: vec![],
         };
-        diagnose(
-            model,
-            &report,
-            x.view(),
-            1.0,
-            &[0, 1],
-            &ModelParams::default(),
-        )
+        diagnose(model, &report, &x, 1.0, &[0, 1], &ModelParams::default())
     }
 
     #[test]

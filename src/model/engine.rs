@@ -5,8 +5,8 @@
 //! May touch: `digits`, `model::{params, linear}`.
 
 use linfa::prelude::*;
-use linfa_logistic::{LogisticRegression, MultiLogisticRegression};
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, NdFloat};
+use linfa_logistic::{LogisticRegression, MultiLogisticRegression, ScaledBytes};
+use ndarray::{Array1, Array2, ArrayView1, NdFloat};
 use rayon::prelude::*;
 
 use super::linear::LinearModel;
@@ -136,7 +136,7 @@ pub trait FitFloat: NdFloat + linfa::Float {
     /// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after
     /// each count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
     fn fit_multinomial(
-        x: ArrayView2<Self>,
+        x: &ScaledBytes<Self>,
         y: ArrayView1<usize>,
         alpha: f64,
         max_gradient_tolerance: f64,
@@ -148,7 +148,7 @@ pub trait FitFloat: NdFloat + linfa::Float {
     /// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision
     /// value of each returned model is positive for `true`.
     fn fit_binary(
-        x: ArrayView2<Self>,
+        x: &ScaledBytes<Self>,
         y: ArrayView1<bool>,
         alpha: f64,
         max_gradient_tolerance: f64,
@@ -177,7 +177,7 @@ macro_rules! impl_fit_float {
     ($float:ty) => {
         impl FitFloat for $float {
             fn fit_multinomial(
-                x: ArrayView2<Self>,
+                x: &ScaledBytes<Self>,
                 y: ArrayView1<usize>,
                 alpha: f64,
                 max_gradient_tolerance: f64,
@@ -212,7 +212,7 @@ macro_rules! impl_fit_float {
             }
 
             fn fit_binary(
-                x: ArrayView2<Self>,
+                x: &ScaledBytes<Self>,
                 y: ArrayView1<bool>,
                 alpha: f64,
                 max_gradient_tolerance: f64,
@@ -254,16 +254,16 @@ macro_rules! impl_fit_float {
 impl_fit_float!(f64);
 impl_fit_float!(f32);
 
-/// One linfa fit at a given scale, returned in feature units with the engine's report, as it stood
-/// after each iteration count in `at`.
+/// One linfa fit on features divided by `x.divisor()`, returned in feature units with the
+/// engine's report, as it stood after each iteration count in `at`.
 pub(super) fn fit_once<F: FitFloat>(
-    x: ArrayView2<F>,
-    scale: f64,
+    x: &ScaledBytes<F>,
     y: &[u8],
     params: &ModelParams,
     at: &[u64],
     observer: Observer,
 ) -> Result<Vec<(LinearModel, EngineReport)>, EngineError> {
+    let scale = x.divisor().to_f64().unwrap_or(f64::NAN);
     let alpha = linfa_alpha(params.c, scale);
     let tol = linfa_max_gradient_tolerance(params.tol, scale);
     let models = match params.multi_class {
@@ -278,7 +278,7 @@ pub(super) fn fit_once<F: FitFloat>(
             // Per count: the ten classes' models side by side.
             (0..at.len())
                 .map(|i| {
-                    let mut weights = Array2::zeros((x.ncols(), N_CLASSES));
+                    let mut weights = Array2::zeros((x.bytes().ncols(), N_CLASSES));
                     let mut intercept = Array1::zeros(N_CLASSES);
                     let mut reports = Vec::with_capacity(N_CLASSES);
                     for (class, snapshots) in classes.iter().enumerate() {
@@ -308,7 +308,7 @@ pub(super) fn fit_once<F: FitFloat>(
 /// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
 /// (blocks of rows), and every result is independent of the thread count.
 fn fit_binary_parallel<F: FitFloat>(
-    x: ArrayView2<F>,
+    x: &ScaledBytes<F>,
     y: &[u8],
     alpha: f64,
     tol: f64,

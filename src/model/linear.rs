@@ -3,7 +3,11 @@
 //!
 //! May touch: `model::params`.
 
-use ndarray::{Array1, Array2, ArrayView2, NdFloat};
+use linfa_logistic::RowBlocks;
+use ndarray::{s, Array1, Array2, NdFloat};
+
+/// Rows converted and multiplied at once by [`LinearModel::decision`] (about 6 MB of f64 pixels).
+pub(super) const BLOCK_ROWS: usize = 1024;
 
 use super::params::MultiClass;
 
@@ -19,12 +23,20 @@ pub struct LinearModel {
 
 impl LinearModel {
     /// Decision values `x W / scale + b` (rows: samples, columns: classes), where `x` holds the
-    /// features divided by `scale`.
-    pub fn decision<F: NdFloat>(&self, x: ArrayView2<F>, scale: f64) -> Array2<f64> {
+    /// features divided by `scale`: a float matrix, or bytes read through a scaler. Computed a
+    /// block of rows at a time.
+    pub fn decision<F: NdFloat, X: RowBlocks<F> + ?Sized>(&self, x: &X, scale: f64) -> Array2<f64> {
         let w = self
             .weights
             .mapv(|v| F::from(v * scale).expect("finite weight"));
-        let mut z = x.dot(&w).mapv(|v| v.to_f64().expect("finite decision"));
+        let mut z = Array2::zeros((x.n_rows(), self.weights.ncols()));
+        let mut scratch = Vec::new();
+        for start in (0..x.n_rows()).step_by(BLOCK_ROWS) {
+            let end = (start + BLOCK_ROWS).min(x.n_rows());
+            let zb = x.rows(start, end, &mut scratch).dot(&w);
+            z.slice_mut(s![start..end, ..])
+                .zip_mut_with(&zb, |z, v| *z = v.to_f64().expect("finite decision"));
+        }
         z += &self.intercept;
         z
     }

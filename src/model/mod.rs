@@ -28,7 +28,7 @@ mod params;
 
 use std::time::Instant;
 
-use ndarray::{Array2, ArrayView2};
+use linfa_logistic::ScaledBytes;
 
 pub use diagnose::{Diagnostics, FitOutcome, FitStatus, TracePoint};
 pub use engine::{
@@ -46,11 +46,10 @@ const RETRY_SCALE_FACTOR: f64 = 16.0;
 /// How many fits a run may take before it is reported as failed.
 const MAX_ATTEMPTS: usize = 3;
 
-/// Fits one run on `x_fit` (the training features divided by `fit_scale`) and checks the result;
-/// `observer` sees every iteration.
+/// Fits one run on `x_fit` (the training features divided by its divisor, the fit scale) and
+/// checks the result; `observer` sees every iteration.
 pub fn fit<F: FitFloat>(
-    x_fit: ArrayView2<F>,
-    fit_scale: f64,
+    x_fit: &ScaledBytes<F>,
     y: &[u8],
     params: &ValidModelParams,
     observer: Observer,
@@ -58,30 +57,31 @@ pub fn fit<F: FitFloat>(
     let start = Instant::now();
     let n = y.len() as f64;
     let observer = &|iteration, objective| observer(iteration, objective / n);
-    let mut rescaled: Option<Array2<F>> = None;
-    let mut scale = fit_scale;
+    let mut rescaled: Option<ScaledBytes<F>> = None;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let x = match &rescaled {
-            Some(a) => a.view(),
-            None => x_fit.view(),
-        };
-        let (model, report) = fit_once(x.view(), scale, y, params, &[params.max_iter], observer)?
+        let x = rescaled.as_ref().unwrap_or(x_fit);
+        let (model, report) = fit_once(x, y, params, &[params.max_iter], observer)?
             .pop()
             .expect("one model per count asked");
-        let mut outcome = diagnose(model, &report, x.view(), scale, y, params);
+        let scale = divisor(x);
+        let mut outcome = diagnose(model, &report, x, scale, y, params);
         let d = &mut outcome.diagnostics;
         d.attempts = attempts;
         if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS {
             d.fit_seconds = start.elapsed().as_secs_f64();
             return Ok(outcome);
         }
-        let factor = F::from(RETRY_SCALE_FACTOR).expect("small constant");
-        let next = x.mapv(|v| v / factor);
-        rescaled = Some(next);
-        scale *= RETRY_SCALE_FACTOR;
+        let next = F::from(scale * RETRY_SCALE_FACTOR).expect("finite scale");
+        let retry = x.clone().divided_by(next);
+        rescaled = Some(retry.map_err(|e| EngineError(e.to_string()))?);
     }
+}
+
+/// The fit scale of a training matrix: the divisor its features are read with.
+fn divisor<F: FitFloat>(x: &ScaledBytes<F>) -> f64 {
+    x.divisor().to_f64().unwrap_or(f64::NAN)
 }
 
 /// Fits the runs `params` with each `max_iter` in `max_iters` from one fit of the largest: the
@@ -90,8 +90,7 @@ pub fn fit<F: FitFloat>(
 /// on its own, with the retries of [`fit`], as a separate fit would be. Each run's `fit_seconds`
 /// is the time the shared fit took to reach its iteration count, plus its own check.
 pub fn fit_max_iters<F: FitFloat>(
-    x_fit: ArrayView2<F>,
-    fit_scale: f64,
+    x_fit: &ScaledBytes<F>,
     y: &[u8],
     params: &ValidModelParams,
     max_iters: &[u64],
@@ -108,7 +107,7 @@ pub fn fit_max_iters<F: FitFloat>(
         drop(reached);
         observer(iteration, objective / n);
     };
-    let fits = fit_once(x_fit, fit_scale, y, &longest, max_iters, &timed)?;
+    let fits = fit_once(x_fit, y, &longest, max_iters, &timed)?;
     let end = start.elapsed().as_secs_f64();
     let reached = reached.into_inner().unwrap_or_else(|e| e.into_inner());
     fits.into_iter()
@@ -116,9 +115,9 @@ pub fn fit_max_iters<F: FitFloat>(
         .map(|((model, report), &max_iter)| {
             let params = params.with_max_iter(max_iter);
             let check_start = Instant::now();
-            let mut outcome = diagnose(model, &report, x_fit, fit_scale, y, &params);
+            let mut outcome = diagnose(model, &report, x_fit, divisor(x_fit), y, &params);
             if outcome.diagnostics.status != FitStatus::Ok {
-                return fit(x_fit, fit_scale, y, &params, observer);
+                return fit(x_fit, y, &params, observer);
             }
             let fitted_at = reached.get(&report.n_iter).copied().unwrap_or(end);
             outcome.diagnostics.fit_seconds = fitted_at + check_start.elapsed().as_secs_f64();
@@ -131,29 +130,42 @@ pub fn fit_max_iters<F: FitFloat>(
 mod tests {
     use super::*;
     use crate::digits::{argmax, N_CLASSES};
+    use ndarray::{Array1, Array2};
 
-    /// A small, well-separated problem: every class has its own hot feature.
-    fn toy(n_per_class: usize, hot: f64) -> (Array2<f64>, Vec<u8>) {
+    /// A small, well-separated problem as bytes: every class has its own hot pixel (100 and up),
+    /// plus a noise pixel.
+    fn toy_bytes(n_per_class: usize) -> (Array2<u8>, Vec<u8>) {
         let n = n_per_class * N_CLASSES;
         let mut x = Array2::zeros((n, N_CLASSES + 2));
         let mut y = Vec::with_capacity(n);
         for i in 0..n {
             let class = i % N_CLASSES;
-            x[[i, class]] = hot * (1.0 + (i / N_CLASSES) as f64 * 0.01);
-            x[[i, N_CLASSES]] = hot * ((i * 7) % 5) as f64 / 5.0;
+            x[[i, class]] = (100 + i / N_CLASSES) as u8;
+            x[[i, N_CLASSES]] = (((i * 7) % 5) * 20) as u8;
             y.push(class as u8);
         }
         (x, y)
     }
 
+    /// The toy bytes read as features near `hot` (hot pixel `hot * (1 + 0.01 k)`).
+    fn toy<F: FitFloat>(n_per_class: usize, hot: f64) -> (ScaledBytes<F>, Vec<u8>) {
+        let (x, y) = toy_bytes(n_per_class);
+        let d = x.ncols();
+        let scale = F::from(hot / 100.0).unwrap();
+        let x = ScaledBytes::new(x)
+            .with_scaler(Array1::zeros(d), Array1::from_elem(d, scale))
+            .unwrap();
+        (x, y)
+    }
+
     #[test]
     fn multinomial_fit_is_checked_and_converges_on_easy_data() {
-        let (x, y) = toy(20, 1.0);
+        let (x, y) = toy::<f64>(20, 1.0);
         let params = ModelParams {
             max_iter: 500,
             ..Default::default()
         };
-        let out = fit(x.view(), 1.0, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
+        let out = fit(&x, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
         assert_eq!(out.diagnostics.status, FitStatus::Ok);
         assert_eq!(out.diagnostics.train_accuracy, 1.0);
         assert!(
@@ -167,7 +179,8 @@ mod tests {
 
     #[test]
     fn rescaled_fit_reaches_the_same_optimum_in_raw_units() {
-        let (x, y) = toy(20, 255.0);
+        let (bytes, y) = toy_bytes(20);
+        let d = bytes.ncols();
         // C = 1/255^2 on raw pixels is C = 1 on pixels/255: a well-conditioned problem.
         let c_raw = 1.0 / (255.0 * 255.0);
         let params = ModelParams {
@@ -176,25 +189,23 @@ mod tests {
             c: c_raw,
             ..Default::default()
         };
+        let unit = ScaledBytes::new(bytes.clone())
+            .with_scaler(Array1::zeros(d), Array1::from_elem(d, 1.0 / 255.0))
+            .unwrap();
+        let raw = ScaledBytes::<f64>::new(bytes);
         let direct = fit(
-            (&x / 255.0).view(),
-            1.0,
+            &unit,
             &y,
             &ModelParams { c: 1.0, ..params }.check().unwrap(),
             &|_, _| {},
         )
         .unwrap();
-        let scaled = fit(
-            (&x / 255.0).view(),
-            255.0,
-            &y,
-            &params.check().unwrap(),
-            &|_, _| {},
-        )
-        .unwrap();
+        let raw_at_255 = raw.clone().divided_by(255.0).unwrap();
+        let scaled = fit(&raw_at_255, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
+        assert_eq!(scaled.diagnostics.fit_scale, 255.0);
         // Same decision values on raw pixels: w_raw = w_unit / 255 with C_unit = 255^2 C_raw.
-        let z_direct = direct.model.decision((&x / 255.0).view(), 1.0);
-        let z_scaled = scaled.model.decision(x.view(), 1.0);
+        let z_direct = direct.model.decision(&unit, 1.0);
+        let z_scaled = scaled.model.decision(&raw, 1.0);
         let diff = (&z_direct - &z_scaled)
             .iter()
             .fold(0.0f64, |m, d| m.max(d.abs()));
@@ -204,29 +215,28 @@ mod tests {
 
     #[test]
     fn ovr_decision_is_positive_for_the_class_despite_linfas_label_order() {
-        let (x, y) = toy(20, 1.0);
+        let (x, y) = toy::<f64>(20, 1.0);
         let params = ModelParams {
             multi_class: MultiClass::Ovr,
             max_iter: 300,
             ..Default::default()
         };
-        let out = fit(x.view(), 1.0, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
+        let out = fit(&x, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
         assert_eq!(out.diagnostics.status, FitStatus::Ok);
         assert_eq!(out.diagnostics.train_accuracy, 1.0);
-        let p = out.model.probabilities(&out.model.decision(x.view(), 1.0));
+        let p = out.model.probabilities(&out.model.decision(&x, 1.0));
         assert!((p.row(3).sum() - 1.0).abs() < 1e-12);
         assert_eq!(argmax(p.row(3)), 3);
     }
 
     #[test]
     fn f32_fits_give_a_real_model() {
-        let (x, y) = toy(20, 1.0);
-        let x32 = x.mapv(|v| v as f32);
+        let (x, y) = toy::<f32>(20, 1.0);
         let params = ModelParams {
             dtype: Dtype::F32,
             ..Default::default()
         };
-        let out = fit(x32.view(), 1.0, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
+        let out = fit(&x, &y, &params.check().unwrap(), &|_, _| {}).unwrap();
         assert_eq!(out.diagnostics.status, FitStatus::Ok);
         assert!(!out.model.is_zero());
     }

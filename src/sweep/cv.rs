@@ -78,7 +78,7 @@ pub(super) fn cross_validate<F: FitFloat>(
             for (run, outcome) in family.iter().zip(outcomes) {
                 let score = match outcome.diagnostics.status {
                     FitStatus::Ok => {
-                        let decision = outcome.model.decision(data.x_test.view(), 1.0);
+                        let decision = outcome.model.decision(&data.x_test, 1.0);
                         let p = outcome.model.probabilities(&decision);
                         let m = metrics::evaluate(&data.y_test, p.view(), None);
                         match selection.scoring {

@@ -33,15 +33,8 @@ pub(super) fn fit_family<F: FitFloat>(
         .check()
         .map_err(|e| Error::fit(&first.id, e))?;
     let max_iters: Vec<u64> = family.iter().map(|r| r.params.model.max_iter).collect();
-    model::fit_max_iters(
-        data.x_fit.view(),
-        data.fit_scale,
-        &data.y_train,
-        &params,
-        &max_iters,
-        observer,
-    )
-    .map_err(|e| Error::fit(&first.id, e))
+    model::fit_max_iters(&data.x_fit, &data.y_train, &params, &max_iters, observer)
+        .map_err(|e| Error::fit(&first.id, e))
 }
 
 /// Fits a family of runs on its group's matrices with one fit, then evaluates each run and writes
@@ -88,7 +81,7 @@ fn evaluate<F: FitFloat>(
     } = *context;
     let (metrics, examples) = match outcome.diagnostics.status {
         FitStatus::Ok => {
-            let decision = outcome.model.decision(data.x_test.view(), 1.0);
+            let decision = outcome.model.decision(&data.x_test, 1.0);
             let probabilities = outcome.model.probabilities(&decision);
             let ovr = run.params.model.multi_class == MultiClass::Ovr;
             let metrics = metrics::evaluate(

@@ -15,6 +15,7 @@ pub trait Float:
     + ArgminMul<ArgminParam<Self, Ix1>, ArgminParam<Self, Ix1>>
     + ArgminMul<ArgminParam<Self, Ix2>, ArgminParam<Self, Ix2>>
     + linfa::Float
+    + crate::kernels_avx512::Avx512
 {
     const POSITIVE_LABEL: Self;
     const NEGATIVE_LABEL: Self;

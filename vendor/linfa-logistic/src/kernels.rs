@@ -17,6 +17,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
 use crate::float::Float;
+use crate::kernels_avx512 as avx512;
 use std::convert::TryInto;
 
 /// Rows handled together, sharing each load of the weights (logits) or of the gradient (update).
@@ -36,8 +37,8 @@ impl<F: Float> Tiled<F> {
     pub(crate) fn zeros(rows: usize, cols: usize) -> Self {
         let tile = match cols {
             0..=4 => 4,
-            5..=12 => 12,
-            13..=16 => 16,
+            5..=12 if !avx512::available() => 12,
+            5..=16 => 16,
             _ => cols,
         };
         Tiled {
@@ -88,34 +89,109 @@ pub(crate) fn logits<F: Float>(xb: ArrayView2<F>, w: &Tiled<F>, mut out: ArrayVi
         (Some(x), Some(o)) if w.kernel() && d > 0 => {
             #[cfg(target_arch = "x86_64")]
             {
+                let mut done = 0;
+                if w.tile == 16 && avx512::available() {
+                    // Safety: the CPU has AVX-512F; `w` holds d x 16 values and `o` a row of
+                    // `w.cols` values per row of `x`.
+                    done = unsafe { F::logits(x, d, &w.data, w.cols, o) };
+                }
+                let (x, o) = (&x[done * d..], &mut o[done * w.cols..]);
                 if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                     // Safety: the CPU has the features the function is compiled for.
                     unsafe { logits_avx2_fma(x, w, o) };
                     return;
                 }
+                logits_tiles::<F, false>(x, w, o)
             }
+            #[cfg(not(target_arch = "x86_64"))]
             logits_tiles::<F, false>(x, w, o)
         }
         _ => general_mat_mul(F::one(), &xb, &w.view(), F::zero(), &mut out),
     }
 }
 
+/// The gradient `Xᵀ·R` summed over blocks of rows: features x classes with the classes padded
+/// ([`Tiled`]), or classes x features for the AVX-512 kernel.
+pub(crate) enum GradientSum<F> {
+    Tiled(Tiled<F>),
+    ClassMajor { data: Vec<F>, d: usize, k: usize },
+}
+
+impl<F: Float> GradientSum<F> {
+    pub(crate) fn zeros(d: usize, k: usize) -> Self {
+        if avx512::available() && d > 0 && (1..=avx512::MAX_GRADIENT_CLASSES).contains(&k) {
+            GradientSum::ClassMajor {
+                data: vec![F::zero(); d * k],
+                d,
+                k,
+            }
+        } else {
+            GradientSum::Tiled(Tiled::zeros(d, k))
+        }
+    }
+
+    #[cfg(test)]
+    fn from_array(a: ArrayView2<F>) -> Self {
+        let mut g = Self::zeros(a.nrows(), a.ncols());
+        match &mut g {
+            GradientSum::Tiled(t) => *t = Tiled::from_array(a),
+            GradientSum::ClassMajor { data, .. } => {
+                data.iter_mut().zip(a.t().iter()).for_each(|(d, &v)| *d = v)
+            }
+        }
+        g
+    }
+
+    /// Features x classes.
+    pub(crate) fn to_array(&self) -> Array2<F> {
+        match self {
+            GradientSum::Tiled(t) => t.to_array(),
+            GradientSum::ClassMajor { data, d, k } => {
+                Array2::from_shape_fn((*d, *k), |(j, c)| data[c * d + j])
+            }
+        }
+    }
+}
+
 /// `g += xbᵀ · r`: `r` is rows x classes (the residuals), `g` is d x classes.
-pub(crate) fn accumulate_gradient<F: Float>(xb: ArrayView2<F>, r: ArrayView2<F>, g: &mut Tiled<F>) {
+pub(crate) fn accumulate_gradient<F: Float>(
+    xb: ArrayView2<F>,
+    r: ArrayView2<F>,
+    g: &mut GradientSum<F>,
+) {
     let d = xb.ncols();
-    match (xb.as_slice(), r.as_slice()) {
-        (Some(x), Some(r)) if g.kernel() && d > 0 => {
+    match g {
+        GradientSum::ClassMajor { data, k, .. } => match (xb.as_slice(), r.as_slice()) {
             #[cfg(target_arch = "x86_64")]
-            {
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                    // Safety: the CPU has the features the function is compiled for.
-                    unsafe { gradient_avx2_fma(x, r, g) };
-                    return;
+            (Some(x), Some(r)) => {
+                // Safety: `ClassMajor` exists only where the CPU has AVX-512F, with at most
+                // `MAX_GRADIENT_CLASSES` classes; the slices are rows x d and rows x k.
+                unsafe { F::gradient(x, d, r, *k, data) }
+            }
+            _ => {
+                let share = xb.t().dot(&r);
+                for (c, gc) in data.chunks_exact_mut(d).enumerate() {
+                    gc.iter_mut()
+                        .zip(share.column(c))
+                        .for_each(|(g, &s)| *g += s);
                 }
             }
-            gradient_tiles::<F, false>(x, r, g)
-        }
-        _ => general_mat_mul(F::one(), &xb.t(), &r, F::one(), &mut g.view_mut()),
+        },
+        GradientSum::Tiled(g) => match (xb.as_slice(), r.as_slice()) {
+            (Some(x), Some(r)) if g.kernel() && d > 0 => {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        // Safety: the CPU has the features the function is compiled for.
+                        unsafe { gradient_avx2_fma(x, r, g) };
+                        return;
+                    }
+                }
+                gradient_tiles::<F, false>(x, r, g)
+            }
+            _ => general_mat_mul(F::one(), &xb.t(), &r, F::one(), &mut g.view_mut()),
+        },
     }
 }
 
@@ -292,7 +368,7 @@ mod tests {
 
             let r = matrix(rows, k, 3);
             let g0 = matrix(d, k, 4);
-            let mut g = Tiled::from_array(g0.view());
+            let mut g = GradientSum::from_array(g0.view());
             accumulate_gradient(x.view(), r.view(), &mut g);
             assert_abs_diff_eq!(g.to_array(), &g0 + &x.t().dot(&r), epsilon = 1e-10);
 
@@ -308,9 +384,86 @@ mod tests {
             let mut out_f = Array2::zeros((rows, k));
             logits(xf.view(), &Tiled::from_array(w.view()), out_f.view_mut());
             assert_abs_diff_eq!(out_f, x.dot(&w), epsilon = 1e-10);
-            let mut g = Tiled::from_array(g0.view());
+            let mut g = GradientSum::from_array(g0.view());
             accumulate_gradient(xf.view(), r.view(), &mut g);
             assert_abs_diff_eq!(g.to_array(), &g0 + &x.t().dot(&r), epsilon = 1e-10);
+        }
+    }
+
+    /// The AVX-512 kernels give the AVX2 kernels' bits (the same chains of fused multiply-adds),
+    /// for f64 and f32, every class count the gradient kernel takes, feature counts with and
+    /// without a masked last chunk, and row counts with and without a remainder group.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn avx512_kernels_give_the_avx2_kernels_bits() {
+        if !(avx512::available()
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma"))
+        {
+            eprintln!("skipped: this CPU lacks AVX-512F, AVX2 or FMA");
+            return;
+        }
+        for (rows, d, k) in [
+            (64, 784, 10),
+            (37, 21, 12),
+            (16, 16, 5),
+            (9, 33, 1),
+            (70, 40, 3),
+        ] {
+            let x = matrix(rows, d, 7);
+            let w = matrix(d, k, 8);
+            let r = matrix(rows, k, 9);
+            let g0 = matrix(d, k, 10);
+            let x32 = x.mapv(|v| v as f32);
+            let w32 = w.mapv(|v| v as f32);
+            let r32 = r.mapv(|v| v as f32);
+            let g32 = g0.mapv(|v| v as f32);
+            macro_rules! both {
+                ($x:expr, $w:expr, $r:expr, $g:expr, $t:ty) => {{
+                    let mut tiled = Tiled::<$t>::zeros(d, k);
+                    tiled.tile = 16;
+                    tiled.data = vec![0.0; d * 16];
+                    for (dst, src) in tiled.data.chunks_exact_mut(16).zip($w.rows()) {
+                        dst[..k].iter_mut().zip(src).for_each(|(d, &s)| *d = s);
+                    }
+                    let xs = $x.as_slice().unwrap();
+                    let mut fast = vec![0.0 as $t; rows * k];
+                    let done =
+                        unsafe { <$t as avx512::Avx512>::logits(xs, d, &tiled.data, k, &mut fast) };
+                    unsafe { logits_avx2_fma(&xs[done * d..], &tiled, &mut fast[done * k..]) };
+                    let mut reference = vec![0.0 as $t; rows * k];
+                    unsafe { logits_avx2_fma(xs, &tiled, &mut reference) };
+                    assert!(fast
+                        .iter()
+                        .zip(&reference)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+
+                    let mut class_major: Vec<$t> = $g.t().iter().copied().collect();
+                    unsafe {
+                        <$t as avx512::Avx512>::gradient(
+                            xs,
+                            d,
+                            $r.as_slice().unwrap(),
+                            k,
+                            &mut class_major,
+                        )
+                    };
+                    let mut padded = Tiled::<$t>::from_array($g.view());
+                    unsafe { gradient_avx2_fma(xs, $r.as_slice().unwrap(), &mut padded) };
+                    let reference = padded.to_array();
+                    for (c, gc) in class_major.chunks_exact(d).enumerate() {
+                        for (j, v) in gc.iter().enumerate() {
+                            assert_eq!(
+                                v.to_bits(),
+                                reference[[j, c]].to_bits(),
+                                "({rows}, {d}, {k})"
+                            );
+                        }
+                    }
+                }};
+            }
+            both!(x, w, r, g0, f64);
+            both!(x32, w32, r32, g32, f32);
         }
     }
 

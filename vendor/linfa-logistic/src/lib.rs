@@ -19,12 +19,12 @@
 pub mod error;
 
 use crate::error::{Error, Result};
-use linfa::dataset::AsSingleTargets;
+use linfa::dataset::{AsSingleTargets, Records};
 use linfa::prelude::DatasetBase;
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{
-    Array, Array1, Array2, ArrayBase, ArrayView, ArrayView2, Axis, CowArray, Data, DataMut,
-    Dimension, IntoDimension, Ix1, Ix2, RemoveAxis, Slice, Zip,
+    Array, Array1, Array2, ArrayBase, ArrayView, Axis, CowArray, Data, DataMut, Dimension,
+    IntoDimension, Ix1, Ix2, RemoveAxis, Slice, Zip,
 };
 use ndarray_stats::QuantileExt;
 use std::default::Default;
@@ -38,11 +38,14 @@ mod argmin_param;
 mod float;
 mod hyperparams;
 mod kernels;
+mod kernels_avx512;
 mod lbfgsb;
 mod line_search;
 mod objective;
+mod records;
 mod report;
 
+pub use records::{RowBlocks, ScaledBytes};
 pub use report::{FitReport, IterationRecord, Termination};
 
 #[cfg(test)]
@@ -127,18 +130,18 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
 
     /// Ensure that `x` and `y` have the right shape and that all data and
     /// configuration parameters are finite.
-    fn validate_data<A: Data<Elem = F>, B: Data<Elem = F>>(
+    fn validate_data<B: Data<Elem = F>>(
         &self,
-        x: &ArrayBase<A, Ix2>,
+        x: &dyn RowBlocks<F>,
         y: &ArrayBase<B, D>,
     ) -> Result<()> {
-        if x.shape()[0] != y.shape()[0] {
-            return Err(Error::MismatchedShapes(x.shape()[0], y.shape()[0]));
+        if x.n_rows() != y.shape()[0] {
+            return Err(Error::MismatchedShapes(x.n_rows(), y.shape()[0]));
         }
-        if x.iter().any(|x| !x.is_finite()) || y.iter().any(|y| !y.is_finite()) {
+        if !x.all_finite() || y.iter().any(|y| !y.is_finite()) {
             return Err(Error::InvalidValues);
         }
-        self.validate_init_dims(x.shape()[1], y.shape().get(1).copied())?;
+        self.validate_init_dims(x.n_columns(), y.shape().get(1).copied())?;
         Ok(())
     }
 
@@ -165,13 +168,13 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
     }
 
     /// Create a `LogisticRegressionProblem`.
-    fn setup_problem<'a, A: Data<Elem = F>>(
+    fn setup_problem<'a>(
         &self,
-        x: &'a ArrayBase<A, Ix2>,
+        x: &'a dyn RowBlocks<F>,
         target: Array<F, D>,
     ) -> LogisticRegressionProblem<'a, F, D> {
         LogisticRegressionProblem {
-            x: x.view(),
+            x,
             target,
             alpha: self.alpha,
         }
@@ -297,19 +300,26 @@ type Fitted<F, D> = (Array<F, D>, FitReport<F>);
 impl<F: Float> ValidLogisticRegression<F> {
     /// Like [`Fit::fit`], calling `observer` with the objective and the largest gradient component
     /// after every iteration (and once at the start), for progress displays.
-    pub fn fit_with_observer<C: Ord + Clone, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>(
+    ///
+    /// The records are any float matrix, or bytes read through a per-feature affine map
+    /// ([`ScaledBytes`]).
+    pub fn fit_with_observer<
+        C: Ord + Clone,
+        R: RowBlocks<F> + Records,
+        T: AsSingleTargets<Elem = C>,
+    >(
         &self,
-        dataset: &DatasetBase<ArrayBase<D, Ix2>, T>,
+        dataset: &DatasetBase<R, T>,
         observer: &mut dyn FnMut(&IterationRecord<F>),
     ) -> Result<FittedLogisticRegression<F, C>> {
         let (x, y) = (dataset.records(), dataset.targets());
         let (labels, target) = label_classes(y)?;
         self.validate_data(x, &target)?;
         let problem = self.setup_problem(x, target);
-        let init_params = self.setup_init_params(x.ncols());
+        let init_params = self.setup_init_params(x.n_columns());
         let (last, snapshots) = self.run_reporting(problem, init_params, observer)?;
         let model = |(params, report): Fitted<F, Ix1>| {
-            let (w, intercept) = convert_params(x.ncols(), &params);
+            let (w, intercept) = convert_params(x.n_columns(), &params);
             let mut model = FittedLogisticRegression::new(
                 *intercept.view().into_scalar(),
                 w.to_owned(),
@@ -324,8 +334,8 @@ impl<F: Float> ValidLogisticRegression<F> {
     }
 }
 
-impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
-    Fit<ArrayBase<D, Ix2>, T, Error> for ValidLogisticRegression<F>
+impl<C: Ord + Clone, F: Float, R: RowBlocks<F> + Records, T: AsSingleTargets<Elem = C>>
+    Fit<R, T, Error> for ValidLogisticRegression<F>
 {
     type Object = FittedLogisticRegression<F, C>;
 
@@ -345,7 +355,7 @@ impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
     /// i.e. any values are `Inf` or `NaN`, `y` doesn't have as many items as
     /// `x` has rows, or if other parameters (gradient_tolerance, alpha) have
     /// been set to inalid values.
-    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Self::Object> {
+    fn fit(&self, dataset: &DatasetBase<R, T>) -> Result<Self::Object> {
         self.fit_with_observer(dataset, &mut |_| {})
     }
 }
@@ -353,19 +363,26 @@ impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
 impl<F: Float> ValidMultiLogisticRegression<F> {
     /// Like [`Fit::fit`], calling `observer` with the objective and the largest gradient component
     /// after every iteration (and once at the start), for progress displays.
-    pub fn fit_with_observer<C: Ord + Clone, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>(
+    ///
+    /// The records are any float matrix, or bytes read through a per-feature affine map
+    /// ([`ScaledBytes`]).
+    pub fn fit_with_observer<
+        C: Ord + Clone,
+        R: RowBlocks<F> + Records,
+        T: AsSingleTargets<Elem = C>,
+    >(
         &self,
-        dataset: &DatasetBase<ArrayBase<D, Ix2>, T>,
+        dataset: &DatasetBase<R, T>,
         observer: &mut dyn FnMut(&IterationRecord<F>),
     ) -> Result<MultiFittedLogisticRegression<F, C>> {
         let (x, y) = (dataset.records(), dataset.targets());
         let (classes, target) = label_classes_multi(y)?;
         self.validate_data(x, &target)?;
         let problem = self.setup_problem(x, target);
-        let init_params = self.setup_init_params((x.ncols(), classes.len()));
+        let init_params = self.setup_init_params((x.n_columns(), classes.len()));
         let (last, snapshots) = self.run_reporting(problem, init_params, observer)?;
         let model = |(params, report): Fitted<F, Ix2>| {
-            let (w, intercept) = convert_params(x.ncols(), &params);
+            let (w, intercept) = convert_params(x.n_columns(), &params);
             let mut model = MultiFittedLogisticRegression::new(
                 intercept.to_owned(),
                 w.to_owned(),
@@ -380,8 +397,8 @@ impl<F: Float> ValidMultiLogisticRegression<F> {
     }
 }
 
-impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
-    Fit<ArrayBase<D, Ix2>, T, Error> for ValidMultiLogisticRegression<F>
+impl<C: Ord + Clone, F: Float, R: RowBlocks<F> + Records, T: AsSingleTargets<Elem = C>>
+    Fit<R, T, Error> for ValidMultiLogisticRegression<F>
 {
     type Object = MultiFittedLogisticRegression<F, C>;
 
@@ -395,7 +412,7 @@ impl<C: Ord + Clone, F: Float, D: Data<Elem = F>, T: AsSingleTargets<Elem = C>>
     /// `x` has rows, or if other parameters (gradient_tolerance, alpha) have
     /// been set to inalid values. The input features are also strongly recommended to be
     /// normalized to ensure numerical stability.
-    fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Self::Object> {
+    fn fit(&self, dataset: &DatasetBase<R, T>) -> Result<Self::Object> {
         self.fit_with_observer(dataset, &mut |_| {})
     }
 }
@@ -623,7 +640,7 @@ fn logistic_grad<F: Float, A: Data<Elem = F>>(
 fn multi_logistic_prob_params<'a, F: Float, A: Data<Elem = F>>(
     x: &ArrayBase<A, Ix2>,
     w: &'a Array2<F>, // This parameter includes `W` and `b`
-) -> (Array2<F>, ArrayView2<'a, F>) {
+) -> (Array2<F>, ndarray::ArrayView2<'a, F>) {
     let n_features = x.shape()[1];
     let (params, intercept) = convert_params(n_features, w);
     // Compute H
@@ -915,7 +932,7 @@ pub struct BinaryClassLabels<F, C: PartialOrd> {
 /// Internal representation of a logistic regression problem, handed to the optimiser
 /// (`lbfgsb.rs`). Cost and gradient come from one fused pass over `x` (see `objective.rs`).
 struct LogisticRegressionProblem<'a, F: Float, D: Dimension> {
-    x: ArrayView2<'a, F>,
+    x: &'a dyn RowBlocks<F>,
     target: Array<F, D>,
     alpha: F,
 }
@@ -934,7 +951,7 @@ impl<F: Float> Evaluate<F, Ix1> for LogisticRegressionProblem1<'_, F> {
         objective::binary_loss_grad(self.x, self.target.view(), self.alpha, w)
     }
     fn n_samples(&self) -> usize {
-        self.x.nrows()
+        self.x.n_rows()
     }
 }
 
@@ -943,7 +960,7 @@ impl<F: Float> Evaluate<F, Ix2> for LogisticRegressionProblem2<'_, F> {
         objective::multi_loss_grad(self.x, self.target.view(), self.alpha, w)
     }
     fn n_samples(&self) -> usize {
-        self.x.nrows()
+        self.x.n_rows()
     }
 }
 

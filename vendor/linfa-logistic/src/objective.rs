@@ -15,7 +15,8 @@ use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rayon::prelude::*;
 
 use crate::float::Float;
-use crate::kernels::{self, Tiled};
+use crate::kernels::{self, GradientSum, Tiled};
+use crate::records::RowBlocks;
 
 /// Rows per parallel task. Fixed (not derived from the thread count) so that the summation order,
 /// and so every bit of the result, is the same on 1 or 64 threads.
@@ -41,13 +42,13 @@ fn map_chunks<T: Send>(n: usize, chunk: impl Fn(usize, usize) -> T + Sync + Send
 /// `-sum(Y * log(softmax(X·W + b))) + alpha/2 * ||W||²` (the intercept row of `w`, if any, is
 /// not penalised). `y` is one-hot (samples x classes); `w` is features (+ 1 with an intercept) x
 /// classes.
-pub(crate) fn multi_loss_grad<F: Float>(
-    x: ArrayView2<F>,
+pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
+    x: &X,
     y: ArrayView2<F>,
     alpha: F,
     w: &Array2<F>,
 ) -> (F, Array2<F>) {
-    let (n, d) = x.dim();
+    let (n, d) = (x.n_rows(), x.n_columns());
     let k = w.ncols();
     let params = w.slice(s![..d, ..]);
     let intercept = (w.nrows() > d).then(|| w.row(d));
@@ -55,12 +56,13 @@ pub(crate) fn multi_loss_grad<F: Float>(
 
     let partials = map_chunks(n, |start, end| {
         let mut loss = F::zero();
-        let mut grad_w = Tiled::zeros(d, k);
+        let mut grad_w = GradientSum::zeros(d, k);
         let mut grad_b = Array1::<F>::zeros(k);
         let mut logits = Array2::<F>::zeros((BLOCK_ROWS, k));
+        let mut scratch = Vec::new();
         for b0 in (start..end).step_by(BLOCK_ROWS) {
             let b1 = (b0 + BLOCK_ROWS).min(end);
-            let xb = x.slice(s![b0..b1, ..]);
+            let xb = x.rows(b0, b1, &mut scratch);
             let mut h = logits.slice_mut(s![..b1 - b0, ..]);
             kernels::logits(xb, &tiled, h.view_mut());
             Zip::from(h.rows_mut())
@@ -104,13 +106,13 @@ pub(crate) fn multi_loss_grad<F: Float>(
 
 /// Loss and gradient of the binary objective `-sum(log(sigmoid(y · (X·w + b)))) + alpha/2 ||w||²`
 /// with labels `y` in {-1, 1}; `w` holds the weights and, last, the intercept if there is one.
-pub(crate) fn binary_loss_grad<F: Float>(
-    x: ArrayView2<F>,
+pub(crate) fn binary_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
+    x: &X,
     y: ArrayView1<F>,
     alpha: F,
     w: &Array1<F>,
 ) -> (F, Array1<F>) {
-    let (n, d) = x.dim();
+    let (n, d) = (x.n_rows(), x.n_columns());
     let params = w.slice(s![..d]);
     let intercept = if w.len() > d { w[d] } else { F::zero() };
 
@@ -118,15 +120,19 @@ pub(crate) fn binary_loss_grad<F: Float>(
         let mut loss = F::zero();
         let mut grad_w = Array1::<F>::zeros(d);
         let mut grad_b = F::zero();
-        // One row at a time: its decision value, then its share of Xᵀ·r while it is in cache.
-        for i in start..end {
-            let row = x.row(i);
-            let yz = y[i] * (row.dot(&params) + intercept);
-            loss -= log_logistic(yz);
-            // d/dz of -log(sigmoid(y z)) is (sigmoid(y z) - 1) y.
-            let r = (logistic(yz) - F::one()) * y[i];
-            grad_w.scaled_add(r, &row);
-            grad_b += r;
+        let mut scratch = Vec::new();
+        for b0 in (start..end).step_by(BLOCK_ROWS) {
+            let b1 = (b0 + BLOCK_ROWS).min(end);
+            let xb = x.rows(b0, b1, &mut scratch);
+            // One row at a time: its decision value, then its share of Xᵀ·r while in cache.
+            for (row, &yi) in xb.rows().into_iter().zip(y.slice(s![b0..b1])) {
+                let yz = yi * (row.dot(&params) + intercept);
+                loss -= log_logistic(yz);
+                // d/dz of -log(sigmoid(y z)) is (sigmoid(y z) - 1) y.
+                let r = (logistic(yz) - F::one()) * yi;
+                grad_w.scaled_add(r, &row);
+                grad_b += r;
+            }
         }
         (loss, grad_w, grad_b)
     });
@@ -212,8 +218,8 @@ mod tests {
         let (x, y, _) = problem(CHUNK_ROWS + 300, 6, 4);
         for rows in [6, 7] {
             let w = weights(rows, 4);
-            let (_, grad) = multi_loss_grad(x.view(), y.view(), 0.3, &w);
-            let fd = finite_differences(&w, |w| multi_loss_grad(x.view(), y.view(), 0.3, w).0);
+            let (_, grad) = multi_loss_grad(&x, y.view(), 0.3, &w);
+            let fd = finite_differences(&w, |w| multi_loss_grad(&x, y.view(), 0.3, w).0);
             assert_abs_diff_eq!(grad, fd, epsilon = 1e-4);
         }
     }
@@ -223,8 +229,8 @@ mod tests {
         let (x, _, y) = problem(CHUNK_ROWS + 300, 6, 2);
         for len in [6, 7] {
             let w = Array1::from_shape_fn(len, |i| (i as f64 * 0.37).sin());
-            let (_, grad) = binary_loss_grad(x.view(), y.view(), 0.3, &w);
-            let fd = finite_differences(&w, |w| binary_loss_grad(x.view(), y.view(), 0.3, w).0);
+            let (_, grad) = binary_loss_grad(&x, y.view(), 0.3, &w);
+            let fd = finite_differences(&w, |w| binary_loss_grad(&x, y.view(), 0.3, w).0);
             assert_abs_diff_eq!(grad, fd, epsilon = 1e-4);
         }
     }
@@ -234,7 +240,7 @@ mod tests {
     fn fused_pass_equals_the_reference_cost_and_gradient() {
         let (x, y, yb) = problem(2 * CHUNK_ROWS + 17, 5, 3);
         let w = weights(6, 3);
-        let (cost, grad) = multi_loss_grad(x.view(), y.view(), 0.7, &w);
+        let (cost, grad) = multi_loss_grad(&x, y.view(), 0.7, &w);
         assert_abs_diff_eq!(
             cost,
             crate::multi_logistic_loss(&x, &y, 0.7, &w),
@@ -246,7 +252,7 @@ mod tests {
             epsilon = 1e-9
         );
         let wb = w.column(0).to_owned();
-        let (cost, grad) = binary_loss_grad(x.view(), yb.view(), 0.7, &wb);
+        let (cost, grad) = binary_loss_grad(&x, yb.view(), 0.7, &wb);
         assert_abs_diff_eq!(
             cost,
             crate::logistic_loss(&x, &yb, 0.7, &wb),
@@ -269,7 +275,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| multi_loss_grad(x.view(), y.view(), 0.1, &w))
+                .install(|| multi_loss_grad(&x, y.view(), 0.1, &w))
         };
         let one = on(1);
         for threads in [2, 3, 8] {
@@ -285,7 +291,7 @@ mod tests {
         let x = array![[1.0], [-1.0]];
         let y = array![[1.0, 0.0], [1.0, 0.0]];
         let w = array![[100.0, 0.0]];
-        let (cost, _) = multi_loss_grad(x.view(), y.view(), 0.0, &w);
+        let (cost, _) = multi_loss_grad(&x, y.view(), 0.0, &w);
         assert_abs_diff_eq!(cost, 100.0 + 2.0 * (-100f64).exp().ln_1p(), epsilon = 1e-9);
     }
 }

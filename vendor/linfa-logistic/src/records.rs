@@ -1,0 +1,326 @@
+//! Where an evaluation reads its rows from: a float matrix as given, or a matrix of bytes with a
+//! per-feature affine map applied as each block of rows is read ([`ScaledBytes`]).
+//!
+//! Images are bytes: MNIST's 56,000 x 784 training pixels are 44 MB as `u8` and 351 MB as `f64`.
+//! An evaluation reads the training rows once from memory (see `objective.rs`), so on a machine
+//! that streams about 10 GB/s the `f64` matrix alone costs 35 ms per evaluation. [`ScaledBytes`]
+//! keeps the bytes and converts one block of rows at a time (64 rows, 400 KiB in `f64`, held in
+//! the core's cache while both products of the evaluation read it). The conversion applies the
+//! scaler's `(x - offset) * scale`, as linfa-preprocessing's `LinearScaler::transform` computes
+//! it, then an optional division by a constant, element by element in `F`: the values are the
+//! bits a float matrix prepared the same way would hold, so a fit on [`ScaledBytes`] gives the
+//! same bits as a fit on that matrix.
+
+use linfa::dataset::Records;
+use ndarray::{s, Array1, Array2, ArrayBase, ArrayView2, Data, Ix2};
+
+use crate::error::{Error, Result};
+use linfa::Float;
+
+/// Rows an evaluation can read a block at a time. Implemented for every float matrix (any
+/// storage) and for [`ScaledBytes`].
+pub trait RowBlocks<F>: Sync {
+    fn n_rows(&self) -> usize;
+    fn n_columns(&self) -> usize;
+    /// True when every value the rows can yield is finite.
+    fn all_finite(&self) -> bool;
+    /// Rows `start..end` as floats: a view of the matrix where it stores floats, else converted
+    /// into `scratch` (resized as needed) and viewed there; row-major in the second case.
+    fn rows<'s>(&'s self, start: usize, end: usize, scratch: &'s mut Vec<F>) -> ArrayView2<'s, F>;
+}
+
+impl<F: Float, S: Data<Elem = F>> RowBlocks<F> for ArrayBase<S, Ix2>
+where
+    ArrayBase<S, Ix2>: Sync,
+{
+    fn n_rows(&self) -> usize {
+        self.nrows()
+    }
+    fn n_columns(&self) -> usize {
+        self.ncols()
+    }
+    fn all_finite(&self) -> bool {
+        self.iter().all(|v| v.is_finite())
+    }
+    fn rows<'s>(&'s self, start: usize, end: usize, _: &'s mut Vec<F>) -> ArrayView2<'s, F> {
+        self.slice(s![start..end, ..])
+    }
+}
+
+impl<F, T: RowBlocks<F> + ?Sized> RowBlocks<F> for &T {
+    fn n_rows(&self) -> usize {
+        (**self).n_rows()
+    }
+    fn n_columns(&self) -> usize {
+        (**self).n_columns()
+    }
+    fn all_finite(&self) -> bool {
+        (**self).all_finite()
+    }
+    fn rows<'s>(&'s self, start: usize, end: usize, scratch: &'s mut Vec<F>) -> ArrayView2<'s, F> {
+        (**self).rows(start, end, scratch)
+    }
+}
+
+/// A matrix of bytes (samples x features, such as pixels) read as the floats
+/// `((x - offset) * scale) / divisor`, per feature, computed in `F` in that order when a block
+/// of rows is read. Without a scaler the offset and scale steps are skipped; a divisor of 1 is
+/// skipped too (both are exact: they leave every value unchanged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaledBytes<F> {
+    bytes: Array2<u8>,
+    scaler: Option<(Array1<F>, Array1<F>)>,
+    divisor: F,
+}
+
+impl<F: Float> ScaledBytes<F> {
+    /// The bytes as floats, unscaled. Stored row-major (a copy is made if they are not).
+    pub fn new(bytes: Array2<u8>) -> Self {
+        let bytes = if bytes.is_standard_layout() {
+            bytes
+        } else {
+            bytes.as_standard_layout().into_owned()
+        };
+        ScaledBytes {
+            bytes,
+            scaler: None,
+            divisor: F::one(),
+        }
+    }
+
+    /// Applies `(x - offset) * scale` per feature, as linfa-preprocessing's fitted
+    /// `LinearScaler` (`offsets()`, `scales()`) does. Fails on a length that is not the number of
+    /// features or a value that is not finite.
+    pub fn with_scaler(mut self, offsets: Array1<F>, scales: Array1<F>) -> Result<Self> {
+        let d = self.bytes.ncols();
+        if offsets.len() != d || scales.len() != d {
+            return Err(Error::MismatchedShapes(d, offsets.len().max(scales.len())));
+        }
+        if offsets.iter().chain(scales.iter()).any(|v| !v.is_finite()) {
+            return Err(Error::InvalidValues);
+        }
+        self.scaler = Some((offsets, scales));
+        Ok(self)
+    }
+
+    /// Divides every value by `divisor` after the scaler (a finite, non-zero number).
+    pub fn divided_by(mut self, divisor: F) -> Result<Self> {
+        if !divisor.is_finite() || divisor == F::zero() {
+            return Err(Error::InvalidValues);
+        }
+        self.divisor = divisor;
+        Ok(self)
+    }
+
+    pub fn bytes(&self) -> &Array2<u8> {
+        &self.bytes
+    }
+
+    /// The scaler's offsets and scales, if one was set.
+    pub fn scaler(&self) -> Option<(&Array1<F>, &Array1<F>)> {
+        self.scaler.as_ref().map(|(o, s)| (o, s))
+    }
+
+    pub fn divisor(&self) -> F {
+        self.divisor
+    }
+
+    /// The floats of the whole matrix (for tests and small matrices: it is the copy this type
+    /// exists to avoid).
+    pub fn to_floats(&self) -> Array2<F> {
+        let mut scratch = Vec::new();
+        self.rows(0, self.bytes.nrows(), &mut scratch).to_owned()
+    }
+
+    /// Converts rows of bytes into floats, with the widest vectors the CPU has (the loops are
+    /// compiled again for AVX-512 and AVX2 and chosen at run time: the baseline x86-64 target
+    /// converts bytes two at a time, which cost as much as the evaluation's arithmetic).
+    fn convert(&self, src: &[u8], dst: &mut [F]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                // Safety: the CPU has the feature the function is compiled for.
+                return unsafe { self.convert_avx512(src, dst) };
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                // Safety: as above.
+                return unsafe { self.convert_avx2(src, dst) };
+            }
+        }
+        self.convert_rows(src, dst)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn convert_avx512(&self, src: &[u8], dst: &mut [F]) {
+        self.convert_rows(src, dst)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn convert_avx2(&self, src: &[u8], dst: &mut [F]) {
+        self.convert_rows(src, dst)
+    }
+
+    /// Each case is its own loop, so that the compiler vectorises it.
+    #[inline(always)]
+    fn convert_rows(&self, src: &[u8], dst: &mut [F]) {
+        let divisor = self.divisor;
+        match (&self.scaler, self.divisor == F::one()) {
+            (None, true) => {
+                for (d, &b) in dst.iter_mut().zip(src) {
+                    *d = F::cast(b);
+                }
+            }
+            (None, false) => {
+                for (d, &b) in dst.iter_mut().zip(src) {
+                    *d = F::cast(b) / divisor;
+                }
+            }
+            (Some((offsets, scales)), unit_divisor) => {
+                let (o, s) = (offsets.as_slice(), scales.as_slice());
+                let (o, s) = (o.expect("owned, contiguous"), s.expect("owned, contiguous"));
+                let d = o.len();
+                for (dst, src) in dst.chunks_exact_mut(d).zip(src.chunks_exact(d)) {
+                    for (((d, &b), &o), &s) in dst.iter_mut().zip(src).zip(o).zip(s) {
+                        *d = (F::cast(b) - o) * s;
+                    }
+                }
+                if !unit_divisor {
+                    dst.iter_mut().for_each(|d| *d /= divisor);
+                }
+            }
+        }
+    }
+}
+
+impl<F: Float> RowBlocks<F> for ScaledBytes<F> {
+    fn n_rows(&self) -> usize {
+        self.bytes.nrows()
+    }
+    fn n_columns(&self) -> usize {
+        self.bytes.ncols()
+    }
+    fn all_finite(&self) -> bool {
+        // Checked when the scaler and divisor were set; bytes are always finite.
+        true
+    }
+    fn rows<'s>(&'s self, start: usize, end: usize, scratch: &'s mut Vec<F>) -> ArrayView2<'s, F> {
+        let d = self.bytes.ncols();
+        scratch.resize((end - start) * d, F::zero());
+        if d > 0 {
+            let src = self.bytes.slice(s![start..end, ..]);
+            self.convert(src.as_slice().expect("row-major bytes"), scratch);
+        }
+        ArrayView2::from_shape((end - start, d), &scratch[..]).expect("rows x features values")
+    }
+}
+
+impl<F: Float> Records for ScaledBytes<F> {
+    type Elem = F;
+    fn nsamples(&self) -> usize {
+        self.bytes.nrows()
+    }
+    fn nfeatures(&self) -> usize {
+        self.bytes.ncols()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn bytes() -> Array2<u8> {
+        array![[0, 10, 255], [5, 10, 0], [200, 10, 100]]
+    }
+
+    /// The floats are those of the float matrix prepared element by element in the same order,
+    /// to the bit, in f64 and f32.
+    #[test]
+    fn blocks_hold_the_bits_of_the_prepared_float_matrix() {
+        let offsets = array![1.5, 10.0, 0.25];
+        let scales = array![1.0 / 3.0, 0.0, 1.0 / 255.0];
+        let x = ScaledBytes::new(bytes())
+            .with_scaler(offsets.clone(), scales.clone())
+            .unwrap()
+            .divided_by(7.0)
+            .unwrap();
+        let mut expected = bytes().mapv(f64::from);
+        for mut row in expected.rows_mut() {
+            for j in 0..3 {
+                row[j] = ((row[j] - offsets[j]) * scales[j]) / 7.0;
+            }
+        }
+        let got = x.to_floats();
+        for (a, b) in got.iter().zip(&expected) {
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+        let mut scratch = Vec::new();
+        assert_eq!(x.rows(1, 3, &mut scratch), expected.slice(s![1..3, ..]));
+
+        let plain = ScaledBytes::<f32>::new(bytes()).divided_by(255.0).unwrap();
+        let expected = bytes().mapv(|v| f32::from(v) / 255.0);
+        assert_eq!(plain.to_floats(), expected);
+        assert_eq!(
+            ScaledBytes::<f32>::new(bytes()).to_floats(),
+            bytes().mapv(f32::from)
+        );
+    }
+
+    /// Fits on bytes give the bits of fits on the same values stored as floats (more rows than
+    /// one chunk of the evaluation, a scaler and a divisor; multinomial and binary).
+    #[test]
+    fn a_fit_on_bytes_equals_the_fit_on_their_floats() {
+        use crate::{LogisticRegression, MultiLogisticRegression};
+        use linfa::prelude::*;
+        let n = 1100;
+        let raw = Array2::from_shape_fn((n, 12), |(i, j)| ((i * 37 + j * 11 + i / 7) % 256) as u8);
+        let offsets = Array1::from_shape_fn(12, |j| j as f64 * 3.5);
+        let scales = Array1::from_shape_fn(12, |j| 1.0 / (40.0 + j as f64));
+        let x = ScaledBytes::new(raw)
+            .with_scaler(offsets, scales)
+            .unwrap()
+            .divided_by(3.0)
+            .unwrap();
+        let y = Array1::from_shape_fn(n, |i| (i * 7 + i / 5) % 3);
+        let multi = MultiLogisticRegression::default().max_iterations(15);
+        let a = multi.fit(&DatasetBase::new(x.clone(), y.clone())).unwrap();
+        let b = multi
+            .fit(&DatasetBase::new(x.to_floats(), y.clone()))
+            .unwrap();
+        assert_eq!(a.params(), b.params());
+        assert_eq!(a.intercept(), b.intercept());
+        assert_eq!(a.report().unwrap().iterations, 15);
+
+        let yb = y.mapv(|c| c == 1);
+        let binary = LogisticRegression::default().max_iterations(15);
+        let a = binary
+            .fit(&DatasetBase::new(x.clone(), yb.clone()))
+            .unwrap();
+        let b = binary.fit(&DatasetBase::new(x.to_floats(), yb)).unwrap();
+        assert_eq!(a.params(), b.params());
+        assert_eq!(a.intercept().to_bits(), b.intercept().to_bits());
+    }
+
+    #[test]
+    fn column_major_bytes_are_stored_row_major() {
+        let t = bytes().reversed_axes();
+        let x = ScaledBytes::<f64>::new(t.clone());
+        assert!(x.bytes().is_standard_layout());
+        assert_eq!(x.to_floats(), t.mapv(f64::from));
+    }
+
+    #[test]
+    fn bad_scalers_and_divisors_are_refused() {
+        let x = || ScaledBytes::<f64>::new(bytes());
+        assert!(x()
+            .with_scaler(array![0.0, 0.0], array![1.0, 1.0, 1.0])
+            .is_err());
+        assert!(x()
+            .with_scaler(array![0.0, f64::NAN, 0.0], array![1.0, 1.0, 1.0])
+            .is_err());
+        assert!(x().divided_by(0.0).is_err());
+        assert!(x().divided_by(f64::INFINITY).is_err());
+    }
+}
