@@ -1,11 +1,18 @@
-//! The statistics that make a compared number meaningful: Wilson intervals for accuracies,
-//! McNemar's exact test for two classifiers scored on the same test images, and mean and spread
-//! across seeds. I/O-free.
+//! The statistics that make a compared number meaningful: Wilson intervals for accuracies; for
+//! two classifiers scored on the same test images, the paired difference of their accuracies
+//! with Newcombe's interval, McNemar's exact test, an equivalence test against a margin (two
+//! one-sided tests) and Holm's correction across a table of comparisons; mean and spread across
+//! seeds. I/O-free.
 //!
 //! May touch: nothing else in the crate.
 
 /// The normal quantile of a two-sided 95 % interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
+/// The normal quantile of a two-sided 90 % interval: its bounds are the two one-sided 5 % tests
+/// of an equivalence claim.
+pub const Z90: f64 = 1.644_853_626_951_472_2;
+/// The level below which a (corrected) p-value calls a difference real.
+pub const ALPHA: f64 = 0.05;
 
 /// A two-sided interval.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,6 +31,11 @@ impl Interval {
 /// The Wilson score interval (95 %) for a proportion of `successes` out of `n`: unlike the
 /// normal approximation it stays inside [0, 1] and is honest near 0 and 1.
 pub fn wilson(successes: u64, n: u64) -> Interval {
+    wilson_at(successes, n, Z95)
+}
+
+/// The Wilson score interval at the two-sided level of the normal quantile `z`.
+pub fn wilson_at(successes: u64, n: u64, z: f64) -> Interval {
     if n == 0 {
         return Interval {
             low: 0.0,
@@ -32,48 +44,177 @@ pub fn wilson(successes: u64, n: u64) -> Interval {
     }
     let (k, n) = (successes as f64, n as f64);
     let p = k / n;
-    let z2 = Z95 * Z95;
+    let z2 = z * z;
     let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-    let half = Z95 / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
     Interval {
         low: (centre - half).max(0.0),
         high: (centre + half).min(1.0),
     }
 }
 
-/// What a paired comparison of two classifiers on the same test images found.
+/// What a paired comparison of two classifiers on the same test images found: the 2 x 2 table
+/// of right and wrong, and what follows from it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct McNemar {
+    /// Images both got right.
+    pub both: u64,
     /// Images the first got right and the second wrong.
     pub only_first: u64,
     /// Images the second got right and the first wrong.
     pub only_second: u64,
+    /// Images both got wrong.
+    pub neither: u64,
     /// Two-sided exact p-value: the chance of a split of the discordant images at least this
     /// uneven if both classifiers were equally accurate.
     pub p_value: f64,
+}
+
+/// What a comparison supports, at the 5 % level: equivalence within the margin (two one-sided
+/// tests), a real difference (the p-value after the table's correction), or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finding {
+    Equivalent,
+    Different,
+    Inconclusive,
 }
 
 impl McNemar {
     /// Compares per-image correctness (`first[i]`, `second[i]`: image i right or wrong).
     pub fn test(first: &[bool], second: &[bool]) -> Self {
         assert_eq!(first.len(), second.len(), "paired on the same images");
-        let only_first = first.iter().zip(second).filter(|(&a, &b)| a && !b).count() as u64;
-        let only_second = first.iter().zip(second).filter(|(&a, &b)| !a && b).count() as u64;
+        let count = |a: bool, b: bool| {
+            first
+                .iter()
+                .zip(second)
+                .filter(|&(&x, &y)| x == a && y == b)
+                .count() as u64
+        };
+        Self::from_table(
+            count(true, true),
+            count(true, false),
+            count(false, true),
+            count(false, false),
+        )
+    }
+
+    /// From the 2 x 2 table: both right, only the first, only the second, neither.
+    pub fn from_table(both: u64, only_first: u64, only_second: u64, neither: u64) -> Self {
         McNemar {
+            both,
             only_first,
             only_second,
+            neither,
             p_value: mcnemar_exact(only_first, only_second),
         }
     }
 
-    /// The words a report uses for the result at the 5 % level.
+    fn n(&self) -> u64 {
+        self.both + self.only_first + self.only_second + self.neither
+    }
+
+    /// First accuracy minus the second's (a proportion).
+    pub fn difference(&self) -> f64 {
+        (self.only_first as f64 - self.only_second as f64) / self.n().max(1) as f64
+    }
+
+    /// Newcombe's square-and-add interval for the paired difference (his method 10, 1998: the
+    /// two accuracies' Wilson intervals combined with the correlation of the pairs), at the
+    /// two-sided level of the normal quantile `z`.
+    pub fn difference_interval(&self, z: f64) -> Interval {
+        let n = self.n();
+        let first = self.both + self.only_first;
+        let second = self.both + self.only_second;
+        let nf = n.max(1) as f64;
+        let (p1, p2) = (first as f64 / nf, second as f64 / nf);
+        let (w1, w2) = (wilson_at(first, n, z), wilson_at(second, n, z));
+        // The correlation of the pairs' outcomes, with Newcombe's correction toward zero.
+        let a = first as f64 * (n - first) as f64 * second as f64 * (n - second) as f64;
+        let b = self.both as f64 * self.neither as f64
+            - self.only_first as f64 * self.only_second as f64;
+        let c = if b > nf / 2.0 {
+            b - nf / 2.0
+        } else if b < 0.0 {
+            b
+        } else {
+            0.0
+        };
+        let phi = if a > 0.0 { c / a.sqrt() } else { 0.0 };
+        let d = p1 - p2;
+        let spread = |down: f64, up: f64| {
+            (down * down - 2.0 * phi * down * up + up * up)
+                .max(0.0)
+                .sqrt()
+        };
+        Interval {
+            low: d - spread(p1 - w1.low, w2.high - p2),
+            high: d + spread(w1.high - p1, p2 - w2.low),
+        }
+    }
+
+    /// The 95 % interval of the difference.
+    pub fn difference_95(&self) -> Interval {
+        self.difference_interval(Z95)
+    }
+
+    /// Two one-sided tests at 5 %: the difference is within `margin` (a proportion) of zero when
+    /// the 90 % interval lies inside (-margin, margin).
+    pub fn equivalent(&self, margin: f64) -> bool {
+        let i = self.difference_interval(Z90);
+        i.low > -margin && i.high < margin
+    }
+
+    /// What this comparison supports, given its p-value after the table's correction.
+    pub fn finding(&self, margin: f64, corrected_p: f64) -> Finding {
+        Finding::of(self.equivalent(margin), corrected_p)
+    }
+
+    /// The words a report uses for the uncorrected result at the 5 % level.
     pub fn verdict(&self) -> &'static str {
-        if self.p_value < 0.05 {
+        if self.p_value < ALPHA {
             "a real difference"
         } else {
             "no evidence of a difference"
         }
     }
+}
+
+impl Finding {
+    /// Equivalence (shown by two one-sided tests) first, then a difference by the corrected p.
+    pub fn of(equivalent: bool, corrected_p: f64) -> Self {
+        if equivalent {
+            Finding::Equivalent
+        } else if corrected_p < ALPHA {
+            Finding::Different
+        } else {
+            Finding::Inconclusive
+        }
+    }
+
+    /// A table cell: `same (±0.20 pp)`, `**different**`, `inconclusive`.
+    pub fn text(&self, margin: f64) -> String {
+        match self {
+            Finding::Equivalent => format!("same (±{:.2} pp)", 100.0 * margin),
+            Finding::Different => "**different**".into(),
+            Finding::Inconclusive => "inconclusive".into(),
+        }
+    }
+}
+
+/// Holm's step-down adjustment of `p` (in any order; returned in the same order): the k-th
+/// smallest times the number not yet rejected, made monotone, capped at 1. Controls the chance
+/// of calling any true equality a difference at the level, across all the comparisons.
+pub fn holm(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut adjusted = vec![0.0; m];
+    let mut running = 0.0f64;
+    for (rank, &i) in order.iter().enumerate() {
+        running = running.max(((m - rank) as f64 * p[i]).min(1.0));
+        adjusted[i] = running;
+    }
+    adjusted
 }
 
 /// McNemar's exact test: `2 * P(X <= min(b, c))` for `X ~ Binomial(b + c, 1/2)`, capped at 1.
@@ -97,6 +238,17 @@ pub fn mcnemar_exact(b: u64, c: u64) -> f64 {
     let max = terms.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let tail = max.exp() * terms.iter().map(|t| (t - max).exp()).sum::<f64>();
     (2.0 * tail).min(1.0)
+}
+
+/// A difference of proportions in percentage points, signed, two decimals: `+0.12`, `-0.15`;
+/// one that rounds to zero is `0.00` (not `-0.00`).
+pub fn signed_pp(difference: f64) -> String {
+    let v = 100.0 * difference;
+    if v.abs() < 0.005 {
+        "0.00".into()
+    } else {
+        format!("{v:+.2}")
+    }
 }
 
 /// A p-value, short: `0.017`, `<0.001`.
@@ -136,6 +288,65 @@ pub fn first_max<T>(items: impl IntoIterator<Item = (T, f64)>) -> Option<T> {
         .map(|(item, _)| item)
 }
 
+/// One setting's cross-validation result, for [`choose`].
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<T> {
+    pub item: T,
+    /// Mean score across folds (higher is better).
+    pub mean: f64,
+    /// Standard error of that mean.
+    pub standard_error: f64,
+    /// Order of simplicity, smallest first (the strongest penalty, then the fewest iterations).
+    pub simplicity: (f64, u64),
+}
+
+/// The standard error of a mean of `folds` scores from their population standard deviation
+/// (scikit-learn's `std_test_score`): the sample deviation over the square root of `folds`.
+pub fn standard_error(population_sd: f64, folds: usize) -> f64 {
+    if folds < 2 {
+        return 0.0;
+    }
+    population_sd / ((folds - 1) as f64).sqrt()
+}
+
+/// The settings whose mean is within one standard error of the best mean (the best included),
+/// in order: those the folds cannot tell apart from it.
+pub fn within_one_se<T: Copy>(scored: &[Scored<T>]) -> Vec<T> {
+    let Some(best) = first_max(scored.iter().map(|s| (s, s.mean))) else {
+        return Vec::new();
+    };
+    let floor = best.mean - best.standard_error;
+    scored
+        .iter()
+        .filter(|s| s.mean >= floor)
+        .map(|s| s.item)
+        .collect()
+}
+
+/// The chosen setting: the best mean (ties: the first), or with `one_se` the simplest setting
+/// within one standard error of it (ties: the first). None for fewer than two settings.
+pub fn choose<T: Copy>(scored: &[Scored<T>], one_se: bool) -> Option<T> {
+    if scored.len() < 2 {
+        return None;
+    }
+    let best = first_max(scored.iter().map(|s| (s, s.mean)))?;
+    if !one_se {
+        return Some(best.item);
+    }
+    let floor = best.mean - best.standard_error;
+    scored
+        .iter()
+        .filter(|s| s.mean >= floor)
+        .fold(None::<&Scored<T>>, |chosen, s| match chosen {
+            Some(c) if c.simplicity.0 < s.simplicity.0 => chosen,
+            Some(c) if c.simplicity.0 == s.simplicity.0 && c.simplicity.1 <= s.simplicity.1 => {
+                chosen
+            }
+            _ => Some(s),
+        })
+        .map(|s| s.item)
+}
+
 /// Mean and sample standard deviation (n - 1); the deviation is 0 for fewer than two values.
 pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     mean_and_deviation(values, 1)
@@ -166,6 +377,86 @@ mod tests {
         let groups = group_in_order([3, 10, 5, 13, 4, 20], |v| v % 10);
         assert_eq!(groups, vec![vec![3, 13], vec![10, 20], vec![5], vec![4]]);
         assert!(group_in_order(Vec::<u8>::new(), |v| *v).is_empty());
+    }
+
+    /// The paired table of Cavo et al. (2012) as Fagerland, Lydersen and Laake's R package
+    /// `contingencytables` (the reference implementation of their book's chapter 8) reports it
+    /// in its tests: Newcombe's square-and-add interval -0.0621 (-0.1186 to -0.0046), McNemar's
+    /// exact conditional p 0.052479.
+    #[test]
+    fn paired_difference_matches_the_reference_implementation() {
+        let t = McNemar::from_table(59, 6, 16, 80);
+        assert!(
+            (t.difference() - -0.0621).abs() < 5e-5,
+            "{}",
+            t.difference()
+        );
+        let i = t.difference_95();
+        assert!((i.low - -0.1186).abs() < 5e-5, "{i:?}");
+        assert!((i.high - -0.0046).abs() < 5e-5, "{i:?}");
+        assert!((t.p_value - 0.052479).abs() < 5e-7, "{}", t.p_value);
+        // Swapping the two classifiers mirrors the interval.
+        let s = McNemar::from_table(59, 16, 6, 80).difference_95();
+        assert!((s.low + i.high).abs() < 1e-12 && (s.high + i.low).abs() < 1e-12);
+    }
+
+    /// The 90 % interval is inside the 95 % one; equivalence needs it inside the margin.
+    #[test]
+    fn equivalence_is_two_one_sided_tests_on_the_90_percent_interval() {
+        // 14,000 images, 20 discordant each way: the difference is 0 within about 0.06 pp.
+        let same = McNemar::from_table(12_800, 20, 20, 1_160);
+        let i90 = same.difference_interval(Z90);
+        let i95 = same.difference_95();
+        assert!(i95.low < i90.low && i90.high < i95.high);
+        assert!(same.equivalent(0.002), "{i90:?}");
+        assert!(!same.equivalent(0.0002), "{i90:?}");
+        assert_eq!(same.finding(0.002, 1.0), Finding::Equivalent);
+        // 100 discordant one way, 40 the other: a real difference, not equivalence at 0.2 pp.
+        let apart = McNemar::from_table(12_700, 100, 40, 1_160);
+        assert!(apart.p_value < 1e-4);
+        assert!(!apart.equivalent(0.002));
+        assert_eq!(apart.finding(0.002, apart.p_value), Finding::Different);
+        // Few images: neither claim holds.
+        let small = McNemar::from_table(80, 3, 2, 15);
+        assert_eq!(small.finding(0.002, small.p_value), Finding::Inconclusive);
+    }
+
+    #[test]
+    fn one_se_takes_the_simplest_setting_within_one_standard_error() {
+        let s = |item: usize, mean: f64, c: f64, it: u64| Scored {
+            item,
+            mean,
+            standard_error: 0.1,
+            simplicity: (c, it),
+        };
+        // Best is 2 (mean 0.92); 0 and 3 are within 0.1 of it; 0 has the smallest C.
+        let scored = [
+            s(0, 0.85, 0.01, 100),
+            s(1, 0.70, 0.001, 100),
+            s(2, 0.92, 1.0, 100),
+            s(3, 0.83, 0.1, 50),
+        ];
+        assert_eq!(choose(&scored, false), Some(2));
+        assert_eq!(choose(&scored, true), Some(0));
+        assert_eq!(within_one_se(&scored), vec![0, 2, 3]);
+        // Same C: fewer iterations wins.
+        let scored = [s(0, 0.9, 1.0, 100), s(1, 0.88, 1.0, 50)];
+        assert_eq!(choose(&scored, true), Some(1));
+        assert_eq!(choose(&scored[..1], true), None);
+        // 5 folds with population sd 0.2: sample sd 0.2 * sqrt(5/4), over sqrt(5).
+        assert!((standard_error(0.2, 5) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn holm_adjusts_step_down_and_keeps_order() {
+        // Sorted 0.005, 0.01, 0.03, 0.04 times 4, 3, 2, 1: 0.02, 0.03, 0.06, 0.04 -> monotone.
+        let adjusted = holm(&[0.01, 0.04, 0.03, 0.005]);
+        let expected = [0.03, 0.06, 0.06, 0.02];
+        for (a, e) in adjusted.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-12, "{adjusted:?}");
+        }
+        assert_eq!(holm(&[0.6, 0.9]), vec![1.0, 1.0]);
+        assert!(holm(&[]).is_empty());
     }
 
     #[test]

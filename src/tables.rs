@@ -95,6 +95,9 @@ pub struct MetricsRecord {
     pub run_id: String,
     pub accuracy: Option<f64>,
     pub cv_mean: Option<f64>,
+    /// Population standard deviation of the fold scores (GridSearchCV's `std_test_score`).
+    #[serde(default)]
+    pub cv_sd: Option<f64>,
     pub converged: bool,
     pub objective: f64,
     pub grad_norm: f64,

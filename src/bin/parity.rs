@@ -1,5 +1,6 @@
 //! `parity CONFIG... [--out DIR]`: compare the harness with scikit-learn and the published
-//! numbers, run by run, and write `DIR/parity.md` and `DIR/parity.csv`.
+//! numbers, run by run, and write `DIR/parity.md`, `DIR/parity.csv` and the index of every
+//! results folder, `DIR/README.md`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

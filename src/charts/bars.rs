@@ -89,7 +89,9 @@ pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> 
         let width = 0.8 / k;
         for (gi, g) in chart.groups.iter().enumerate() {
             let left = |ci: usize| ci as f64 - 0.4 + gi as f64 * width;
-            ctx.draw_series(g.values.iter().enumerate().map(|(ci, &v)| {
+            // A value that is not finite is no bar (a category the group has no number for).
+            let values = || g.values.iter().enumerate().filter(|(_, v)| v.is_finite());
+            ctx.draw_series(values().map(|(ci, &v)| {
                 Rectangle::new(
                     [
                         (left(ci) + 0.01, lo),
@@ -100,8 +102,8 @@ pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> 
             }))
             .map_err(|e| chart_error(path, e))?;
             if let Some(decimals) = chart.value_decimals {
-                let size = if k > 2.0 { 12 } else { 15 };
-                ctx.draw_series(g.values.iter().enumerate().map(|(ci, &v)| {
+                let size = if k > 2.0 { 11 } else { 15 };
+                ctx.draw_series(values().map(|(ci, &v)| {
                     Text::new(
                         format!("{v:.decimals$}"),
                         (left(ci) + width / 2.0, v.clamp(lo, hi)),

@@ -17,6 +17,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Per point (same order as `points`): the (low, high) ends of an error bar, or none.
     pub errors: Vec<(f64, f64)>,
+    /// Per point (same order as `points`), or none: points ringed in red (e.g. runs that did
+    /// not converge); the legend says what the ring means (`LineChart::ring_label`).
+    pub ringed: Vec<bool>,
 }
 
 /// How a series is drawn.
@@ -32,6 +35,12 @@ pub enum Style {
     /// accuracy on the same test images), visible even where they coincide with a line.
     Crosses,
 }
+
+/// The colour of the vertical marks (`LineChart::x_marks`).
+const X_MARK: RGBColor = RGBColor(200, 150, 0);
+
+/// The colour of the rings around flagged points.
+const RING: RGBColor = super::BAD;
 
 /// Series with more points than this are drawn without markers.
 const MAX_MARKERS: usize = 40;
@@ -50,6 +59,12 @@ pub struct LineChart {
     pub reference_lines: Vec<(f64, String)>,
     /// How y tick values are written.
     pub y_format: fn(f64) -> String,
+    /// The y axis starts at 0 (for amounts such as seconds), not at the smallest value.
+    pub y_from_zero: bool,
+    /// What a red ring around a point means, for the legend (when any point is ringed).
+    pub ring_label: String,
+    /// Vertical lines at x with a legend label (e.g. the setting cross-validation chose).
+    pub x_marks: Vec<(f64, String)>,
 }
 
 /// A tick or label value, short: `0.915`, `40k`, `1e-5`; the default y tick format.
@@ -125,6 +140,11 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
         .chain(bars().map(ty))
         .chain(chart.reference_lines.iter().map(|r| ty(r.0)));
     let (y0, y1) = padded(ys, if chart.y_log { 1.0 } else { 1e-9 });
+    let y0 = if chart.y_from_zero && !chart.y_log {
+        0.0
+    } else {
+        y0
+    };
     let y_format = chart.y_format;
     let height = 700 + title.height();
     canvas(path, (1280, height), title, |area| {
@@ -173,6 +193,15 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             ))
             .map_err(|e| chart_error(path, e))?;
         }
+        for (x, _) in &chart.x_marks {
+            ctx.draw_series(DashedLineSeries::new(
+                [(tx(*x), y0), (tx(*x), y1)],
+                10,
+                6,
+                X_MARK.stroke_width(3),
+            ))
+            .map_err(|e| chart_error(path, e))?;
+        }
         // Reference marks (crosses) first, so that the data drawn after them stays visible.
         let order = chart
             .series
@@ -197,6 +226,13 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                 ])
                 .map_err(|e| chart_error(path, e))?;
             }
+            let ringed = s
+                .points
+                .iter()
+                .zip(&s.ringed)
+                .filter(|(_, &r)| r)
+                .map(|(&(x, y), _)| Circle::new((tx(x), ty(y)), 11, RING.stroke_width(2)));
+            ctx.draw_series(ringed).map_err(|e| chart_error(path, e))?;
             let mut pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tx(x), ty(y))).collect();
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             let style = s.color.stroke_width(3);
@@ -298,9 +334,35 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                     .map_err(|e| chart_error(path, e))?;
             }
             legend
-                .draw_text(label, &(FONT, 17).into_font().color(&BLACK), (70, y - 9))
+                .draw_text(label, &(FONT, 18).into_font().color(&BLACK), (70, y - 9))
                 .map_err(|e| chart_error(path, e))?;
             y += 32;
+        }
+        for (_, label) in &chart.x_marks {
+            for x in [10, 30, 50] {
+                legend
+                    .draw(&PathElement::new(
+                        vec![(x + 5, y - 10), (x + 5, y + 10)],
+                        X_MARK.stroke_width(3),
+                    ))
+                    .map_err(|e| chart_error(path, e))?;
+            }
+            legend
+                .draw_text(label, &(FONT, 18).into_font().color(&BLACK), (70, y - 9))
+                .map_err(|e| chart_error(path, e))?;
+            y += 32;
+        }
+        if chart.series.iter().any(|s| s.ringed.iter().any(|&r| r)) {
+            legend
+                .draw(&Circle::new((35, y), 11, RING.stroke_width(2)))
+                .map_err(|e| chart_error(path, e))?;
+            legend
+                .draw_text(
+                    &chart.ring_label,
+                    &(FONT, 18).into_font().color(&BLACK),
+                    (70, y - 9),
+                )
+                .map_err(|e| chart_error(path, e))?;
         }
         Ok(())
     })
@@ -316,12 +378,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.png");
         let chart = LineChart {
+            y_from_zero: false,
+            ring_label: String::new(),
+            x_marks: vec![],
             x_label: "C".into(),
             y_label: "max |gradient|".into(),
             x_log: true,
             y_log: true,
             series: vec![
                 Series {
+                    ringed: Vec::new(),
                     errors: Vec::new(),
                     style: Style::Solid,
                     label: "test".into(),
@@ -329,6 +395,7 @@ mod tests {
                     points: vec![(0.01, 1e-2), (1.0, 1e-3), (100.0, 2e-5)],
                 },
                 Series {
+                    ringed: Vec::new(),
                     errors: Vec::new(),
                     style: Style::Dashed,
                     label: "train".into(),
@@ -360,11 +427,15 @@ mod tests {
         let pixels_of = |style: Style| {
             let path = dir.path().join(format!("{style:?}.png"));
             let chart = LineChart {
+                y_from_zero: false,
+                ring_label: String::new(),
+                x_marks: vec![],
                 x_label: "C".into(),
                 y_label: "accuracy".into(),
                 x_log: false,
                 y_log: false,
                 series: vec![Series {
+                    ringed: Vec::new(),
                     errors: Vec::new(),
                     style,
                     label: "scikit-learn".into(),

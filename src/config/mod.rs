@@ -28,9 +28,10 @@ use crate::error::{Error, Result};
 use grid::{resolve, Axes, Unresolved};
 pub use params::{summary_params, Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
-use sections::{check_name, parse_data, parse_run_charts, parse_selection};
+use sections::{check_name, parse_data, parse_margin, parse_run_charts, parse_selection};
 pub use sections::{
     DataConfig, OutputConfig, Published, PublishedReport, RunCharts, Scoring, Selection,
+    SelectionRule,
 };
 
 /// A validated experiment config.
@@ -50,6 +51,8 @@ pub struct Config {
     pub published: Option<Published>,
     /// How runs on the same split are chosen between (`[selection]`), if at all.
     pub selection: Option<Selection>,
+    /// How `[selection]` chooses among the scored settings.
+    pub selection_rule: SelectionRule,
     /// The run the base sections describe (every base value a single value), if it is in the
     /// grid: what the other runs on its split are compared with when nothing is selected.
     pub base_run: Option<String>,
@@ -132,9 +135,13 @@ impl Config {
         let runs = expand(&grids, &data, &m)?;
         let base_run = base_run(&base, &data, &runs);
 
-        let selection = match &raw.selection {
-            None => None,
-            Some(sel) => Some(parse_selection(sel, &at).map_err(|(line, msg)| m.error(line, msg))?),
+        let (selection, selection_rule) = match &raw.selection {
+            None => (None, SelectionRule::Best),
+            Some(sel) => {
+                let (selection, rule) =
+                    parse_selection(sel, &at).map_err(|(line, msg)| m.error(line, msg))?;
+                (Some(selection), rule)
+            }
         };
         let run_charts = match &raw.output.run_charts {
             None => RunCharts::default(),
@@ -153,6 +160,13 @@ impl Config {
                 ));
             }
         }
+
+        let equivalence_margin = match &raw.output.equivalence_margin_pp {
+            None => OutputConfig::default().equivalence_margin,
+            Some(value) => {
+                parse_margin(value.get_ref()).map_err(|msg| m.error(at(value.span()), msg))?
+            }
+        };
 
         if let Some(published) = &raw.published {
             published.check().map_err(|msg| {
@@ -173,9 +187,11 @@ impl Config {
             output: OutputConfig {
                 predictions: raw.output.predictions,
                 run_charts,
+                equivalence_margin,
             },
             published: raw.published,
             selection,
+            selection_rule,
             base_run,
             runs,
         })
@@ -345,6 +361,35 @@ max_iter = 100
         assert_eq!(p.model, ModelParams::default());
         assert_eq!(p.model.tol, 1e-4);
         assert_eq!(config.data.dir, PathBuf::from("data/mnist"));
+    }
+
+    #[test]
+    fn selection_rule_and_equivalence_margin_are_read_and_checked() {
+        let config = parse(NOTEBOOK).unwrap();
+        assert_eq!(config.selection_rule, SelectionRule::Best);
+        assert!((config.output.equivalence_margin - 0.002).abs() < 1e-15);
+        let text = format!(
+            "{NOTEBOOK}[selection]\ncv = 5\nrule = \"one_se\"\n[output]\nequivalence_margin_pp = 0.5\n"
+        );
+        let config = parse(&text).unwrap();
+        assert_eq!(config.selection_rule, SelectionRule::OneSe);
+        assert!((config.output.equivalence_margin - 0.005).abs() < 1e-15);
+        let e = error(&format!(
+            "{NOTEBOOK}[selection]\ncv = 5\nrule = \"worst\"\n"
+        ));
+        assert!(
+            e.contains("line 11: [selection] rule = \"worst\" is unknown: use best or one_se"),
+            "{e}"
+        );
+        let e = error(&format!("{NOTEBOOK}[output]\nequivalence_margin_pp = -1\n"));
+        assert!(
+            e.contains("line 10: [output] equivalence_margin_pp = -1: the margin must be above 0"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{NOTEBOOK}[output]\nequivalence_margin_pp = \"small\"\n"
+        ));
+        assert!(e.contains("write a number of percentage points"), "{e}");
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub(super) struct RawOutput {
     #[serde(default)]
     pub(super) predictions: bool,
     pub(super) run_charts: Option<Spanned<Value>>,
+    pub(super) equivalence_margin_pp: Option<Spanned<Value>>,
 }
 
 /// 1-based line number of a byte offset.

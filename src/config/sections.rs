@@ -26,6 +26,18 @@ pub struct Selection {
 }
 
 named_enum! {
+    /// How `[selection]` picks among the settings it scored (`rule`).
+    pub enum SelectionRule {
+        /// The best mean score, as scikit-learn's `GridSearchCV` refits.
+        Best = "best",
+        /// The simplest setting (smallest C, then fewest iterations) whose mean score is within
+        /// one standard error of the best one's: the one-standard-error rule of Breiman et al.
+        /// (1984) and glmnet's `lambda.1se`, for grids whose folds cannot tell the top apart.
+        OneSe = "one_se",
+    }
+}
+
+named_enum! {
     /// What cross-validation scores a setting by, named as scikit-learn's `scoring`.
     pub enum Scoring {
         /// Share of validation images right (higher is better).
@@ -54,12 +66,48 @@ impl DataConfig {
 }
 
 /// What to write besides metrics, per-class scores and confusion matrices.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutputConfig {
     /// Write `runs/<run_id>/predictions.csv` with class probabilities.
     pub predictions: bool,
     /// Which runs get the per-run charts in `runs/<run_id>/`.
     pub run_charts: RunCharts,
+    /// How close two accuracies on the same images must be shown to be (a proportion; the file
+    /// gives percentage points) before a report calls them the same.
+    pub equivalence_margin: f64,
+}
+
+/// The equivalence margin when a config does not set `[output] equivalence_margin_pp`: 0.2 pp.
+pub const DEFAULT_EQUIVALENCE_MARGIN_PP: f64 = 0.2;
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig {
+            predictions: false,
+            run_charts: RunCharts::default(),
+            equivalence_margin: DEFAULT_EQUIVALENCE_MARGIN_PP / 100.0,
+        }
+    }
+}
+
+/// `[output] equivalence_margin_pp`: a number of percentage points above 0 and below 100.
+pub(super) fn parse_margin(value: &Value) -> std::result::Result<f64, String> {
+    let pp = match value {
+        Value::Float(v) => *v,
+        Value::Integer(v) => *v as f64,
+        other => {
+            return Err(format!(
+                "[output] equivalence_margin_pp = {other}: write a number of percentage points, such as 0.2"
+            ))
+        }
+    };
+    if pp.is_finite() && pp > 0.0 && pp < 100.0 {
+        Ok(pp / 100.0)
+    } else {
+        Err(format!(
+            "[output] equivalence_margin_pp = {pp}: the margin must be above 0 and below 100 percentage points, such as 0.2"
+        ))
+    }
 }
 
 /// Which runs get per-run charts (`[output] run_charts`).
@@ -195,6 +243,7 @@ pub(super) struct RawSelection {
     #[serde(default)]
     pub shuffle: bool,
     pub random_state: Option<Spanned<i64>>,
+    pub rule: Option<Spanned<String>>,
 }
 
 /// Where a message about a value points: the line of a span in the config text.
@@ -204,7 +253,7 @@ pub(super) type LineOf<'a> = &'a dyn Fn(std::ops::Range<usize>) -> Option<usize>
 pub(super) fn parse_selection(
     raw: &RawSelection,
     at: LineOf,
-) -> std::result::Result<Selection, (Option<usize>, String)> {
+) -> std::result::Result<(Selection, SelectionRule), (Option<usize>, String)> {
     let cv = *raw.cv.get_ref();
     if !(2..=100).contains(&cv) {
         return Err((
@@ -250,11 +299,27 @@ pub(super) fn parse_selection(
             ))
         }
     };
-    Ok(Selection {
-        cv: cv as usize,
-        scoring,
-        shuffle_seed,
-    })
+    let rule = match &raw.rule {
+        None => SelectionRule::Best,
+        Some(name) => SelectionRule::parse(name.get_ref()).ok_or_else(|| {
+            (
+                at(name.span()),
+                format!(
+                    "[selection] rule = {:?} is unknown: use {}",
+                    name.get_ref(),
+                    SelectionRule::NAMES.join(" or ")
+                ),
+            )
+        })?,
+    };
+    Ok((
+        Selection {
+            cv: cv as usize,
+            scoring,
+            shuffle_seed,
+        },
+        rule,
+    ))
 }
 
 /// Reads `[output] run_charts`: "selected", "all", "none" or a list of run ids.

@@ -6,8 +6,10 @@
 //!
 //! May touch: `config`, `stats`, `store`.
 
-use crate::config::{Config, Scoring};
-use crate::stats::{first_max, group_in_order, McNemar};
+use crate::config::{Config, Scoring, SelectionRule};
+use crate::stats::{
+    choose, first_max, group_in_order, standard_error, within_one_se, McNemar, Scored,
+};
 use crate::store::RunResult;
 
 /// Finished runs scored on the same test images, in config order.
@@ -56,7 +58,7 @@ pub fn test_groups<'a>(config: &Config, results: &'a [RunResult]) -> Vec<TestGro
 fn reference<'a>(config: &Config, runs: &[&'a RunResult]) -> (&'a RunResult, Role) {
     let mut selected: Vec<(usize, &RunResult)> = Vec::new();
     for split in split_groups(runs) {
-        if let Some(chosen) = selected_by_cv(&split) {
+        if let Some(chosen) = selected_by_cv(&split, config.selection_rule) {
             selected.push((split.len(), chosen));
         }
     }
@@ -89,25 +91,40 @@ pub fn split_groups<'a>(runs: &[&'a RunResult]) -> Vec<Vec<&'a RunResult>> {
     groups
 }
 
-/// The run with the highest mean cross-validation score among runs on one split (ties: the
-/// first in order), if at least two have scores; a failed fold (NaN) rules a setting out.
-pub fn selected_by_cv<'a>(split: &[&'a RunResult]) -> Option<&'a RunResult> {
-    let scored: Vec<(&RunResult, f64)> = split
+/// The run `[selection]` chose among runs on one split, if at least two have scores (see
+/// [`crate::stats::choose`]); a failed fold (NaN) rules a setting out.
+pub fn selected_by_cv<'a>(split: &[&'a RunResult], rule: SelectionRule) -> Option<&'a RunResult> {
+    choose(&scored(split), rule == SelectionRule::OneSe)
+}
+
+/// The runs on one split whose CV mean is within one standard error of the best.
+pub fn within_one_se_of_best<'a>(split: &[&'a RunResult]) -> Vec<&'a RunResult> {
+    within_one_se(&scored(split))
+}
+
+/// The runs of a split with finite CV scores, as [`crate::stats::choose`] takes them.
+fn scored<'a>(split: &[&'a RunResult]) -> Vec<Scored<&'a RunResult>> {
+    split
         .iter()
-        .filter_map(|r| Some((*r, r.cv.as_ref()?.mean_sd().0)))
-        .filter(|(_, mean)| mean.is_finite())
-        .collect();
-    if scored.len() < 2 {
-        return None;
-    }
-    first_max(scored)
+        .filter_map(|r| {
+            let cv = r.cv.as_ref()?;
+            let (mean, sd) = cv.mean_sd();
+            let model = &r.run.params.model;
+            mean.is_finite().then(|| Scored {
+                item: *r,
+                mean,
+                standard_error: standard_error(sd, cv.scores.len()),
+                simplicity: (model.c, model.max_iter),
+            })
+        })
+        .collect()
 }
 
 /// Whether `r` is the one cross-validation chose among the runs on its split.
-pub fn is_selected(r: &RunResult, runs: &[&RunResult]) -> bool {
+pub fn is_selected(r: &RunResult, runs: &[&RunResult], rule: SelectionRule) -> bool {
     split_groups(runs)
         .iter()
-        .filter_map(|split| selected_by_cv(split))
+        .filter_map(|split| selected_by_cv(split, rule))
         .any(|chosen| chosen.run.id == r.run.id)
 }
 

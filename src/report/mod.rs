@@ -118,7 +118,7 @@ pub fn write_report(
         .iter()
         .filter_map(|(id, r)| Some((id.clone(), r.accuracy?)))
         .collect();
-    let sweep_figures = sweep_charts::draw(dir, results, &accuracies)?;
+    let sweep_figures = sweep_charts::draw(dir, results, &accuracies, config.selection_rule)?;
     let selected = chart_runs(config, results);
     let mut run_figures = Vec::new();
     for result in results {
@@ -127,7 +127,14 @@ pub fn write_report(
             let stopped = sklearn
                 .get(&result.run.id)
                 .and_then(|s| Some((s.n_iter?, s.objective)));
-            run_figures.push((result, run_charts::draw(dir, result, images, stopped)?));
+            let published = config
+                .published
+                .as_ref()
+                .and_then(|p| p.binary_accuracy.as_deref());
+            run_figures.push((
+                result,
+                run_charts::draw(dir, result, images, stopped, published)?,
+            ));
         } else {
             run_charts::remove(dir, &result.run.id)?;
         }

@@ -4,11 +4,13 @@
 //!
 //! May touch: `config`, `model`, `stats`, `store`, `report::{comparison, Figure}`.
 
-use super::comparison::{cv_text, is_selected, paired, test_groups, Role, TestGroup};
+use super::comparison::{
+    cv_text, is_selected, paired, split_groups, test_groups, within_one_se_of_best, Role, TestGroup,
+};
 use super::Figure;
-use crate::config::{summary_params, Config, Param};
+use crate::config::{summary_params, Config, Param, SelectionRule};
 use crate::model::FitStatus;
-use crate::stats::{group_in_order, p_text};
+use crate::stats::{group_in_order, holm, p_text, signed_pp as pp, McNemar};
 use crate::store::RunResult;
 
 fn figure_markdown(s: &mut String, level: &str, f: &Figure) {
@@ -117,10 +119,18 @@ fn how_runs_are_compared(config: &Config) -> String {
     let mut s = String::from(
         "Accuracies are in percent with their Wilson 95 % interval. Runs are compared only when \
          scored on the same test images: each table below holds one test set. Δ is a run's \
-         accuracy minus the reference run's, in percentage points, and p is McNemar's exact test \
-         on the images where the two disagree about right and wrong: below 0.05 the difference \
-         is real; above, these test images cannot tell the two apart. ",
+         accuracy minus the reference run's, in percentage points, with the 95 % interval of \
+         that paired difference (Newcombe's square-and-add interval for paired proportions). p \
+         is McNemar's exact test on the images where the two disagree about right and wrong, and \
+         Holm p the same after Holm's correction across the table's comparisons. The finding: \
+         **different** when Holm p is below 0.05; **same** when two one-sided tests at 5 % put \
+         the difference inside ±",
     );
+    s.push_str(&format!(
+        "{:.2} pp (the 90 % interval inside the margin, `[output] equivalence_margin_pp`); \
+         **inconclusive** otherwise: these images can tell neither. ",
+        100.0 * config.output.equivalence_margin
+    ));
     // Cross-validation runs only where a split has more than one setting to choose from.
     let selects = config.selection.as_ref().filter(|_| {
         config
@@ -134,12 +144,22 @@ fn how_runs_are_compared(config: &Config) -> String {
              setting with the best mean {}-fold cross-validation score ({}) inside the training \
              part (scikit-learn's `StratifiedKFold`, {}; the scaler refitted on each fold's \
              training rows), fitted on the whole training part and scored once on the test set. \
-             In the CV column, **(selected)** marks each split's choice.\n\n",
+             In the CV column, **(selected)** marks each split's choice and (within 1 SE) the \
+             settings whose mean is within one standard error of the best mean: the folds cannot \
+             tell those apart from it, so a choice among them is a tie broken by {}.\n\n",
             sel.cv,
             sel.scoring.as_str(),
             match sel.shuffle_seed {
                 Some(seed) => format!("shuffled with random_state = {seed}"),
                 None => "not shuffled".into(),
+            },
+            match config.selection_rule {
+                SelectionRule::Best =>
+                    "the higher mean (`[selection] rule = \"best\"`, \
+                     scikit-learn's choice; `rule = \"one_se\"` takes the simplest of them)",
+                SelectionRule::OneSe =>
+                    "simplicity (`[selection] rule = \"one_se\"`: the \
+                     smallest C, then the fewest iterations, among them)",
             }
         )),
         None if config.selection.is_some() => s.push_str(
@@ -185,38 +205,60 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
     // The parameters a run's one-line description shows, then the results.
     let columns: Vec<&Param> = summary_params().collect();
     s.push_str(&format!(
-        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp | p | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
+        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
         columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),
         if has_cv { cv_heading.as_str() } else { "" }
     ));
     s.push_str(&format!(
-        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|\n",
+        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|---|---|\n",
         "---|".repeat(columns.len()),
         if has_cv { "---|" } else { "" }
     ));
-    for r in &group.runs {
+    // Each run against the reference, and Holm's correction across this table's comparisons.
+    let tests: Vec<Option<McNemar>> = group
+        .runs
+        .iter()
+        .map(|r| {
+            (r.run.id != reference.run.id)
+                .then(|| paired(r, reference))
+                .flatten()
+        })
+        .collect();
+    let raw: Vec<f64> = tests.iter().flatten().map(|t| t.p_value).collect();
+    let mut corrected = holm(&raw).into_iter();
+    let margin = config.output.equivalence_margin;
+    // Settings the folds cannot tell apart from the best one, split by split.
+    let near_best: Vec<&RunResult> = split_groups(&group.runs)
+        .iter()
+        .flat_map(|split| within_one_se_of_best(split))
+        .collect();
+    for (r, test) in group.runs.iter().zip(&tests) {
         let m = r.metrics.as_ref().expect("grouped runs have metrics");
         let is_reference = r.run.id == reference.run.id;
-        let (delta, p_value) = if is_reference {
-            ("reference".to_string(), String::new())
-        } else {
-            match paired(r, reference) {
-                Some(test) => (
-                    format!(
-                        "{:+.2}",
-                        100.0 * (m.accuracy - reference.accuracy().unwrap_or(f64::NAN))
-                    ),
+        let comparison = match test {
+            _ if is_reference => "reference | | | ".to_string(),
+            Some(test) => {
+                let holm_p = corrected.next().expect("one corrected p per test");
+                let i = test.difference_95();
+                format!(
+                    "{} [{}, {}] | {} | {} | {}",
+                    pp(test.difference()),
+                    pp(i.low),
+                    pp(i.high),
                     p_text(test.p_value),
-                ),
-                None => (String::new(), String::new()),
+                    p_text(holm_p),
+                    test.finding(margin, holm_p).text(margin)
+                )
             }
+            None => " | | | ".to_string(),
         };
         let cv = if has_cv {
             let text = cv_text(r).unwrap_or_else(|| "-".into());
-            if is_selected(r, &group.runs) {
-                format!(" **{text}** (selected) |")
-            } else {
-                format!(" {text} |")
+            let tied = near_best.iter().any(|t| t.run.id == r.run.id);
+            match (is_selected(r, &group.runs, config.selection_rule), tied) {
+                (true, _) => format!(" **{text}** (selected) |"),
+                (false, true) => format!(" {text} (within 1 SE) |"),
+                (false, false) => format!(" {text} |"),
             }
         } else {
             String::new()
@@ -227,7 +269,7 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
             format!("`{}`", r.run.id)
         };
         s.push_str(&format!(
-            "| {name} |{} {} / {} |{cv} {:.2} {} | {delta} | {p_value} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | [png](confusion/{}.png) |\n",
+            "| {name} |{} {} / {} |{cv} {:.2} {} | {comparison} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | [png](confusion/{}.png) |\n",
             columns
                 .iter()
                 .map(|p| format!(" {} |", p.get(&r.run.params).display()))

@@ -84,12 +84,14 @@ fn zoomed_bars(
 
 /// Draws the charts of one successful run; returns them in README order.
 /// `sklearn_stopped` is scikit-learn's iteration count and final objective for the same run, if
-/// the folder has its results: the fit path marks it.
+/// the folder has its results: the fit path marks it. `published_binary` is the notebook's own
+/// per-digit binary accuracies (`[published] binary_accuracy`), drawn beside the run's.
 pub fn draw(
     dir: &ResultsDir,
     r: &RunResult,
     images: &Array2<u8>,
     sklearn_stopped: Option<(u64, f64)>,
+    published_binary: Option<&[f64]>,
 ) -> Result<Vec<Figure>> {
     let (Some(m), Some(examples)) = (&r.metrics, &r.examples) else {
         return Ok(Vec::new());
@@ -230,23 +232,39 @@ pub fn draw(
                 .iter()
                 .map(|c| 1.0 - c.support as f64 / n)
                 .collect();
-            let lo = binary.iter().chain(&always_no).copied().fold(1.0, f64::min);
+            let published: Option<Vec<f64>> = published_binary.map(|p| {
+                (0..binary.len())
+                    .map(|k| p.get(k).copied().unwrap_or(f64::NAN))
+                    .collect()
+            });
+            let lo = binary
+                .iter()
+                .chain(&always_no)
+                .chain(published.iter().flatten().filter(|v| v.is_finite()))
+                .copied()
+                .fold(1.0, f64::min);
+            let mut groups = vec![BarGroup {
+                label: "binary accuracy".into(),
+                color: PALETTE[0],
+                values: binary.clone(),
+            }];
+            if let Some(values) = published {
+                groups.push(BarGroup {
+                    label: "published (the notebook's own fit)".into(),
+                    color: PALETTE[1],
+                    values,
+                });
+            }
+            groups.push(BarGroup {
+                label: "always \"no\" (baseline)".into(),
+                color: plotters::style::RGBColor(170, 170, 170),
+                values: always_no,
+            });
             let chart = BarChart {
                 x_label: "Digit (its classifier answers \"this digit or not\")".into(),
                 y_label: "Binary accuracy".into(),
                 categories: (0..binary.len()).map(|k| k.to_string()).collect(),
-                groups: vec![
-                    BarGroup {
-                        label: "binary accuracy".into(),
-                        color: PALETTE[0],
-                        values: binary.clone(),
-                    },
-                    BarGroup {
-                        label: "always \"no\" (baseline)".into(),
-                        color: plotters::style::RGBColor(170, 170, 170),
-                        values: always_no,
-                    },
-                ],
+                groups,
                 y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
                 value_decimals: Some(4),
             };
@@ -294,10 +312,16 @@ pub fn draw(
         );
         figures.push(figure(dir, file(FILES[6]), heading.clone(), |tmp| {
             let mut lines = context.clone();
-            lines.push(format!(
-                "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
-                d.objective
-            ));
+            lines.push(match r.run.params.model.multi_class {
+                MultiClass::Multinomial => format!(
+                    "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
+                    d.objective
+                ),
+                MultiClass::Ovr => format!(
+                    "Objective: the sum of the ten binary fits' objectives (each a mean log-loss + ||w||^2 / (2 C n)), final {:.6}; iteration k: each class after k iterations, or where it stopped if sooner; gradient: the largest over the classes",
+                    d.objective
+                ),
+            });
             if let Some((n_iter, objective)) = sklearn_stopped {
                 lines.push(format!(
                     "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
@@ -367,12 +391,16 @@ pub(crate) fn fit_path_chart(
             .collect::<Vec<_>>()
     };
     LineChart {
+        y_from_zero: false,
+        ring_label: String::new(),
+        x_marks: vec![],
         x_label: "L-BFGS iteration".into(),
         y_label: "Value (log scale)".into(),
         x_log: false,
         y_log: true,
         series: vec![
             Series {
+                ringed: Vec::new(),
                 errors: Vec::new(),
                 style: Style::Solid,
                 label: "objective".into(),
@@ -380,6 +408,7 @@ pub(crate) fn fit_path_chart(
                 points: points(|t| t.objective),
             },
             Series {
+                ringed: Vec::new(),
                 errors: Vec::new(),
                 style: Style::Dashed,
                 label: "largest gradient component".into(),
@@ -389,6 +418,7 @@ pub(crate) fn fit_path_chart(
         ]
         .into_iter()
         .chain(sklearn_stopped.map(|(n_iter, objective)| Series {
+            ringed: Vec::new(),
             errors: Vec::new(),
             style: Style::Crosses,
             label: "scikit-learn stopped".into(),

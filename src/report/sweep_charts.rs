@@ -9,19 +9,44 @@ use std::collections::HashMap;
 
 use plotters::style::RGBColor;
 
+use super::comparison::is_selected;
 use super::sweep_lines::{groups, labels, lines, Axis, Line};
 use super::{figure, Figure};
 use crate::charts::{line_chart, LineChart, Series, Style, Title, PALETTE};
-use crate::config::Scoring;
+use crate::config::{Scoring, SelectionRule};
 use crate::error::Result;
 use crate::files::remove_stale;
+use crate::stats;
 use crate::store::{ResultsDir, RunResult};
 
 /// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
-/// only in max_iter (their paths coincide; the longest is drawn).
-fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
+/// only in max_iter (their paths coincide; the longest is drawn). Objectives are only comparable
+/// on the same training images, so only runs with the most common training-set size are drawn
+/// (the third value says how many other runs were left out). Where each line has its own C, the
+/// line takes that C's colour in the sweep's other charts.
+fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
+    let mut sizes: Vec<usize> = results.iter().map(|r| r.n_train).collect();
+    sizes.sort_unstable();
+    let size = stats::group_in_order(sizes, |&n| n)
+        .into_iter()
+        .max_by_key(|g| (g.len(), g[0]))
+        .map_or(0, |g| g[0]);
+    let same_size: Vec<RunResult> = results
+        .iter()
+        .filter(|r| r.n_train == size)
+        .cloned()
+        .collect();
+    let left_out = results.len() - same_size.len();
+    let results = &same_size[..];
     let families = groups(results, Axis::MaxIter);
     let (legend, fixed) = labels(&families);
+    let mut cs: Vec<f64> = families
+        .iter()
+        .map(|f| f.runs[0].run.params.model.c)
+        .collect();
+    cs.sort_by(f64::total_cmp);
+    cs.dedup();
+    let by_c = cs.len() == families.len();
     let series = families
         .iter()
         .zip(legend)
@@ -32,6 +57,7 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
                 .iter()
                 .max_by_key(|r| r.diagnostics.trace.len())?;
             (longest.diagnostics.trace.len() > 1).then(|| Series {
+                ringed: Vec::new(),
                 errors: Vec::new(),
                 style: if i >= PALETTE.len() {
                     Style::Dashed
@@ -43,7 +69,11 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
                 } else {
                     label
                 },
-                color: PALETTE[i % PALETTE.len()],
+                color: if by_c {
+                    c_colour(results, longest.run.params.model.c)
+                } else {
+                    PALETTE[i % PALETTE.len()]
+                },
                 points: longest
                     .diagnostics
                     .trace
@@ -55,6 +85,9 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
         })
         .collect();
     let chart = LineChart {
+        y_from_zero: false,
+        ring_label: String::new(),
+        x_marks: vec![],
         x_label: "L-BFGS iteration".into(),
         y_label: "Objective (log scale)".into(),
         x_log: false,
@@ -63,24 +96,28 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String) {
         reference_lines: vec![],
         y_format: crate::charts::compact,
     };
-    (chart, fixed)
+    (chart, fixed, left_out)
 }
 
-/// The same colour for the same C in every chart of a sweep; lines along the C axis are grey
-/// and black.
+/// The same colour for the same C in every chart of a sweep (fit paths included); lines along
+/// the C axis (one per other setting) take colours of their own, far apart from each other.
 fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usize) -> RGBColor {
     if axis == Axis::C {
-        const NEUTRAL: [RGBColor; 3] = [
+        const OTHERS: [RGBColor; 3] = [
             RGBColor(20, 20, 20),
-            RGBColor(120, 120, 120),
-            RGBColor(90, 60, 140),
+            RGBColor(204, 51, 17),
+            RGBColor(0, 119, 187),
         ];
-        return NEUTRAL[index % NEUTRAL.len()];
+        return OTHERS[index % OTHERS.len()];
     }
+    c_colour(results, line.runs[0].run.params.model.c)
+}
+
+/// The colour of a value of C among the sweep's values.
+fn c_colour(results: &[RunResult], c: f64) -> RGBColor {
     let mut cs: Vec<f64> = results.iter().map(|r| r.run.params.model.c).collect();
     cs.sort_by(f64::total_cmp);
     cs.dedup();
-    let c = line.runs[0].run.params.model.c;
     let i = cs.iter().position(|&v| v == c).unwrap_or(0);
     PALETTE[i % PALETTE.len()]
 }
@@ -128,6 +165,7 @@ fn chart(
                     (100.0 * i.low, 100.0 * i.high)
                 };
                 series.push(Series {
+                    ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
                     errors: line.runs.iter().map(interval).collect(),
                     style: Style::Solid,
                     label: named("test"),
@@ -147,6 +185,7 @@ fn chart(
                 if cv.len() == line.runs.len() {
                     let k = line.runs[0].cv.as_ref().map_or(0, |cv| cv.selection.cv);
                     series.push(Series {
+                        ringed: Vec::new(),
                         errors: cv.iter().map(|(_, m, sd)| (m - sd, m + sd)).collect(),
                         style: Style::Dotted,
                         label: named(&format!("{k}-fold CV (mean ± sd)")),
@@ -161,6 +200,7 @@ fn chart(
                     .collect();
                 if let Some(points) = reference {
                     series.push(Series {
+                        ringed: Vec::new(),
                         errors: Vec::new(),
                         style: Style::Crosses,
                         label: named("scikit-learn test"),
@@ -169,6 +209,7 @@ fn chart(
                     });
                 }
                 series.push(Series {
+                    ringed: Vec::new(),
                     errors: Vec::new(),
                     style: Style::Dashed,
                     label: named("train"),
@@ -181,6 +222,7 @@ fn chart(
                 });
             }
             Measure::FitSeconds => series.push(Series {
+                ringed: Vec::new(),
                 errors: Vec::new(),
                 style: Style::Solid,
                 label: named("fit time"),
@@ -192,6 +234,7 @@ fn chart(
                     .collect(),
             }),
             Measure::GradNorm => series.push(Series {
+                ringed: Vec::new(),
                 errors: Vec::new(),
                 style: Style::Solid,
                 label: named("largest gradient component"),
@@ -224,6 +267,9 @@ fn chart(
         Measure::GradNorm => "Largest gradient component (log scale)",
     };
     let chart = LineChart {
+        y_from_zero: matches!(measure, Measure::FitSeconds),
+        ring_label: "did not converge (max_iter reached)".into(),
+        x_marks: vec![],
         x_label: axis.label().into(),
         y_label: y_label.into(),
         x_log: axis == Axis::C,
@@ -235,8 +281,62 @@ fn chart(
     (chart, fixed)
 }
 
+/// A vertical mark at each charted run that `[selection]` chose on its split.
+fn chosen_marks(results: &[RunResult], axis: Axis, rule: SelectionRule) -> Vec<(f64, String)> {
+    let charted: Vec<&RunResult> = lines(results, axis)
+        .into_iter()
+        .flat_map(|l| l.runs)
+        .collect();
+    let all: Vec<&RunResult> = results.iter().collect();
+    charted
+        .iter()
+        .filter(|r| is_selected(r, &all, rule))
+        .map(|r| {
+            let k = r.cv.as_ref().map_or(0, |cv| cv.selection.cv);
+            (
+                axis.value(r),
+                format!(
+                    "chosen by {k}-fold CV: {} = {}",
+                    axis.params()[0],
+                    crate::charts::compact(axis.value(r))
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A title line naming test-accuracy lines drawn exactly on top of each other (the last drawn
+/// hides the others), if any.
+fn coinciding(chart: &LineChart) -> Option<String> {
+    let tests: Vec<&Series> = chart
+        .series
+        .iter()
+        .filter(|s| s.style == Style::Solid)
+        .collect();
+    let mut same: Vec<String> = Vec::new();
+    for (i, a) in tests.iter().enumerate() {
+        for b in &tests[i + 1..] {
+            if a.points == b.points {
+                let name = |s: &Series| s.label.trim_end_matches(": test").to_string();
+                same.push(format!("{} and {}", name(a), name(b)));
+            }
+        }
+    }
+    (!same.is_empty()).then(|| {
+        format!(
+            "Drawn on top of each other (the same test accuracy at every point): {}",
+            same.join("; ")
+        )
+    })
+}
+
 /// Draws every sweep chart that has data; the others come back with the reason.
-pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Result<Vec<Figure>> {
+pub fn draw(
+    dir: &ResultsDir,
+    results: &[RunResult],
+    sklearn: &Sklearn,
+    rule: SelectionRule,
+) -> Result<Vec<Figure>> {
     let specs: [(&str, &str, Axis, Measure); 5] = [
         (
             "accuracy_vs_max_iter",
@@ -244,12 +344,7 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
             Axis::MaxIter,
             Measure::Accuracy,
         ),
-        (
-            "accuracy_vs_C",
-            "Accuracy vs C: the validation curve",
-            Axis::C,
-            Measure::Accuracy,
-        ),
+        ("accuracy_vs_C", "Accuracy vs C", Axis::C, Measure::Accuracy),
         (
             "learning_curve",
             "Learning curve: accuracy vs training-set size",
@@ -271,11 +366,11 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
     ];
     let mut figures = Vec::new();
     let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
-    let (paths, fixed) = fit_paths(results);
+    let (paths, fixed, left_out) = fit_paths(results);
     if paths.series.is_empty() {
         remove_stale(&dir.root.join("fit_paths.png"))?;
     } else {
-        let lines = vec![
+        let mut lines = vec![
             if fixed.is_empty() {
                 "One line per setting".to_string()
             } else {
@@ -283,6 +378,11 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
             },
             "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
         ];
+        if left_out > 0 {
+            lines.push(format!(
+                "Only runs on the most common training-set size: objectives on other training images are not comparable ({left_out} other run(s) not drawn)"
+            ));
+        }
         let title = Title {
             title: heading,
             lines: &lines,
@@ -296,7 +396,10 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
     }
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
-        let (chart, fixed) = chart(results, axis, measure, sklearn);
+        let (mut chart, fixed) = chart(results, axis, measure, sklearn);
+        if let Measure::Accuracy = measure {
+            chart.x_marks = chosen_marks(results, axis, rule);
+        }
         if chart.series.is_empty() {
             remove_stale(&dir.root.join(&file))?;
             figures.push(Figure {
@@ -314,6 +417,12 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
         } else {
             vec![format!("Fixed: {fixed}")]
         };
+        if let Measure::FitSeconds = measure {
+            lines.push(
+                "Runs that differ only in max_iter share one fit: each point is the time that fit took to reach the run's max_iter (cumulative), plus the run's own checks"
+                    .into(),
+            );
+        }
         if let Measure::Accuracy = measure {
             let charted: Vec<&RunResult> = self::lines(results, axis)
                 .into_iter()
@@ -322,10 +431,11 @@ pub fn draw(dir: &ResultsDir, results: &[RunResult], sklearn: &Sklearn) -> Resul
             let unconverged = charted.iter().filter(|r| !r.diagnostics.converged).count();
             if unconverged > 0 {
                 lines.push(format!(
-                    "{unconverged} of {} charted runs did not converge (max_iter reached): their accuracy is where L-BFGS stopped, not the model the objective defines",
+                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where L-BFGS stopped, not the model the objective defines",
                     charted.len()
                 ));
             }
+            lines.extend(coinciding(&chart));
             lines.push(
                 "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
                     .into(),

@@ -1,0 +1,140 @@
+//! `results/README.md`: one index of every results folder the parity report covers, with what
+//! each shows, its headline numbers against scikit-learn, and the reports across folders.
+//!
+//! May touch: `config`, `parity` (its rows), `stats`.
+
+use std::path::Path;
+
+use super::ParityRow;
+use crate::config::Config;
+use crate::stats::{holm, Finding};
+
+/// The files at the results root that are not a config's folder, and what writes them.
+const REPORTS: [(&str, &str); 4] = [
+    (
+        "parity.md",
+        "every run against the published notebooks and scikit-learn's rerun, paired on the same test images (`cargo run --bin parity`)",
+    ),
+    (
+        "path-parting.md",
+        "where the harness's L-BFGS path and scikit-learn's part, iteration by iteration (`scripts/path_parting.py`)",
+    ),
+    (
+        "bench.md",
+        "speed and memory against scikit-learn and scikit-learn-intelex, measured in one invocation (`scripts/bench.sh`)",
+    ),
+    (
+        "predict-examples.png",
+        "`predict` on digits the project never saw (`examples/digits`, see the README)",
+    ),
+];
+
+/// The index as Markdown; `out` is the results root (the charts each folder holds are listed).
+pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
+    let mut s = String::from(
+        "# Results\n\n\
+         One folder per experiment config, written by `cargo run --bin sweep -- CONFIG`, with \
+         scikit-learn's rerun of the same runs in its `sklearn/` folder \
+         (`scripts/sklearn_reference.py`); `scripts/reproduce_notebooks.sh` regenerates them all \
+         and this index (written by `cargo run --bin parity` with `parity.md`). Each folder's \
+         README has the tables, intervals and charts; its `manifest.json` says when, where and \
+         from which revision the fits ran.\n\n\
+         | results | config | what it is | runs | test accuracy (harness) | against scikit-learn on the same images | charts |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    // Holm's correction across every row, as in parity.md.
+    let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
+    let mut corrected = holm(&raw).into_iter();
+    let findings: Vec<Option<Finding>> = rows
+        .iter()
+        .map(|r| {
+            let p = r
+                .mcnemar_p
+                .map(|_| corrected.next().expect("one per test"))?;
+            Some(Finding::of(r.equivalent?, p))
+        })
+        .collect();
+    for config in configs {
+        let mine: Vec<(&ParityRow, &Option<Finding>)> = rows
+            .iter()
+            .zip(&findings)
+            .filter(|(r, _)| r.config == config.name)
+            .collect();
+        let accuracies: Vec<f64> = mine
+            .iter()
+            .filter_map(|(r, _)| r.harness_accuracy)
+            .collect();
+        let accuracy = match (mine.as_slice(), accuracies.len()) {
+            ([(r, _)], 1) => format!(
+                "{:.2} % [{:.2}, {:.2}]",
+                100.0 * r.harness_accuracy.unwrap_or(f64::NAN),
+                100.0 * r.harness_low.unwrap_or(f64::NAN),
+                100.0 * r.harness_high.unwrap_or(f64::NAN)
+            ),
+            (_, 0) => "-".into(),
+            _ => format!(
+                "{:.2} to {:.2} %",
+                100.0 * accuracies.iter().copied().fold(f64::INFINITY, f64::min),
+                100.0 * accuracies.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            ),
+        };
+        let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
+        let margin = 100.0 * config.output.equivalence_margin;
+        let against = format!(
+            "{} of {} the same (±{margin:.2} pp), {} different, {} inconclusive",
+            count(Finding::Equivalent),
+            mine.len(),
+            count(Finding::Different),
+            count(Finding::Inconclusive)
+        );
+        let folder = out.join(&config.name);
+        let mut charts: Vec<String> = std::fs::read_dir(&folder)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.ends_with(".png"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        charts.sort();
+        let charts = charts
+            .iter()
+            .map(|c| format!("[{}]({}/{c})", c.trim_end_matches(".png"), config.name))
+            .collect::<Vec<_>>()
+            .join(", ");
+        s.push_str(&format!(
+            "| [{name}]({name}/README.md) | `{}` | {} | {} | {accuracy} | {against} | {charts} |\n",
+            config.path.display(),
+            summary(config),
+            config.runs.len(),
+            name = config.name,
+        ));
+    }
+    s.push_str("\nAcross folders:\n\n");
+    for (file, what) in REPORTS {
+        if out.join(file).exists() {
+            s.push_str(&format!("- [{file}]({file}): {what}.\n"));
+        }
+    }
+    s
+}
+
+/// What a config is: the first sentence of its leading comment, else its name.
+fn summary(config: &Config) -> String {
+    let comment: Vec<&str> = config
+        .source
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    let text = comment.join(" ");
+    let first = match text.find(". ") {
+        Some(i) => &text[..=i],
+        None => text.as_str(),
+    };
+    if first.is_empty() {
+        config.name.clone()
+    } else {
+        first.replace('|', "\\|")
+    }
+}
