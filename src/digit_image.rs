@@ -52,58 +52,135 @@ pub enum Problem {
     NotMnistSize { width: usize, height: usize },
 }
 
-/// The image in MNIST form, 784 grey levels row by row (0 = background, 255 = full ink):
-/// 1. invert when the background (the median of the border pixels) is light;
-/// 2. subtract the background, stretch the ink to 0..255, and drop what is under 10 % of it;
-/// 3. crop to the bounding box of the pixels over 25 % of the ink;
-/// 4. scale the crop to fit 20 x 20, aspect ratio kept (a triangle filter, anti-aliased when
+/// The image in MNIST form, 784 grey levels row by row (0 = background, 255 = full ink); see
+/// [`prepare`] for the steps.
+pub fn mnist_form(image: &Grey) -> Result<Vec<u8>, Problem> {
+    prepare(image).map(|p| p.pixels)
+}
+
+/// [`mnist_form`] with the centre of mass placed at (`centre`, `centre`) instead of MNIST's.
+pub fn mnist_form_centred_at(image: &Grey, centre: f64) -> Result<Vec<u8>, Problem> {
+    prepare_centred_at(image, centre).map(|p| p.pixels)
+}
+
+/// A picture in MNIST form, and what the preparation noticed on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// 784 grey levels, row by row.
+    pub pixels: Vec<u8>,
+    /// Share of the picture the ink (the kept strokes) covers.
+    pub ink_share: f64,
+    /// A warning for the user, if the picture looks unlike one digit on a plain background.
+    pub warning: Option<String>,
+}
+
+/// The longest side a picture is worked on at: larger ones are shrunk first (a digit needs 20
+/// pixels; a 4000 x 3000 photo would only cost time).
+pub const WORK_SIDE: usize = 800;
+/// Pictures larger than this (both sides, in pixels) are photos or scans: their background is
+/// estimated locally, noise is filtered and ruled lines are removed. Smaller ones (MNIST form and
+/// the like) keep the flat background of their border.
+const PHOTO_SIDE: usize = 2 * SIDE;
+/// A border whose grey levels spread by more than this (standard deviation) is noisy: a 3 x 3
+/// median filter runs before anything else.
+const NOISY_BORDER_SD: f32 = 6.0;
+/// Connected pieces of ink smaller than this share of the largest piece are specks, not strokes.
+const SPECK_SHARE: f64 = 0.1;
+/// A row of ink spanning at least this share of the picture's width is a ruled line.
+const LINE_SHARE: f64 = 0.8;
+/// Ink covering more than this share of the picture is unlike one digit: the user is warned.
+pub const INK_WARNING_SHARE: f64 = 0.25;
+
+/// A picture in MNIST form, with what was noticed:
+/// 1. shrink a picture larger than [`WORK_SIDE`] pixels per side;
+/// 2. invert when the background (the median of the border pixels) is light, so ink is bright;
+/// 3. on a photo-sized picture, filter noise (3 x 3 median) when the border is noisy, and
+///    subtract a background estimated locally (a smooth surface through a low percentile of each
+///    cell of an 8 x 8 grid, see `local_background`), so that shading is not ink; on a small one,
+///    subtract the border's median;
+/// 4. separate ink from background by Otsu's threshold, remove ruled lines (rows of ink across
+///    the picture, except where a stroke crosses them), keep the connected pieces of ink larger
+///    than a tenth of the largest, and keep the grey levels of those pieces and of the pixels
+///    next to them (their anti-aliased edges), stretched to the ink's peak, dropping what is
+///    under 10 % of it;
+/// 5. crop to the bounding box of the pixels over 25 % of the ink;
+/// 6. scale the crop to fit 20 x 20, aspect ratio kept (a triangle filter, anti-aliased when
 ///    shrinking), and stretch it to 0..255 again;
-/// 5. place it in 28 x 28 with its centre of mass at pixel (14, 14) (row and column from 0), to
+/// 7. place it in 28 x 28 with its centre of mass at pixel (14, 14) (row and column from 0), to
 ///    the nearest pixel, moved as little as needed to keep the whole box inside the frame.
 ///
 /// MNIST's own digits have their centre of mass there, not at the frame's middle (13.5): over
 /// notebook A's first 2,000 training images it averages (14.00, 14.01). Centring them again at
 /// 13.5 moves most by a pixel and costs the notebook model 3.7 points of accuracy on them; at 14,
 /// 0.3 points (`tests/predict.rs` measures both).
-pub fn mnist_form(image: &Grey) -> Result<Vec<u8>, Problem> {
-    mnist_form_centred_at(image, CENTRE as f64)
+pub fn prepare(image: &Grey) -> Result<Prepared, Problem> {
+    prepare_centred_at(image, CENTRE as f64)
 }
 
-/// [`mnist_form`] with the centre of mass placed at (`centre`, `centre`) instead of MNIST's.
-pub fn mnist_form_centred_at(image: &Grey, centre: f64) -> Result<Vec<u8>, Problem> {
+/// [`prepare`] with the centre of mass placed at (`centre`, `centre`).
+pub fn prepare_centred_at(image: &Grey, centre: f64) -> Result<Prepared, Problem> {
     if image.pixels.is_empty() {
         return Err(Problem::Empty);
     }
+    let image = shrunk(image);
     let (w, h) = (image.width, image.height);
-    let mut border: Vec<f32> = (0..h)
+    let border: Vec<f32> = (0..h)
         .flat_map(|r| (0..w).map(move |c| (r, c)))
         .filter(|&(r, c)| r == 0 || c == 0 || r + 1 == h || c + 1 == w)
         .map(|(r, c)| image.pixels[r * w + c])
         .collect();
-    border.sort_by(f32::total_cmp);
-    let background = border[border.len() / 2];
-    let invert = background > 127.5;
-    let ink: Vec<f32> = image
+    let invert = median(&border) > 127.5;
+    let mut oriented: Vec<f32> = image
         .pixels
         .iter()
-        .map(|&v| {
-            let (v, bg) = if invert {
-                (255.0 - v, 255.0 - background)
-            } else {
-                (v, background)
-            };
-            (v - bg).max(0.0)
-        })
+        .map(|&v| if invert { 255.0 - v } else { v })
+        .collect();
+    let photo = w.min(h) > PHOTO_SIDE;
+    let border_sd = {
+        let b: Vec<f32> = border
+            .iter()
+            .map(|&v| if invert { 255.0 - v } else { v })
+            .collect();
+        let mean = b.iter().sum::<f32>() / b.len() as f32;
+        (b.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / b.len() as f32).sqrt()
+    };
+    if photo && border_sd > NOISY_BORDER_SD {
+        oriented = median_3x3(&oriented, w, h);
+    }
+    let background: Vec<f32> = if photo {
+        local_background(&oriented, w, h)
+    } else {
+        let flat: Vec<f32> = border
+            .iter()
+            .map(|&v| if invert { 255.0 - v } else { v })
+            .collect();
+        vec![median(&flat); w * h]
+    };
+    let ink: Vec<f32> = oriented
+        .iter()
+        .zip(&background)
+        .map(|(v, b)| (v - b).max(0.0))
         .collect();
     let peak = ink.iter().copied().fold(0.0, f32::max);
     if peak < MIN_CONTRAST {
         // The measure the test used, so the message never contradicts it.
         return Err(Problem::Blank { contrast: peak });
     }
+
+    // Ink against background, lines and specks removed, edges kept.
+    let threshold = otsu(&ink, peak);
+    let mut strokes: Vec<bool> = ink.iter().map(|&v| v > threshold).collect();
+    if photo {
+        remove_lines(&mut strokes, w, h);
+    }
+    let strokes = largest_pieces(&strokes, w, h);
+    let ink_area = strokes.iter().filter(|&&s| s).count();
+    let kept = grown(&strokes, w, h);
     let ink: Vec<f32> = ink
         .iter()
-        .map(|&v| {
-            let v = v / peak;
+        .zip(&kept)
+        .map(|(&v, &k)| {
+            let v = if k { v / peak } else { 0.0 };
             if v < NOISE_THRESHOLD {
                 0.0
             } else {
@@ -111,6 +188,18 @@ pub fn mnist_form_centred_at(image: &Grey, centre: f64) -> Result<Vec<u8>, Probl
             }
         })
         .collect();
+    if !ink.iter().any(|&v| v > BOX_THRESHOLD) {
+        return Err(Problem::Blank { contrast: peak });
+    }
+    let ink_share = ink_area as f64 / (w * h) as f64;
+    let warning = (ink_share > INK_WARNING_SHARE).then(|| {
+        format!(
+            "the ink covers {:.0} % of the picture (one digit on plain paper covers less than {:.0} %): \
+             crop to the digit, or photograph it on plain paper in even light",
+            100.0 * ink_share,
+            100.0 * INK_WARNING_SHARE
+        )
+    });
 
     // The bounding box; not empty, since the peak pixel is 1.0.
     let (mut top, mut bottom, mut left, mut right) = (h, 0, w, 0);
@@ -149,7 +238,298 @@ pub fn mnist_form_centred_at(image: &Grey, centre: f64) -> Result<Vec<u8>, Probl
         let (r, c) = (row0 + i / new_w, col0 + i % new_w);
         out[r * SIDE + c] = (v * 255.0).round().clamp(0.0, 255.0) as u8;
     }
-    Ok(out)
+    Ok(Prepared {
+        pixels: out,
+        ink_share,
+        warning,
+    })
+}
+
+/// The picture shrunk to [`WORK_SIDE`] pixels on its longest side, if it is larger.
+fn shrunk(image: &Grey) -> std::borrow::Cow<'_, Grey> {
+    let long = image.width.max(image.height);
+    if long <= WORK_SIDE {
+        return std::borrow::Cow::Borrowed(image);
+    }
+    let scale = WORK_SIDE as f64 / long as f64;
+    let (w, h) = (
+        ((image.width as f64 * scale).round() as u32).max(1),
+        ((image.height as f64 * scale).round() as u32).max(1),
+    );
+    let buffer = ImageBuffer::<Luma<f32>, Vec<f32>>::from_raw(
+        image.width as u32,
+        image.height as u32,
+        image.pixels.clone(),
+    )
+    .expect("width x height pixels");
+    let small = imageops::resize(&buffer, w, h, FilterType::Triangle);
+    std::borrow::Cow::Owned(Grey {
+        width: w as usize,
+        height: h as usize,
+        pixels: small.into_raw(),
+    })
+}
+
+fn median(values: &[f32]) -> f32 {
+    let mut v = values.to_vec();
+    v.sort_by(f32::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Each pixel replaced by the median of its 3 x 3 neighbourhood (the edges use what they have).
+fn median_3x3(pixels: &[f32], w: usize, h: usize) -> Vec<f32> {
+    let mut out = vec![0.0; w * h];
+    let mut window = Vec::with_capacity(9);
+    for r in 0..h {
+        for c in 0..w {
+            window.clear();
+            for rr in r.saturating_sub(1)..(r + 2).min(h) {
+                for cc in c.saturating_sub(1)..(c + 2).min(w) {
+                    window.push(pixels[rr * w + cc]);
+                }
+            }
+            window.sort_by(f32::total_cmp);
+            out[r * w + c] = window[window.len() / 2];
+        }
+    }
+    out
+}
+
+/// The background under bright ink, estimated locally: the 20th percentile of each cell of an
+/// 8 x 8 grid (most of a cell is paper where strokes are thin), and through those values a smooth
+/// surface (a quadratic in x and y, fitted by least squares), refitted without the cells far above
+/// it: cells that a thick stroke fills are ink, not light, and are left out. Uneven light is
+/// smooth over the page, which is what the surface follows.
+fn local_background(pixels: &[f32], w: usize, h: usize) -> Vec<f32> {
+    const CELLS: usize = 8;
+    let (cw, ch) = (w.div_ceil(CELLS), h.div_ceil(CELLS));
+    let (nx, ny) = (w.div_ceil(cw), h.div_ceil(ch));
+    let mut cells: Vec<(f64, f64, f64)> = Vec::with_capacity(nx * ny);
+    for gy in 0..ny {
+        for gx in 0..nx {
+            let mut cell: Vec<f32> = (gy * ch..((gy + 1) * ch).min(h))
+                .flat_map(|r| (gx * cw..((gx + 1) * cw).min(w)).map(move |c| r * w + c))
+                .map(|i| pixels[i])
+                .collect();
+            cell.sort_by(f32::total_cmp);
+            // Cell centres in 0..1 across the picture.
+            let x = ((gx * cw) as f64 + cw as f64 / 2.0) / w as f64;
+            let y = ((gy * ch) as f64 + ch as f64 / 2.0) / h as f64;
+            cells.push((x, y, f64::from(cell[cell.len() / 5])));
+        }
+    }
+    let terms = |x: f64, y: f64| [1.0, x, y, x * x, x * y, y * y];
+    let mut kept: Vec<bool> = vec![true; cells.len()];
+    let mut surface = [
+        median(&cells.iter().map(|c| c.2 as f32).collect::<Vec<_>>()) as f64,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+    ];
+    for _ in 0..4 {
+        let used: Vec<&(f64, f64, f64)> = cells
+            .iter()
+            .zip(&kept)
+            .filter(|(_, &k)| k)
+            .map(|(c, _)| c)
+            .collect();
+        if used.len() < 12 {
+            break;
+        }
+        // Normal equations of the least-squares fit, solved by Gaussian elimination.
+        let mut a = [[0.0f64; 7]; 6];
+        for &&(x, y, v) in &used {
+            let t = terms(x, y);
+            for i in 0..6 {
+                for j in 0..6 {
+                    a[i][j] += t[i] * t[j];
+                }
+                a[i][6] += t[i] * v;
+            }
+        }
+        let Some(solution) = solve(a) else { break };
+        surface = solution;
+        let at = |x: f64, y: f64| {
+            terms(x, y)
+                .iter()
+                .zip(&surface)
+                .map(|(t, s)| t * s)
+                .sum::<f64>()
+        };
+        let residuals: Vec<f32> = cells
+            .iter()
+            .map(|&(x, y, v)| (v - at(x, y)) as f32)
+            .collect();
+        let spread = median(&residuals.iter().map(|r| r.abs()).collect::<Vec<_>>()).max(4.0);
+        kept = residuals.iter().map(|&r| r <= 2.5 * spread).collect();
+    }
+    (0..h)
+        .flat_map(|r| (0..w).map(move |c| (r, c)))
+        .map(|(r, c)| {
+            let (x, y) = ((c as f64 + 0.5) / w as f64, (r as f64 + 0.5) / h as f64);
+            terms(x, y)
+                .iter()
+                .zip(&surface)
+                .map(|(t, s)| t * s)
+                .sum::<f64>() as f32
+        })
+        .collect()
+}
+
+/// Solves the 6 x 6 system in `a` (augmented with its right-hand side) by Gaussian elimination
+/// with partial pivoting; none if it is singular.
+fn solve(mut a: [[f64; 7]; 6]) -> Option<[f64; 6]> {
+    for col in 0..6 {
+        let pivot = (col..6).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        let pivot_row = a[col];
+        for (row, values) in a.iter_mut().enumerate() {
+            if row != col {
+                let f = values[col] / pivot_row[col];
+                for (v, p) in values.iter_mut().zip(&pivot_row).skip(col) {
+                    *v -= f * p;
+                }
+            }
+        }
+    }
+    let mut x = [0.0; 6];
+    for i in 0..6 {
+        x[i] = a[i][6] / a[i][i];
+    }
+    Some(x)
+}
+
+/// Otsu's threshold on `values` in 0..=`peak` (256 bins): the level that best separates two
+/// classes (largest between-class variance).
+fn otsu(values: &[f32], peak: f32) -> f32 {
+    let mut histogram = [0u64; 256];
+    for &v in values {
+        histogram[((v / peak) * 255.0).round().clamp(0.0, 255.0) as usize] += 1;
+    }
+    let total = values.len() as f64;
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| i as f64 * n as f64)
+        .sum();
+    let (mut below, mut sum_below) = (0.0f64, 0.0f64);
+    let (mut best, mut best_level) = (-1.0f64, 0usize);
+    for (level, &n) in histogram.iter().enumerate() {
+        below += n as f64;
+        sum_below += level as f64 * n as f64;
+        let above = total - below;
+        if below == 0.0 || above == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (sum_below / below, (sum_all - sum_below) / above);
+        let between = below * above * (m0 - m1).powi(2);
+        if between > best {
+            best = between;
+            best_level = level;
+        }
+    }
+    (best_level as f32 + 0.5) / 255.0 * peak
+}
+
+/// Clears rows of ink that span most of the picture (ruled lines), except where a stroke goes on
+/// above and below the line.
+fn remove_lines(strokes: &mut [bool], w: usize, h: usize) {
+    let lines: Vec<usize> = (0..h)
+        .filter(|&r| {
+            let ink = strokes[r * w..(r + 1) * w].iter().filter(|&&s| s).count();
+            ink as f64 >= LINE_SHARE * w as f64
+        })
+        .collect();
+    // Lines are a few pixels thick: look past the whole band of line rows.
+    let in_band = |r: usize| lines.binary_search(&r).is_ok();
+    let reach = |r: usize, up: bool| {
+        let mut k = r;
+        loop {
+            if !in_band(k) {
+                return Some(k);
+            }
+            if up {
+                k = k.checked_sub(1)?;
+            } else {
+                k += 1;
+                if k >= h {
+                    return None;
+                }
+            }
+        }
+    };
+    let original = strokes.to_vec();
+    for &r in &lines {
+        let (above, below) = (reach(r, true), reach(r, false));
+        for c in 0..w {
+            let crossed = match (above, below) {
+                (Some(a), Some(b)) => original[a * w + c] && original[b * w + c],
+                _ => false,
+            };
+            if !crossed {
+                strokes[r * w + c] = false;
+            }
+        }
+    }
+}
+
+/// The 8-connected pieces of `strokes` at least [`SPECK_SHARE`] of the largest piece's area.
+fn largest_pieces(strokes: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut label = vec![0u32; w * h];
+    let mut areas = vec![0usize]; // label 0: background
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if !strokes[start] || label[start] != 0 {
+            continue;
+        }
+        let id = areas.len() as u32;
+        let mut area = 0;
+        label[start] = id;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            area += 1;
+            let (r, c) = (i / w, i % w);
+            for rr in r.saturating_sub(1)..(r + 2).min(h) {
+                for cc in c.saturating_sub(1)..(c + 2).min(w) {
+                    let j = rr * w + cc;
+                    if strokes[j] && label[j] == 0 {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        areas.push(area);
+    }
+    let largest = areas.iter().copied().max().unwrap_or(0);
+    let keep: Vec<bool> = areas
+        .iter()
+        .enumerate()
+        .map(|(id, &a)| id > 0 && a as f64 >= SPECK_SHARE * largest as f64)
+        .collect();
+    label.iter().map(|&l| keep[l as usize]).collect()
+}
+
+/// `strokes` grown by one pixel in every direction (their anti-aliased edges).
+fn grown(strokes: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut out = strokes.to_vec();
+    for r in 0..h {
+        for c in 0..w {
+            if strokes[r * w + c] {
+                for rr in r.saturating_sub(1)..(r + 2).min(h) {
+                    for cc in c.saturating_sub(1)..(c + 2).min(w) {
+                        out[rr * w + cc] = true;
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// An image already in MNIST form (28 x 28, light ink on black), taken pixel for pixel.

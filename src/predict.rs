@@ -2,7 +2,8 @@
 //! ([`crate::digit_image`]), scaled by the run's scaler and scored by the run's weights, exactly
 //! as the sweep scored its test images.
 //!
-//! May touch: `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`.
+//! May touch: `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`, `report` (the
+//! reference run a results folder names), `store` (its file names).
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,8 @@ use crate::digits::N_PIXELS;
 use crate::error::{Error, Result};
 use crate::files::write_atomic_with;
 use crate::model_file::SavedModel;
+use crate::report::Reference;
+use crate::store::{MODEL_NPZ, REFERENCE_JSON};
 
 /// The most images one `--chart` draws.
 pub const MAX_CHART_IMAGES: usize = 40;
@@ -21,26 +24,50 @@ pub const MAX_CHART_IMAGES: usize = 40;
 pub const TOP: usize = 3;
 
 /// What to say when no usable model is found.
-const FIND_A_MODEL: &str = "pass a run folder (results/<name>/runs/<run_id>/) or its model.npz; \
-                            the sweep writes one for every finished run";
+const FIND_A_MODEL: &str = "pass a results folder (results/<name>/), a run folder \
+                            (results/<name>/runs/<run_id>/) or its model.npz; the sweep writes \
+                            one for every finished run";
 
-/// The model file a path names: the file itself, or `model.npz` in a run folder.
-pub fn locate_model(path: &Path) -> Result<PathBuf> {
+/// The model file a path names: the file itself, `model.npz` in a run folder, or in a sweep's
+/// results folder the reference run's (the one chosen by cross-validation, else the base
+/// configuration, else the first run), with the reason it was taken.
+pub fn locate_model(path: &Path) -> Result<(PathBuf, Option<String>)> {
     let fail = |message: String| Error::Model {
         path: path.to_path_buf(),
         message,
     };
     if path.is_file() {
-        return Ok(path.to_path_buf());
+        return Ok((path.to_path_buf(), None));
     }
     if !path.is_dir() {
         return Err(fail(format!("no such file or folder: {FIND_A_MODEL}")));
     }
-    let model = path.join("model.npz");
+    let model = path.join(MODEL_NPZ);
     if model.is_file() {
-        return Ok(model);
+        return Ok((model, None));
     }
     let runs = path.join("runs");
+    if let Some(reference) = Reference::read(path) {
+        let reference = reference.map_err(|e| {
+            fail(format!(
+                "{REFERENCE_JSON} is not the report's ({e}): redraw it with `sweep CONFIG --report-only`"
+            ))
+        })?;
+        let model = path.join(&reference.model);
+        if !model.is_file() {
+            return Err(fail(format!(
+                "its reference run {} has no {MODEL_NPZ}: rerun the sweep, or pass another run's folder",
+                reference.run_id
+            )));
+        }
+        let why = format!(
+            "run {}, {} (test accuracy {:.2} %)",
+            reference.run_id,
+            reference.why,
+            100.0 * reference.test_accuracy
+        );
+        return Ok((model, Some(why)));
+    }
     if runs.is_dir() {
         let mut ids: Vec<String> = std::fs::read_dir(&runs)
             .map_err(|e| fail(e.to_string()))?
@@ -62,9 +89,9 @@ pub fn locate_model(path: &Path) -> Result<PathBuf> {
     Err(fail(format!("no model.npz in this folder: {FIND_A_MODEL}")))
 }
 
-/// Reads the model a path names (see [`locate_model`]).
-pub fn load_model(path: &Path) -> Result<(PathBuf, SavedModel)> {
-    let file = locate_model(path)?;
+/// Reads the model a path names (see [`locate_model`]), with the reason a run was taken.
+pub fn load_model(path: &Path) -> Result<(PathBuf, SavedModel, Option<String>)> {
+    let (file, why) = locate_model(path)?;
     let model = SavedModel::read(
         &file,
         "rerun the sweep that wrote it with --force to rewrite it with this harness",
@@ -78,7 +105,7 @@ pub fn load_model(path: &Path) -> Result<(PathBuf, SavedModel)> {
             ),
         });
     }
-    Ok((file, model))
+    Ok((file, model, why))
 }
 
 /// One image's prediction.
@@ -128,13 +155,14 @@ impl Prediction {
     }
 }
 
-/// Brings one image file to MNIST form: centred like MNIST, or taken as is with `raw`.
-pub fn prepare(image: &Path, raw: bool) -> Result<Vec<u8>> {
+/// Brings one image file to MNIST form: centred like MNIST, or taken as is with `raw`; with a
+/// warning when the picture looks unlike one digit on plain paper.
+pub fn prepare(image: &Path, raw: bool) -> Result<(Vec<u8>, Option<String>)> {
     let grey: Grey = digit_image::load(image)?;
     let form = if raw {
-        digit_image::raw_form(&grey)
+        digit_image::raw_form(&grey).map(|pixels| (pixels, None))
     } else {
-        digit_image::mnist_form(&grey)
+        digit_image::prepare(&grey).map(|p| (p.pixels, p.warning))
     };
     form.map_err(|problem| Error::Image {
         path: image.to_path_buf(),
@@ -208,7 +236,7 @@ pub fn chart(
         if raw {
             "Images taken as given (--raw): 28 x 28, light ink on black".to_string()
         } else {
-            "Each image in MNIST form: inverted if the ink is dark, cropped to the ink, scaled into 20 x 20, centred by its centre of mass in 28 x 28".to_string()
+            "Each image in MNIST form: inverted if the ink is dark, background and specks removed, cropped to the ink, scaled into 20 x 20, centred by its centre of mass in 28 x 28".to_string()
         },
     ];
     write_atomic_with(path, |tmp| {

@@ -321,12 +321,17 @@ fn dry_run_lists_the_grid_without_fitting() {
     let (code, stdout, _) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 0);
     assert!(stdout.contains("3 runs"), "{stdout}");
-    assert_eq!(stdout.lines().count(), 5);
-    // Every parameter of the table is a column.
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    assert!(
+        stdout.contains("0 finished, 3 to fit; no time estimate"),
+        "{stdout}"
+    );
+    // Every parameter of the table is a column, then the run's status.
     let header: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
     let mut expected = vec!["run_id"];
     expected.extend(mnist_logreg::config::PARAMS.iter().map(|p| p.name));
-    assert_eq!(header, expected);
+    assert_eq!(header[..header.len() - 1], expected);
+    assert_eq!(header.last(), Some(&"status"));
     assert!(!tmp.path().join("res").exists());
 
     // --plan: the same runs as JSON, every parameter by name, for the scikit-learn reference.

@@ -143,6 +143,49 @@ fn mnist_form_test_digits_get_exactly_the_sweeps_predictions_and_paper_copies_mo
     assert!(right >= 0.85, "only {:.1} % right on paper", 100.0 * right);
 }
 
+/// How many photo-like pictures the preparation is measured on (10 per defect).
+const N_PHOTOS: usize = 60;
+
+/// Photo-like pictures of test digits (`mnist_logreg::photos`: noise, shading, ruled paper, a
+/// tilted page, a thin pen, light on dark; 10 of each, on the first 60 test digits): the share
+/// predict reads right with the notebook A model, per defect and in all. The README quotes it.
+#[test]
+fn photo_like_pictures_are_read() {
+    use mnist_logreg::photos::{photo_like, Defect};
+    let mnist = mnist();
+    let rows = test_rows(N_PHOTOS);
+    let dir = tempfile::tempdir().unwrap();
+    let mut images = Vec::new();
+    for (i, &(index, _, _)) in rows.iter().enumerate() {
+        let defect = Defect::ALL[i % Defect::ALL.len()];
+        let pixels = mnist.images.row(index).to_vec();
+        let path = dir.path().join(format!("{index}.png"));
+        photo_like(&pixels, defect, i as u64).save(&path).unwrap();
+        images.push(path);
+    }
+    let got = predicted_digits(&[], &images);
+    let mut right = [0usize; 6];
+    for (i, ((_, label, _), digit)) in rows.iter().zip(&got).enumerate() {
+        right[i % 6] += usize::from(label == digit);
+    }
+    let total: usize = right.iter().sum();
+    let per_defect: Vec<String> = Defect::ALL
+        .iter()
+        .zip(right)
+        .map(|(d, r)| format!("{} {r}/{}", d.name(), N_PHOTOS / 6))
+        .collect();
+    eprintln!(
+        "{N_PHOTOS} photo-like pictures: {total} right ({:.0} %); {}",
+        100.0 * total as f64 / N_PHOTOS as f64,
+        per_defect.join(", ")
+    );
+    assert!(
+        total as f64 >= 0.85 * N_PHOTOS as f64,
+        "{total} of {N_PHOTOS} right: {}",
+        per_defect.join(", ")
+    );
+}
+
 #[test]
 fn mnist_digits_centred_again_at_14_keep_their_accuracy_and_at_13_5_lose_it() {
     // The choice of centre is made on training images: those not in the run's test set.
@@ -153,7 +196,7 @@ fn mnist_digits_centred_again_at_14_keep_their_accuracy_and_at_13_5_lose_it() {
         .filter(|i| !test.contains(i))
         .take(2000)
         .collect();
-    let (_, model) = predict::load_model(&repo(RUN)).unwrap();
+    let (_, model, _) = predict::load_model(&repo(RUN)).unwrap();
     let accuracy = |centre: Option<f64>| {
         let images = train
             .iter()
@@ -263,17 +306,35 @@ fn every_bad_input_gets_one_line_and_exit_2() {
     // Models: a missing path, a folder without a model, a sweep's folder, another format.
     let (_, stderr) = fails(&[&path("nowhere"), &seven]);
     assert!(
-        stderr.contains("no such file or folder: pass a run folder"),
+        stderr.contains(
+            "no such file or folder: pass a results folder (results/<name>/), a run folder"
+        ),
         "{stderr}"
     );
     let (_, stderr) = fails(&[dir.path(), &seven]);
     assert!(stderr.contains("no model.npz in this folder"), "{stderr}");
-    let (_, stderr) = fails(&[&repo("results/notebook-a"), &seven]);
+    // A sweep's folder without the report's reference.json (written before it existed).
+    let old_sweep = dir.path().join("old-sweep");
+    std::fs::create_dir_all(old_sweep.join("runs/3031fa70a26e")).unwrap();
+    std::fs::copy(
+        repo(RUN).join("model.npz"),
+        old_sweep.join("runs/3031fa70a26e/model.npz"),
+    )
+    .unwrap();
+    let (_, stderr) = fails(&[&old_sweep, &seven]);
     assert!(
         stderr.contains(
             "a sweep's results folder (1 run with a model): pass one run's folder, for example"
         ),
         "{stderr}"
+    );
+    // With it: the reference run, named on stderr.
+    let ran = predict(&[&repo("results/notebook-a"), &seven]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr.starts_with("model: ") && ran.stderr.contains("run 3031fa70a26e"),
+        "{}",
+        ran.stderr
     );
     let future = path("future.npz");
     let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&future).unwrap());

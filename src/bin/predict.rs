@@ -14,7 +14,9 @@ use mnist_logreg::{cli, predict};
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// A run folder (results/<name>/runs/<run_id>/) or its model.npz.
+    /// A sweep's results folder (results/<name>/: its reference run, the one cross-validation
+    /// chose, else the base configuration; it says which), a run folder
+    /// (results/<name>/runs/<run_id>/) or its model.npz.
     model: PathBuf,
     /// Images of one digit each: PNG, JPEG, GIF, BMP, TIFF, PNM or WebP.
     #[arg(required = true)]
@@ -52,7 +54,12 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let (model_path, model) = match predict::load_model(&args.model) {
-        Ok(found) => found,
+        Ok((path, model, why)) => {
+            if let Some(why) = why {
+                eprintln!("model: {} ({why})", path.display());
+            }
+            (path, model)
+        }
         Err(e) => return cli::fail(&e),
     };
     // Every image is read before anything is printed or drawn, so that each bad one gets its
@@ -61,7 +68,12 @@ fn main() -> ExitCode {
     let mut failures = Vec::new();
     for image in &args.images {
         match predict::prepare(image, args.raw) {
-            Ok(pixels) => prepared.push((image.clone(), pixels)),
+            Ok((pixels, warning)) => {
+                if let Some(warning) = warning {
+                    eprintln!("warning: {}: {warning}", image.display());
+                }
+                prepared.push((image.clone(), pixels))
+            }
             Err(e) => failures.push(e),
         }
     }

@@ -1,13 +1,15 @@
-//! `sweep <config> [--jobs N] [--dry-run] [--plan] [--out DIR] [--force] [--shard I/N]
-//! [--report-only] [--merge DIR...]`: run an experiment grid and write its results under
-//! `<out>/<name>/`.
+//! `sweep <config> [SECTION.KEY=VALUE...] [--jobs N] [--dry-run] [--plan] [--out DIR] [--force]
+//! [--shard I/N] [--report-only] [--merge DIR...] [--prune [--yes]]`: run an experiment grid and write its results
+//! under `<out>/<name>/` (`<out>/<name>+<digest>/` with overrides).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 use mnist_logreg::cli;
-use mnist_logreg::config::Config;
+use mnist_logreg::config::{Config, Override};
+use mnist_logreg::report::Reference;
+use mnist_logreg::store::ResultsDir;
 use mnist_logreg::sweep::{self, Shard, SweepOptions};
 
 /// Fit linfa logistic regression on MNIST over the grid in CONFIG and write metrics, charts and
@@ -18,6 +20,11 @@ use mnist_logreg::sweep::{self, Shard, SweepOptions};
 struct Args {
     /// Experiment config (TOML), e.g. experiments/lbfgs.toml.
     config: PathBuf,
+    /// Overrides of the config's keys, SECTION.KEY=VALUE, e.g. model.C=0.1,1,10 or
+    /// split.train_size=0.5 or 'model.C={ logspace = [-4, 2], num = 7 }'; their results go to
+    /// OUT/<name>+<digest>/.
+    #[arg(value_name = "SECTION.KEY=VALUE")]
+    overrides: Vec<Override>,
     /// Number of runs fitted at the same time.
     #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: u16,
@@ -43,6 +50,13 @@ struct Args {
     /// Fit only shard I of N (0-based; run i of the grid belongs to shard i mod N).
     #[arg(long, value_name = "I/N", allow_hyphen_values = true)]
     shard: Option<Shard>,
+    /// List the runs in the results folder that this grid no longer has (with --yes: delete them
+    /// and redraw the report).
+    #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run", "plan"])]
+    prune: bool,
+    /// With --prune: delete the listed runs.
+    #[arg(long, requires = "prune")]
+    yes: bool,
     /// Redraw the tables, charts and README from the records already written; fit nothing.
     #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run", "plan"])]
     report_only: bool,
@@ -57,10 +71,24 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let config = match Config::load(&args.config) {
+    let config = match Config::load_with(&args.config, &args.overrides) {
         Ok(config) => config,
         Err(e) => return cli::fail(&e),
     };
+    if !args.overrides.is_empty() && !args.quiet && !args.plan {
+        eprintln!(
+            "overrides: {}; results go to {}/ (the edited config is in its manifest.json)",
+            args.overrides
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            args.out.join(&config.name).display()
+        );
+    }
+    if args.prune {
+        return prune(&config, &args.out, args.yes);
+    }
     if args.dry_run {
         print!("{}", sweep::describe_grid(&config, &args.out));
         return ExitCode::SUCCESS;
@@ -102,6 +130,9 @@ fn main() -> ExitCode {
                     outcome.seconds,
                     outcome.results_dir.display()
                 );
+                if let Some(Ok(reference)) = Reference::read(&outcome.results_dir) {
+                    eprintln!("{}", reference.summary(&outcome.results_dir));
+                }
             }
             // A failed fit is a failure while running (README: exit codes), though the report
             // of the others is written.
@@ -110,6 +141,42 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::SUCCESS
             }
+        }
+        Err(e) => cli::fail(&e),
+    }
+}
+
+/// `--prune`: lists (or with `--yes` deletes) the runs the grid no longer has, then redraws.
+fn prune(config: &Config, out: &std::path::Path, yes: bool) -> ExitCode {
+    let dir = ResultsDir::new(out.join(&config.name));
+    let stale = dir.runs_outside(config);
+    if stale.is_empty() {
+        eprintln!(
+            "{}/: every run folder belongs to this grid; nothing to prune",
+            dir.root.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    for id in &stale {
+        println!("{}", dir.run_dir(id).display());
+    }
+    if !yes {
+        eprintln!(
+            "{} run(s) above are not in this grid; rerun with --prune --yes to delete them",
+            stale.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let options = SweepOptions {
+        out: out.to_path_buf(),
+        quiet: true,
+        ..SweepOptions::default()
+    };
+    let removed = stale.iter().try_for_each(|id| dir.remove_run(id));
+    match removed.and_then(|_| sweep::report_only(config, &options)) {
+        Ok(_) => {
+            eprintln!("deleted {} run(s) and redrew the report", stale.len());
+            ExitCode::SUCCESS
         }
         Err(e) => cli::fail(&e),
     }

@@ -37,6 +37,10 @@ impl Axes {
                 .iter()
                 .map(|v| param.read(v))
                 .collect::<ValueResult<_>>()?,
+            Toml::Table(spec) => range(key, spec)?
+                .iter()
+                .map(|v| param.read(v))
+                .collect::<ValueResult<_>>()?,
             scalar => vec![param.read(scalar)?],
         };
         Ok(())
@@ -66,6 +70,69 @@ impl Axes {
             })
             .collect()
     }
+}
+
+/// How a range is written, for messages.
+const RANGE_EXAMPLE: &str =
+    "{ logspace = [-4, 2], num = 7 } (10^-4 to 10^2) or { linspace = [0.2, 0.8], num = 4 }";
+
+/// The most values one range may give.
+const MAX_RANGE: i64 = 1000;
+
+/// A range as the list of values it stands for: `{ logspace = [a, b], num = n }` is n values from
+/// 10^a to 10^b evenly spaced in the exponent (numpy's `logspace`), `{ linspace = [a, b], num =
+/// n }` n values from a to b (numpy's `linspace`), both ends included. Values are rounded to 12
+/// significant digits, so that the range's 10^-4 is the 0.0001 written by hand (the same run
+/// id), and whole values become integers (a range of `max_iter` or `train_size` counts).
+fn range(key: &str, spec: &toml::Table) -> ValueResult<Vec<Toml>> {
+    let written = Toml::Table(spec.clone());
+    let fail = |problem: &str| format!("{key} = {written}: {problem}; a range is {RANGE_EXAMPLE}");
+    let (log, ends) = match (spec.get("logspace"), spec.get("linspace")) {
+        (Some(ends), None) => (true, ends),
+        (None, Some(ends)) => (false, ends),
+        _ => return Err(fail("give exactly one of logspace and linspace")),
+    };
+    if let Some(other) = spec
+        .keys()
+        .find(|k| !matches!(k.as_str(), "logspace" | "linspace" | "num"))
+    {
+        return Err(fail(&format!("unknown key `{other}`")));
+    }
+    let end = |v: &Toml| match v {
+        Toml::Integer(i) => Some(*i as f64),
+        Toml::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
+    };
+    let (a, b) = match ends.as_array().map(|a| a.as_slice()) {
+        Some([a, b]) => end(a)
+            .zip(end(b))
+            .ok_or_else(|| fail("its two ends must be numbers"))?,
+        _ => return Err(fail("it needs its two ends, [start, stop]")),
+    };
+    let num = match spec.get("num").and_then(Toml::as_integer) {
+        Some(n) if (1..=MAX_RANGE).contains(&n) => n as usize,
+        _ => {
+            return Err(fail(&format!(
+                "num must be a whole number from 1 to {MAX_RANGE}"
+            )))
+        }
+    };
+    Ok((0..num)
+        .map(|i| {
+            let t = if num == 1 {
+                a
+            } else {
+                a + (b - a) * i as f64 / (num - 1) as f64
+            };
+            let v = if log { 10f64.powf(t) } else { t };
+            let v: f64 = format!("{v:.11e}").parse().unwrap_or(v);
+            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                Toml::Integer(v as i64)
+            } else {
+                Toml::Float(v)
+            }
+        })
+        .collect())
 }
 
 /// Why a grid point cannot be a run.
@@ -135,5 +202,50 @@ mod tests {
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect::<Vec<_>>()
         );
+    }
+
+    fn ranged(key: &str, spec: &str) -> ValueResult<Vec<ParamValue>> {
+        let table: toml::Table = format!("v = {spec}").parse().unwrap();
+        let mut axes = Axes::default();
+        axes.set(key, &table["v"])?;
+        Ok(axes.0[index_of(key)].clone())
+    }
+
+    /// Ranges expand as numpy's logspace and linspace, to the values written by hand.
+    #[test]
+    fn ranges_expand_to_the_values_written_by_hand() {
+        let c = ranged("C", "{ logspace = [-4, 2], num = 7 }").unwrap();
+        let written = [1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0, 100.0];
+        assert_eq!(c, written.map(ParamValue::Number).to_vec());
+        let c = ranged("C", "{ linspace = [0.5, 2], num = 4 }").unwrap();
+        assert_eq!(c, [0.5, 1.0, 1.5, 2.0].map(ParamValue::Number).to_vec());
+        let it = ranged("max_iter", "{ linspace = [100, 400], num = 4 }").unwrap();
+        assert_eq!(it, [100, 200, 300, 400].map(ParamValue::Count).to_vec());
+        for (spec, says) in [
+            (
+                "{ logspace = [-4, 2] }",
+                "num must be a whole number from 1 to 1000",
+            ),
+            ("{ logspace = [-4], num = 3 }", "it needs its two ends"),
+            (
+                "{ geomspace = [1, 2], num = 3 }",
+                "give exactly one of logspace and linspace",
+            ),
+            (
+                "{ logspace = [-4, 2], num = 7, base = 2 }",
+                "unknown key `base`",
+            ),
+            (
+                "{ linspace = [1, \"a\"], num = 3 }",
+                "its two ends must be numbers",
+            ),
+        ] {
+            let e = ranged("C", spec).unwrap_err();
+            assert!(e.contains(says) && e.starts_with("C = "), "{spec}: {e}");
+        }
+        // A range of max_iter with steps that are not whole is refused by max_iter's own rule.
+        assert!(ranged("max_iter", "{ linspace = [1, 2], num = 3 }")
+            .unwrap_err()
+            .contains("expected a whole number"));
     }
 }

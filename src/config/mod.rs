@@ -15,6 +15,7 @@
 //! modules.
 
 mod grid;
+pub mod overrides;
 pub mod params;
 mod raw;
 mod sections;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 use grid::{resolve, Axes, Unresolved};
+pub use overrides::{Override, OverrideError};
 pub use params::{summary_params, Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
 use sections::{check_name, parse_data, parse_margin, parse_run_charts, parse_selection};
@@ -114,6 +116,39 @@ impl Config {
             },
         })?;
         Config::parse(path, &text)
+    }
+
+    /// Reads a config and applies command-line overrides ([`Override`]): the values are checked
+    /// like the file's, a mistake is reported with the override, and the results go to
+    /// `<name>+<digest of the overrides>` so that they never mix with the file's own grid.
+    pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Config> {
+        if overrides.is_empty() {
+            return Config::load(path);
+        }
+        let config = Config::load(path)?;
+        let error = |line: Option<usize>, message: String| Error::Config {
+            file: path.to_path_buf(),
+            line,
+            message,
+        };
+        let (edited, lines) =
+            overrides::apply(&config.source, overrides).map_err(|e| error(None, e.to_string()))?;
+        let mut config = Config::parse(path, &edited).map_err(|e| match e {
+            Error::Config {
+                line: Some(line),
+                message,
+                ..
+            } => match lines.iter().position(|&l| l == line) {
+                Some(i) => error(
+                    None,
+                    format!("override {:?}: {message}", overrides[i].to_string()),
+                ),
+                None => error(None, format!("with the overrides: {message}")),
+            },
+            other => other,
+        })?;
+        config.name = format!("{}+{}", config.name, overrides::digest(overrides));
+        Ok(config)
     }
 
     /// Validates config text; `path` is used in messages and for the default name.

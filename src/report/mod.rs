@@ -17,8 +17,9 @@ use ndarray::Array2;
 
 use crate::charts::{self, Cells, Title};
 use crate::config::{Config, RunCharts};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::files::{write_atomic, write_atomic_with};
+use crate::store::REFERENCE_JSON;
 use crate::store::{ResultsDir, RunResult};
 
 pub use readme::readme_markdown;
@@ -140,7 +141,78 @@ pub fn write_report(
         }
     }
     let text = readme_markdown(config, results, &sweep_figures, &run_figures);
-    write_atomic(&dir.readme_md(), text.as_bytes())
+    write_atomic(&dir.readme_md(), text.as_bytes())?;
+    write_reference(config, dir, results)
+}
+
+/// The run `predict RESULTS_DIR` takes, as the README names it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reference {
+    pub run_id: String,
+    /// Why this run: "selected by 5-fold CV", "reference: the base configuration", ...
+    pub why: String,
+    /// Its model, relative to the results folder.
+    pub model: String,
+    pub test_accuracy: f64,
+    /// The Wilson 95 % interval of the test accuracy.
+    pub test_interval: [f64; 2],
+    /// Its cross-validation score as the README writes it (`91.97 ± 0.23`), if it has one.
+    #[serde(default)]
+    pub cv: Option<String>,
+}
+
+impl Reference {
+    /// The reference a results folder's `reference.json` names: none when the file is absent,
+    /// the parse error when it is not the report's.
+    pub fn read(results_dir: &Path) -> Option<std::result::Result<Reference, String>> {
+        let text = std::fs::read_to_string(results_dir.join(REFERENCE_JSON)).ok()?;
+        Some(serde_json::from_str(&text).map_err(|e| e.to_string()))
+    }
+
+    /// The closing line of a sweep: which run, why, its scores and its model.
+    pub fn summary(&self, dir: &Path) -> String {
+        format!(
+            "reference run {} ({}): {}test accuracy {:.2} % [{:.2}, {:.2}]; model {}",
+            self.run_id,
+            self.why,
+            self.cv
+                .as_ref()
+                .map(|cv| format!("CV {cv}, "))
+                .unwrap_or_default(),
+            100.0 * self.test_accuracy,
+            100.0 * self.test_interval[0],
+            100.0 * self.test_interval[1],
+            dir.join(&self.model).display()
+        )
+    }
+}
+
+/// `reference.json`: the reference run of the first test set (chosen by cross-validation, else
+/// the base configuration, else the first run; never by test score), or none.
+fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
+    let path = dir.reference_json();
+    let Some(group) = comparison::test_groups(config, results).into_iter().next() else {
+        return crate::files::remove_stale(&path);
+    };
+    let r = group.reference;
+    let interval = r
+        .metrics
+        .as_ref()
+        .map(|m| m.accuracy_interval())
+        .map_or([f64::NAN; 2], |i| [i.low, i.high]);
+    let reference = Reference {
+        run_id: r.run.id.clone(),
+        why: readme::role_text(config, group.reference_role),
+        model: format!("runs/{}/{}", r.run.id, crate::store::MODEL_NPZ),
+        test_accuracy: r.accuracy().unwrap_or(f64::NAN),
+        test_interval: interval,
+        cv: comparison::cv_text(r),
+    };
+    let text = serde_json::to_string_pretty(&reference).map_err(|e| Error::Output {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    write_atomic(&path, text.as_bytes())
 }
 
 /// Draws one chart of the report to `file` (relative to the results folder).

@@ -176,7 +176,7 @@ fn how_runs_are_compared(config: &Config) -> String {
     s
 }
 
-fn role_text(config: &Config, role: Role) -> String {
+pub(super) fn role_text(config: &Config, role: Role) -> String {
     match (role, &config.selection) {
         (Role::SelectedByCv, Some(sel)) => format!("selected by {}-fold CV", sel.cv),
         (Role::SelectedByCv, None) => "selected by CV".into(),

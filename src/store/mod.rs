@@ -14,7 +14,7 @@ use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::files::{remove_stale, write_atomic};
 
-pub use record::{CvScores, RunResult, TestSet};
+pub use record::{CvScores, FoldKey, FoldRecord, RunResult, TestSet};
 
 /// What became of a run's record when a sweep starts.
 #[derive(Debug)]
@@ -29,6 +29,8 @@ pub enum Prior {
 
 /// A run's model file, beside its record.
 pub const MODEL_NPZ: &str = "model.npz";
+/// A results folder's reference run, for `predict RESULTS_DIR` (written by the report).
+pub const REFERENCE_JSON: &str = "reference.json";
 /// A run's test predictions, beside its record.
 pub const PREDICTIONS_CSV: &str = "predictions.csv";
 
@@ -59,6 +61,9 @@ impl ResultsDir {
     pub fn manifest_json(&self) -> PathBuf {
         self.root.join("manifest.json")
     }
+    pub fn reference_json(&self) -> PathBuf {
+        self.root.join(REFERENCE_JSON)
+    }
     pub fn confusion_csv(&self, run_id: &str) -> PathBuf {
         self.root.join("confusion").join(format!("{run_id}.csv"))
     }
@@ -75,6 +80,82 @@ impl ResultsDir {
     pub fn predictions_csv(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join(PREDICTIONS_CSV)
     }
+    /// One cross-validation fold's score of a run (see [`FoldRecord`]).
+    pub fn fold_json(&self, run_id: &str, fold: usize, folds: usize) -> PathBuf {
+        self.root
+            .join("cv")
+            .join(run_id)
+            .join(format!("fold-{}-of-{folds}.json", fold + 1))
+    }
+
+    /// A fold's record, if one was written for exactly this selection, engine and data.
+    pub fn fold_record(&self, run_id: &str, fold: usize, expected: &FoldKey) -> Option<FoldRecord> {
+        let path = self.fold_json(run_id, fold, expected.selection.cv);
+        let record: FoldRecord = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+        (record.key == *expected).then_some(record)
+    }
+
+    /// Writes a fold's record, so that an interrupted cross-validation resumes at its first
+    /// missing fold.
+    pub fn save_fold(&self, run_id: &str, fold: usize, record: &FoldRecord) -> Result<()> {
+        let path = self.fold_json(run_id, fold, record.key.selection.cv);
+        let text = serde_json::to_string_pretty(record).map_err(|e| Error::Output {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::Output {
+                path: parent.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        }
+        write_atomic(&path, text.as_bytes())
+    }
+
+    /// The run folders (`runs/<id>/`) of runs that are not in `config`'s grid, sorted.
+    pub fn runs_outside(&self, config: &Config) -> Vec<String> {
+        let mut ids: Vec<String> = std::fs::read_dir(self.root.join("runs"))
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_dir())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|id| !config.runs.iter().any(|r| &r.id == id))
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+
+    /// Deletes a run's folder and its confusion matrix files.
+    pub fn remove_run(&self, run_id: &str) -> Result<()> {
+        let folder = self.run_dir(run_id);
+        std::fs::remove_dir_all(&folder).map_err(|e| Error::Output {
+            path: folder,
+            message: e.to_string(),
+        })?;
+        remove_stale(&self.confusion_csv(run_id))?;
+        remove_stale(&self.confusion_png(run_id))
+    }
+
+    /// Removes the fold records of `run_ids` (and the `cv` folder once it is empty).
+    pub fn remove_folds(&self, run_ids: &[&str]) -> Result<()> {
+        let cv = self.root.join("cv");
+        for id in run_ids {
+            let folder = cv.join(id);
+            if folder.is_dir() {
+                std::fs::remove_dir_all(&folder).map_err(|e| Error::Output {
+                    path: folder.clone(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        // Only an empty folder is removed; another group's records may still be there.
+        let _ = std::fs::remove_dir(&cv);
+        Ok(())
+    }
+
     /// The fitted model of a finished run (see [`crate::model_file`]).
     pub fn model_npz(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join(MODEL_NPZ)

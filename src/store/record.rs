@@ -60,6 +60,43 @@ impl CvScores {
     }
 }
 
+/// What a cross-validation fold's score depends on besides the run's parameters (its id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldKey {
+    pub selection: Selection,
+    pub engine: String,
+    pub data_checksum: String,
+}
+
+/// One run's score on one fold (`cv/<run_id>/fold-K-of-N.json`): written as each fold finishes,
+/// read back when an interrupted sweep resumes its cross-validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldRecord {
+    #[serde(flatten)]
+    pub key: FoldKey,
+    /// In the selection's scoring units; NaN (null) where the fit failed.
+    #[serde(with = "nan_as_null")]
+    pub score: f64,
+    pub converged: bool,
+}
+
+/// A float that may be NaN, as JSON (null for NaN).
+pub(crate) mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_nan() {
+            s.serialize_none()
+        } else {
+            s.serialize_f64(*v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// Which test images a run was scored on, and their labels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TestSet {

@@ -1,6 +1,9 @@
 //! Cross-validation for `[selection]`: every run of a group scored on the folds of its training
 //! part, as scikit-learn's `GridSearchCV` scores a `Pipeline`.
 //!
+//! Each fold's score is written as a record (`cv/<run_id>/fold-K-of-N.json`) as soon as the fold
+//! is fitted, so an interrupted sweep resumes its cross-validation at the first missing fold.
+//!
 //! May touch: `config`, `data`, `error`, `metrics`, `model`, `preprocessing`, `split`, `store`,
 //! and `sweep::{plan, progress, execute}`.
 
@@ -13,10 +16,10 @@ use crate::config::{Run, Scoring, Selection};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{FitFloat, FitStatus};
+use crate::model::{FitFloat, FitStatus, ENGINE};
 use crate::preprocessing::prepare;
 use crate::split::{stratified_k_fold, SplitIndices};
-use crate::store::CvScores;
+use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
 
 /// Scores every run of `runs` (one data group) by k-fold cross-validation inside the group's
 /// training part: folds as scikit-learn's `StratifiedKFold`, the scaler refitted on each fold's
@@ -27,6 +30,7 @@ pub(super) fn cross_validate<F: FitFloat>(
     selection: &Selection,
     group: &Group,
     mnist: &Mnist,
+    dir: &ResultsDir,
     progress: &Progress,
 ) -> Result<HashMap<String, CvScores>> {
     let fail = |e: &dyn std::fmt::Display| Error::fit(&runs[0].id, e);
@@ -39,6 +43,11 @@ pub(super) fn cross_validate<F: FitFloat>(
     let folds = stratified_k_fold(&train_labels, selection.cv, selection.shuffle_seed)
         .map_err(|e| fail(&e))?;
     let families = families(runs);
+    let key = FoldKey {
+        selection: selection.clone(),
+        engine: ENGINE.to_string(),
+        data_checksum: mnist.checksum.clone(),
+    };
     let mut scores: HashMap<String, CvScores> = runs
         .iter()
         .map(|r| {
@@ -51,55 +60,92 @@ pub(super) fn cross_validate<F: FitFloat>(
         })
         .collect();
     for fold in 0..selection.cv {
-        let part = |keep: bool| -> Vec<usize> {
-            group
-                .indices
-                .train
-                .iter()
-                .zip(&folds)
-                .filter(|(_, &f)| (f == fold) == keep)
-                .map(|(&i, _)| i)
-                .collect()
+        // Families whose every run has this fold's record from an earlier, interrupted sweep.
+        let recorded: Vec<Option<Vec<FoldRecord>>> = families
+            .iter()
+            .map(|family| {
+                family
+                    .iter()
+                    .map(|run| dir.fold_record(&run.id, fold, &key))
+                    .collect()
+            })
+            .collect();
+        let to_fit = recorded.iter().filter(|r| r.is_none()).count();
+        let data = if to_fit > 0 {
+            let part = |keep: bool| -> Vec<usize> {
+                group
+                    .indices
+                    .train
+                    .iter()
+                    .zip(&folds)
+                    .filter(|(_, &f)| (f == fold) == keep)
+                    .map(|(&i, _)| i)
+                    .collect()
+            };
+            let split = SplitIndices {
+                train: part(false),
+                test: part(true),
+            };
+            let data = prepare::<F>(
+                mnist.images.view(),
+                &mnist.labels,
+                &split,
+                group.scaler,
+                group.dtype,
+            )
+            .map_err(|e| fail(&e))?;
+            Some(data)
+        } else {
+            None
         };
-        let split = SplitIndices {
-            train: part(false),
-            test: part(true),
-        };
-        let data = prepare::<F>(
-            mnist.images.view(),
-            &mnist.labels,
-            &split,
-            group.scaler,
-            group.dtype,
-        )
-        .map_err(|e| fail(&e))?;
-        for family in &families {
-            let outcomes = fit_family(family, &data, &|_, _| {})?;
-            for (run, outcome) in family.iter().zip(outcomes) {
-                let score = match outcome.diagnostics.status {
-                    FitStatus::Ok => {
-                        let decision = outcome.model.decision(&data.x_test, 1.0);
-                        let p = outcome.model.probabilities(&decision);
-                        let m = metrics::evaluate(&data.y_test, p.view(), None);
-                        match selection.scoring {
-                            Scoring::Accuracy => m.accuracy,
-                            Scoring::NegLogLoss => -m.log_loss,
-                        }
+        for (family, recorded) in families.iter().zip(recorded) {
+            let records = match (recorded, &data) {
+                (Some(records), _) => records,
+                (None, Some(data)) => {
+                    let outcomes = fit_family(family, data, &|_, _| {})?;
+                    let mut records = Vec::new();
+                    for (run, outcome) in family.iter().zip(outcomes) {
+                        let score = match outcome.diagnostics.status {
+                            FitStatus::Ok => {
+                                let decision = outcome.model.decision(&data.x_test, 1.0);
+                                let p = outcome.model.probabilities(&decision);
+                                let m = metrics::evaluate(&data.y_test, p.view(), None);
+                                match selection.scoring {
+                                    Scoring::Accuracy => m.accuracy,
+                                    Scoring::NegLogLoss => -m.log_loss,
+                                }
+                            }
+                            FitStatus::Failed(_) => f64::NAN,
+                        };
+                        let record = FoldRecord {
+                            key: key.clone(),
+                            score,
+                            converged: outcome.diagnostics.converged,
+                        };
+                        dir.save_fold(&run.id, fold, &record)?;
+                        records.push(record);
                     }
-                    FitStatus::Failed(_) => f64::NAN,
-                };
+                    records
+                }
+                (None, None) => unreachable!("fold data are prepared when a family needs a fit"),
+            };
+            for (run, record) in family.iter().zip(records) {
                 let entry = scores.get_mut(&run.id).expect("every run has an entry");
-                entry.scores.push(score);
-                entry.converged.push(outcome.diagnostics.converged);
+                entry.scores.push(record.score);
+                entry.converged.push(record.converged);
             }
         }
+        let reused = families.len() - to_fit;
         progress.line(format!(
-            "cross-validation: fold {}/{} fitted for {} setting(s) ({} training, {} validation images)",
+            "cross-validation: fold {}/{} scored for {} setting(s){}",
             fold + 1,
             selection.cv,
             runs.len(),
-            split.train.len(),
-            split.test.len()
+            if reused > 0 {
+                format!(" ({reused} fit(s) reused from an interrupted sweep)")
+            } else {
+                String::new()
+            }
         ));
     }
     Ok(scores)

@@ -154,7 +154,7 @@ pub(super) fn run_group<F: FitFloat>(
         .filter(|r| config.cross_validates(r).is_some())
         .collect();
     let cv = match cv_runs.first().and_then(|r| config.cross_validates(r)) {
-        Some(selection) => cross_validate::<F>(&cv_runs, selection, group, mnist, progress)?,
+        Some(selection) => cross_validate::<F>(&cv_runs, selection, group, mnist, dir, progress)?,
         None => HashMap::new(),
     };
     let data = prepare::<F>(
@@ -221,5 +221,8 @@ pub(super) fn run_group<F: FitFloat>(
             }
         }
         Ok(())
-    })
+    })?;
+    // Every run's record now holds its scores: the fold records have served their purpose.
+    let ids: Vec<&str> = cv_runs.iter().map(|r| r.id.as_str()).collect();
+    dir.remove_folds(&ids)
 }

@@ -2,7 +2,8 @@
 //! they share (runs that differ only in `max_iter`); the grid as a table (`--dry-run`) and as
 //! JSON (`--plan`, what `scripts/sklearn_reference.py` runs).
 //!
-//! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`, `stats` (grouping).
+//! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`, `stats` (grouping),
+//! `store` (records of finished runs, for `--dry-run`).
 
 use std::path::Path;
 
@@ -11,10 +12,12 @@ use serde::Serialize;
 use crate::config::{Config, Run, PARAMS};
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
+use crate::model::ENGINE;
 use crate::model::{Dtype, ModelParams};
 use crate::preprocessing::Scaler;
 use crate::split::{stratified_k_fold, train_test_split, SplitIndices, SplitSpec};
 use crate::stats::group_in_order;
+use crate::store::{ResultsDir, RunResult};
 
 /// Runs sharing one split, scaler and dtype, and so one set of matrices.
 pub(super) struct Group<'a> {
@@ -98,20 +101,32 @@ pub(super) fn families<'a>(runs: &[&'a Run]) -> Vec<Vec<&'a Run>> {
 
 /// The expanded grid as a table, for `--dry-run`; `out` is the results root (`--out`).
 pub fn describe_grid(config: &Config, out: &Path) -> String {
+    let dir = ResultsDir::new(out.join(&config.name));
     let mut s = format!(
         "{}: {} runs -> {}/ (data: first {} images)\n",
         config.path.display(),
         config.runs.len(),
-        out.join(&config.name).display(),
+        dir.root.display(),
         config.data.n_samples()
     );
+    let finished: Vec<Option<RunResult>> = config.runs.iter().map(|r| finished(&dir, r)).collect();
     let mut rows: Vec<Vec<String>> = vec![std::iter::once("run_id".to_string())
         .chain(PARAMS.iter().map(|p| p.name.to_string()))
+        .chain(std::iter::once("status".to_string()))
         .collect()];
-    for run in &config.runs {
+    for (run, done) in config.runs.iter().zip(&finished) {
+        let status = match done {
+            Some(r) => format!(
+                "finished: {:.2} %, {:.1} s",
+                100.0 * r.accuracy().unwrap_or(f64::NAN),
+                r.diagnostics.fit_seconds
+            ),
+            None => "to fit".into(),
+        };
         rows.push(
             std::iter::once(run.id.clone())
                 .chain(run.params.values().into_iter().map(|(_, v)| v.display()))
+                .chain(std::iter::once(status))
                 .collect(),
         );
     }
@@ -127,7 +142,67 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         s.push_str(cells.join("  ").trim_end());
         s.push('\n');
     }
+    s.push_str(&estimate(config, &finished));
     s
+}
+
+/// A run's record in `dir`, if it is a finished result of this engine for exactly this run (a
+/// sweep reuses it if the data are unchanged too).
+fn finished(dir: &ResultsDir, run: &Run) -> Option<RunResult> {
+    let text = std::fs::read_to_string(dir.record_json(&run.id)).ok()?;
+    let r: RunResult = serde_json::from_str(&text).ok()?;
+    (r.engine == ENGINE && r.run == *run && r.metrics.is_some()).then_some(r)
+}
+
+/// What is left to fit and how long it should take: each finished run's seconds per iteration
+/// and training image, applied to the others' max_iter and training size (k-fold CV adds about
+/// k fits of (k - 1)/k of the images per setting).
+fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
+    let done = finished.iter().flatten().count();
+    let left: Vec<&Run> = config
+        .runs
+        .iter()
+        .zip(finished)
+        .filter(|(_, f)| f.is_none())
+        .map(|(r, _)| r)
+        .collect();
+    if left.is_empty() {
+        return format!("all {done} runs finished: a sweep would only redraw the report\n");
+    }
+    let rates: Vec<f64> = finished
+        .iter()
+        .flatten()
+        .filter(|r| r.diagnostics.n_iter > 0 && r.n_train > 0)
+        .map(|r| r.diagnostics.fit_seconds / (r.diagnostics.n_iter as f64 * r.n_train as f64))
+        .collect();
+    if rates.is_empty() {
+        return format!(
+            "{done} finished, {} to fit; no time estimate: no finished run of this engine to measure from\n",
+            left.len()
+        );
+    }
+    let rate = rates.iter().sum::<f64>() / rates.len() as f64;
+    let n = config.data.n_samples();
+    let seconds: f64 = left
+        .iter()
+        .map(|run| {
+            let split = &run.params.split;
+            let n_train = crate::split::resolve_sizes(n, split.train_size, split.test_size)
+                .map_or(n, |(train, _)| train) as f64;
+            let fit = rate * run.params.model.max_iter as f64 * n_train;
+            let cv = config
+                .cross_validates(run)
+                .map_or(0.0, |sel| fit * (sel.cv - 1) as f64);
+            fit + cv
+        })
+        .sum();
+    format!(
+        "{done} finished, {} to fit: about {} at most (every fit to its max_iter, at the {:.2} µs per iteration and training image the {} finished run(s) took; runs that share a fit take less)\n",
+        left.len(),
+        humantime::format_duration(std::time::Duration::from_secs(seconds.ceil() as u64)),
+        1e6 * rate,
+        rates.len()
+    )
 }
 
 /// One run as `--plan` lists it.

@@ -67,8 +67,9 @@ impl Progress {
     pub(super) fn finish(&self, done: usize, total: usize, result: &RunResult) {
         let outcome = match (&result.metrics, &result.diagnostics.status) {
             (Some(m), _) => format!(
-                "accuracy {:.4}{}",
-                m.accuracy,
+                "test accuracy {:.2} % {}{}",
+                100.0 * m.accuracy,
+                m.accuracy_interval().percent(),
                 if result.diagnostics.converged {
                     ""
                 } else {

@@ -1,0 +1,241 @@
+//! What an experimenter does between two configs, through the binaries: overrides and ranges,
+//! `--dry-run` on a folder with finished runs, the closing summary, and `predict` on a results
+//! folder.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{sweep_in, write_config};
+
+const BASE: &str = r#"
+name = "exp"
+[split]
+train_size = 0.8
+random_state = 0
+[preprocessing]
+scaler = "unit"
+[model]
+C = 1.0
+max_iter = 5
+"#;
+
+fn config(dir: &Path, body: &str) -> String {
+    write_config(dir, "exp.toml", body, 600)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The run lines of a `--dry-run` table: (C, max_iter, status).
+fn dry_rows(stdout: &str) -> Vec<(String, String, String)> {
+    let header: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (c, it, status) = (col("C"), col("max_iter"), col("status"));
+    stdout
+        .lines()
+        .skip(2)
+        .filter(|l| l.len() > 12 && l.as_bytes()[12] == b' ')
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            (
+                cells[c].to_string(),
+                cells[it].to_string(),
+                cells[status..].join(" "),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ranges_expand_and_overrides_go_to_their_own_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ranged = BASE.replace("C = 1.0", "C = { logspace = [-2, 0], num = 3 }");
+    let path = config(tmp.path(), &ranged);
+    let ran = sweep_in(tmp.path(), &[&path, "--dry-run", "--out", "res"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let cs: Vec<String> = dry_rows(&ran.stdout).into_iter().map(|r| r.0).collect();
+    assert_eq!(cs, ["0.01", "0.1", "1"]);
+
+    // Overrides: a list on the command line, a grid of 3 x 2, in exp+<digest>/.
+    let ran = sweep_in(
+        tmp.path(),
+        &[&path, "model.max_iter=5,10", "--dry-run", "--out", "res"],
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("6 runs -> res/exp+"), "{}", ran.stdout);
+    let rows = dry_rows(&ran.stdout);
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().any(|r| r.1 == "10"));
+
+    // A bad value in an override is named with the override, on one line, exit 2.
+    for (given, says) in [
+        (
+            "model.C=-1",
+            "override \"model.C=-1\": C = -1: must be a positive",
+        ),
+        ("modle.C=1", "unknown section `modle`"),
+        ("model.max_iters=5", "unknown key `max_iters` in [model]"),
+        ("C=1", "write SECTION.KEY=VALUE"),
+    ] {
+        let ran = sweep_in(tmp.path(), &[&path, given, "--dry-run"]);
+        assert_eq!(ran.code, 2, "{given}: {}", ran.stderr);
+        assert_eq!(
+            ran.stderr.trim().lines().count(),
+            1,
+            "{given}: {}",
+            ran.stderr
+        );
+        assert!(ran.stderr.contains(says), "{given}: {}", ran.stderr);
+    }
+}
+
+#[test]
+fn dry_run_marks_finished_runs_and_the_sweep_names_its_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let two = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0]\n");
+    let path = config(tmp.path(), &two);
+    let ran = sweep_in(tmp.path(), &[&path, "--out", "res"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    // The closing summary: the reference run, why, its test accuracy in percent, its model.
+    let last = ran.stderr.trim().lines().last().unwrap();
+    assert!(
+        last.starts_with("reference run ")
+            && last.contains("test accuracy ")
+            && last.contains(" %"),
+        "{last}"
+    );
+    assert!(
+        last.contains("res/exp/runs/") && last.ends_with("model.npz"),
+        "{last}"
+    );
+    assert!(ran.stderr.contains("test accuracy"), "{}", ran.stderr);
+
+    // A third C: the two finished runs are marked, the third is estimated from them.
+    let three = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0, 10.0]\n");
+    let path = config(tmp.path(), &three);
+    let ran = sweep_in(tmp.path(), &[&path, "--dry-run", "--out", "res"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let rows = dry_rows(&ran.stdout);
+    let finished = rows
+        .iter()
+        .filter(|r| r.2.starts_with("finished: "))
+        .count();
+    assert_eq!(finished, 2, "{}", ran.stdout);
+    assert!(
+        rows.iter().any(|r| r.0 == "10" && r.2 == "to fit"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("2 finished, 1 to fit: about "),
+        "{}",
+        ran.stdout
+    );
+
+    // predict on the results folder takes the reference run and says which.
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/digits/font-3.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_predict"))
+        .arg(tmp.path().join("res/exp"))
+        .arg(&image)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.starts_with("model: ") && stderr.contains("reference: the base configuration"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+/// A sweep killed during cross-validation resumes at the first missing fold: the folds already
+/// scored are read back, not refitted, and the scores are the same as an uninterrupted sweep's.
+#[test]
+fn cross_validation_resumes_after_a_kill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{}\n[[grid]]\nC = [0.1, 1.0]\n[selection]\ncv = 4\n",
+        BASE.replace("max_iter = 5", "max_iter = 100")
+    );
+    let path = write_config(tmp.path(), "exp.toml", &body, 2000);
+    let mut child = common::sweep_command(&[path.to_str().unwrap(), "--out", "res"])
+        .current_dir(tmp.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = tmp.path().join("res/exp/cv");
+    let start = std::time::Instant::now();
+    let scored = |fold: usize| {
+        std::fs::read_dir(&first).map_or(0, |runs| {
+            runs.filter_map(|r| r.ok())
+                .filter(|r| r.path().join(format!("fold-{fold}-of-4.json")).exists())
+                .count()
+        })
+    };
+    while scored(1) < 2 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        scored(1),
+        2,
+        "fold 1 of both settings was written before the kill"
+    );
+    assert!(scored(4) < 2, "the sweep was killed before its last fold");
+
+    let ran = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("fold 1/4 scored for 2 setting(s) (2 fit(s) reused"),
+        "{}",
+        ran.stderr
+    );
+    // The records are gone once the runs hold the scores, and the scores match a fresh sweep's.
+    assert!(!first.exists());
+    let fresh = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "fresh"]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    let cv = |out: &str| {
+        let (header, rows) = common::read_csv(&tmp.path().join(out).join("exp/metrics.csv"));
+        let col = header.iter().position(|h| h == "cv_mean").unwrap();
+        rows.iter().map(|r| r[col].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(cv("res"), cv("fresh"));
+}
+
+/// Runs that left the grid are listed by --prune and deleted only with --yes.
+#[test]
+fn prune_lists_runs_outside_the_grid_and_deletes_them_with_yes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let two = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0]\n");
+    let path = config(tmp.path(), &two);
+    assert_eq!(sweep_in(tmp.path(), &[&path, "--out", "res"]).code, 0);
+    let one = format!("{BASE}\n[[grid]]\nC = [1.0]\n");
+    let path = config(tmp.path(), &one);
+    let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let listed: Vec<&str> = ran.stdout.lines().collect();
+    assert_eq!(listed.len(), 1, "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains("rerun with --prune --yes"),
+        "{}",
+        ran.stderr
+    );
+    assert!(Path::new(&tmp.path().join(listed[0])).is_dir());
+
+    let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune", "--yes"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!tmp.path().join(listed[0]).exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("res/exp/runs"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune"]);
+    assert!(ran.stderr.contains("nothing to prune"), "{}", ran.stderr);
+}
