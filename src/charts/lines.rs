@@ -36,6 +36,54 @@ pub enum Style {
     Crosses,
 }
 
+/// Where a legend label starts, and the margin it keeps from the image's right edge.
+const LABEL_X: i32 = 70;
+const LABEL_MARGIN: i32 = 12;
+
+/// Draws a legend label at `y`, wrapped at spaces so that no line runs past the legend's right
+/// edge (a word longer than the width is cut with an ellipsis); returns the height it took.
+fn wrapped_label<DB: DrawingBackend>(
+    legend: &DrawingArea<DB, plotters::coord::Shift>,
+    path: &Path,
+    label: &str,
+    y: i32,
+) -> Result<i32> {
+    let font = (FONT, 18).into_font().color(&BLACK);
+    let room = legend.dim_in_pixel().0 as i32 - LABEL_X - LABEL_MARGIN;
+    let width = |s: &str| {
+        legend
+            .estimate_text_size(s, &font)
+            .map(|(w, _)| w as i32)
+            .unwrap_or(i32::MAX)
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for word in label.split(' ') {
+        match lines.last_mut() {
+            Some(line) if width(&format!("{line} {word}")) <= room => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    for line in lines.iter_mut() {
+        while width(line) > room && line.chars().count() > 1 {
+            line.pop();
+            while width(&format!("{line}…")) > room && line.chars().count() > 1 {
+                line.pop();
+            }
+            line.push('…');
+            break;
+        }
+    }
+    for (i, line) in lines.iter().enumerate() {
+        legend
+            .draw_text(line, &font, (LABEL_X, y - 9 + 22 * i as i32))
+            .map_err(|e| chart_error(path, e))?;
+    }
+    Ok(32 + 22 * (lines.len() as i32 - 1))
+}
+
 /// The colour of the vertical marks (`LineChart::x_marks`).
 const X_MARK: RGBColor = RGBColor(200, 150, 0);
 
@@ -333,10 +381,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                     .draw(&PathElement::new(line, color.stroke_width(3)))
                     .map_err(|e| chart_error(path, e))?;
             }
-            legend
-                .draw_text(label, &(FONT, 18).into_font().color(&BLACK), (70, y - 9))
-                .map_err(|e| chart_error(path, e))?;
-            y += 32;
+            y += wrapped_label(&legend, path, label, y)?;
         }
         for (_, label) in &chart.x_marks {
             for x in [10, 30, 50] {
@@ -347,22 +392,13 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                     ))
                     .map_err(|e| chart_error(path, e))?;
             }
-            legend
-                .draw_text(label, &(FONT, 18).into_font().color(&BLACK), (70, y - 9))
-                .map_err(|e| chart_error(path, e))?;
-            y += 32;
+            y += wrapped_label(&legend, path, label, y)?;
         }
         if chart.series.iter().any(|s| s.ringed.iter().any(|&r| r)) {
             legend
                 .draw(&Circle::new((35, y), 11, RING.stroke_width(2)))
                 .map_err(|e| chart_error(path, e))?;
-            legend
-                .draw_text(
-                    &chart.ring_label,
-                    &(FONT, 18).into_font().color(&BLACK),
-                    (70, y - 9),
-                )
-                .map_err(|e| chart_error(path, e))?;
+            wrapped_label(&legend, path, &chart.ring_label, y)?;
         }
         Ok(())
     })
@@ -372,6 +408,52 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
 mod tests {
     use super::*;
     use crate::charts::fixture::inspect;
+
+    /// A legend label far longer than the legend is wrapped: nothing is drawn in the image's last
+    /// columns, and the label's lines stack below each other.
+    #[test]
+    fn long_legend_labels_are_wrapped_not_clipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("legend.png");
+        let long = "multi_class=multinomial, C=0.0001, scaler=min_max, dtype=f32, train_size=0.8, test_size=0.2, random_state=12345: 5-fold CV (mean ± sd)";
+        let chart = LineChart {
+            y_from_zero: false,
+            ring_label: "did not converge (max_iter reached), and a long explanation after it"
+                .into(),
+            x_marks: vec![(1.0, format!("chosen by 5-fold CV: {long}"))],
+            x_label: "C".into(),
+            y_label: "accuracy".into(),
+            x_log: false,
+            y_log: false,
+            series: vec![Series {
+                ringed: vec![true, false],
+                errors: Vec::new(),
+                style: Style::Solid,
+                label: long.into(),
+                color: crate::charts::PALETTE[0],
+                points: vec![(1.0, 0.9), (2.0, 0.91)],
+            }],
+            reference_lines: vec![],
+            y_format: compact,
+        };
+        let title = Title {
+            title: "t",
+            lines: &[],
+        };
+        line_chart(&path, &title, &chart).unwrap();
+        let image = image::open(&path).unwrap().to_rgb8();
+        let (w, h) = image.dimensions();
+        let right_edge_ink = (w - 8..w)
+            .flat_map(|x| (0..h).map(move |y| (x, y)))
+            .filter(|&(x, y)| image.get_pixel(x, y).0 != [255, 255, 255])
+            .count();
+        assert_eq!(right_edge_ink, 0, "a legend label reaches the right edge");
+        // The wrapped label takes several lines in the legend column.
+        let legend_rows = (0..h)
+            .filter(|&y| (950..w - 8).any(|x| image.get_pixel(x, y).0 != [255, 255, 255]))
+            .count();
+        assert!(legend_rows > 100, "{legend_rows} rows of legend text");
+    }
 
     #[test]
     fn log_axes_and_reference_lines_render() {

@@ -1,16 +1,17 @@
 //! `results/README.md`: one index of every results folder the parity report covers, with what
 //! each shows, its headline numbers against scikit-learn, and the reports across folders.
 //!
-//! May touch: `config`, `parity` (its rows), `stats`.
+//! May touch: `config`, `parity` (its rows), `report` (the reference run a folder names), `stats`.
 
 use std::path::Path;
 
 use super::ParityRow;
 use crate::config::Config;
+use crate::report::Reference;
 use crate::stats::{holm, Finding};
 
 /// The files at the results root that are not a config's folder, and what writes them.
-const REPORTS: [(&str, &str); 4] = [
+const REPORTS: [(&str, &str); 5] = [
     (
         "parity.md",
         "every run against the published notebooks and scikit-learn's rerun, paired on the same test images (`cargo run --bin parity`)",
@@ -27,6 +28,10 @@ const REPORTS: [(&str, &str); 4] = [
         "predict-examples.png",
         "`predict` on digits the project never saw (`examples/digits`, see the README)",
     ),
+    (
+        "predict-photos.png",
+        "`predict` on photo-like pictures (`cargo run --example make_photos`, see the README)",
+    ),
 ];
 
 /// The index as Markdown; `out` is the results root (the charts each folder holds are listed).
@@ -39,8 +44,12 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
          and this index (written by `cargo run --bin parity` with `parity.md`). Each folder's \
          README has the tables, intervals and charts; its `manifest.json` says when, where and \
          from which revision the fits ran.\n\n\
-         | results | config | what it is | runs | test accuracy (harness) | against scikit-learn on the same images | charts |\n\
-         |---|---|---|---|---|---|---|\n",
+         The reference run is the one each README measures the others against: chosen by \
+         cross-validation where the config has `[selection]`, else the base configuration \
+         (`reference.json`, what `predict results/<name>` takes). Its fit seconds are the fit's \
+         own, as recorded.\n\n\
+         | results | config | what it is | runs | reference run | its test accuracy: harness, scikit-learn | converged, iterations, fit s (harness) | all runs against scikit-learn on the same images | charts |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
     // Holm's correction across every row, as in parity.md.
     let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
@@ -60,23 +69,32 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             .zip(&findings)
             .filter(|(r, _)| r.config == config.name)
             .collect();
-        let accuracies: Vec<f64> = mine
-            .iter()
-            .filter_map(|(r, _)| r.harness_accuracy)
-            .collect();
-        let accuracy = match (mine.as_slice(), accuracies.len()) {
-            ([(r, _)], 1) => format!(
-                "{:.2} % [{:.2}, {:.2}]",
-                100.0 * r.harness_accuracy.unwrap_or(f64::NAN),
-                100.0 * r.harness_low.unwrap_or(f64::NAN),
-                100.0 * r.harness_high.unwrap_or(f64::NAN)
+        let folder = out.join(&config.name);
+        let reference = Reference::read(&folder).and_then(|r| r.ok());
+        let row = reference
+            .as_ref()
+            .and_then(|re| mine.iter().find(|(r, _)| r.run_id == re.run_id))
+            .map(|(r, _)| *r);
+        let (chosen, accuracy, fit) = match (&reference, row) {
+            (Some(re), Some(r)) => (
+                format!("`{}` ({})", re.run_id, re.why),
+                format!(
+                    "{:.2} % [{:.2}, {:.2}], {:.2} % [{:.2}, {:.2}]",
+                    100.0 * r.harness_accuracy.unwrap_or(f64::NAN),
+                    100.0 * r.harness_low.unwrap_or(f64::NAN),
+                    100.0 * r.harness_high.unwrap_or(f64::NAN),
+                    100.0 * r.sklearn_accuracy,
+                    100.0 * r.sklearn_low.unwrap_or(f64::NAN),
+                    100.0 * r.sklearn_high.unwrap_or(f64::NAN)
+                ),
+                format!(
+                    "{}, {}, {:.1} s",
+                    if r.harness_converged { "yes" } else { "no" },
+                    r.harness_n_iter.map_or("-".into(), |n| n.to_string()),
+                    r.harness_seconds
+                ),
             ),
-            (_, 0) => "-".into(),
-            _ => format!(
-                "{:.2} to {:.2} %",
-                100.0 * accuracies.iter().copied().fold(f64::INFINITY, f64::min),
-                100.0 * accuracies.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-            ),
+            _ => ("-".into(), "-".into(), "-".into()),
         };
         let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
         let margin = 100.0 * config.output.equivalence_margin;
@@ -87,7 +105,6 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             count(Finding::Different),
             count(Finding::Inconclusive)
         );
-        let folder = out.join(&config.name);
         let mut charts: Vec<String> = std::fs::read_dir(&folder)
             .map(|entries| {
                 entries
@@ -103,7 +120,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         s.push_str(&format!(
-            "| [{name}]({name}/README.md) | `{}` | {} | {} | {accuracy} | {against} | {charts} |\n",
+            "| [{name}]({name}/README.md) | `{}` | {} | {} | {chosen} | {accuracy} | {fit} | {against} | {charts} |\n",
             config.path.display(),
             summary(config),
             config.runs.len(),

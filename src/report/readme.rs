@@ -128,7 +128,10 @@ fn how_runs_are_compared(config: &Config) -> String {
     );
     s.push_str(&format!(
         "{:.2} pp (the 90 % interval inside the margin, `[output] equivalence_margin_pp`); \
-         **inconclusive** otherwise: these images can tell neither. ",
+         **inconclusive** otherwise: these images can tell neither. fit s is each fit's own time \
+         as its record keeps it (when, where and from which revision: `manifest.json`); ms / \
+         evaluation divides it by the passes over the training data, so a fit taken while the \
+         machine did other work stands out; `results/bench.md` is the speed reference. ",
         100.0 * config.output.equivalence_margin
     ));
     // Cross-validation runs only where a split has more than one setting to choose from.
@@ -205,12 +208,12 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
     // The parameters a run's one-line description shows, then the results.
     let columns: Vec<&Param> = summary_params().collect();
     s.push_str(&format!(
-        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss | converged | iterations | fit s | confusion |\n",
+        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss | converged | iterations | fit s | ms / evaluation | confusion |\n",
         columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),
         if has_cv { cv_heading.as_str() } else { "" }
     ));
     s.push_str(&format!(
-        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
         "---|".repeat(columns.len()),
         if has_cv { "---|" } else { "" }
     ));
@@ -269,7 +272,7 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
             format!("`{}`", r.run.id)
         };
         s.push_str(&format!(
-            "| {name} |{} {} / {} |{cv} {:.2} {} | {comparison} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | [png](confusion/{}.png) |\n",
+            "| {name} |{} {} / {} |{cv} {:.2} {} | {comparison} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | {:.1} | [png](confusion/{}.png) |\n",
             columns
                 .iter()
                 .map(|p| format!(" {} |", p.get(&r.run.params).display()))
@@ -284,6 +287,7 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
             if r.diagnostics.converged { "yes" } else { "**no**" },
             r.diagnostics.n_iter,
             r.diagnostics.fit_seconds,
+            1000.0 * r.diagnostics.fit_seconds / r.diagnostics.evaluations.max(1) as f64,
             r.run.id,
         ));
     }

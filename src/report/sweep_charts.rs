@@ -447,11 +447,19 @@ pub fn draw(
                 );
             }
         }
+        // An accuracy chart of runs none of which converged shows where L-BFGS stopped, not
+        // what the parameter does to the model: the title says so.
+        let heading = match measure {
+            Measure::Accuracy if chart.series.iter().all(|s| s.ringed.iter().all(|&r| r)) => {
+                format!("{heading}, where L-BFGS stopped (no run converged)")
+            }
+            _ => heading.to_string(),
+        };
         let title = Title {
-            title: heading,
+            title: &heading,
             lines: &lines,
         };
-        figures.push(figure(dir, file, heading.into(), |tmp| {
+        figures.push(figure(dir, file, heading.clone(), |tmp| {
             line_chart(tmp, &title, &chart)
         })?);
     }
