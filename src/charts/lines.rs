@@ -67,13 +67,11 @@ fn wrapped_label<DB: DrawingBackend>(
         }
     }
     for line in lines.iter_mut() {
-        while width(line) > room && line.chars().count() > 1 {
-            line.pop();
+        if width(line) > room {
             while width(&format!("{line}…")) > room && line.chars().count() > 1 {
                 line.pop();
             }
             line.push('…');
-            break;
         }
     }
     for (i, line) in lines.iter().enumerate() {
