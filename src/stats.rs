@@ -168,15 +168,6 @@ impl McNemar {
     pub fn finding(&self, margin: f64, corrected_p: f64) -> Finding {
         Finding::of(self.equivalent(margin), corrected_p)
     }
-
-    /// The words a report uses for the uncorrected result at the 5 % level.
-    pub fn verdict(&self) -> &'static str {
-        if self.p_value < ALPHA {
-            "a real difference"
-        } else {
-            "no evidence of a difference"
-        }
-    }
 }
 
 impl Finding {

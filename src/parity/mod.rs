@@ -328,7 +328,14 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                     &dir.join("runs").join(&run.id).join("predictions.csv"),
                     &sweep_hint,
                 )?;
-                row.published_section = Some(published::section(p, sp, hp, &order, &row.binary));
+                row.published_section = Some(published::section(
+                    p,
+                    sp,
+                    hp,
+                    &order,
+                    &row.binary,
+                    config.output.equivalence_margin,
+                ));
             }
             rows.push(row);
         }

@@ -12,7 +12,7 @@ use ndarray::Array2;
 use crate::config::{Published, PublishedReport};
 use crate::digits::N_CLASSES;
 use crate::metrics::class_scores;
-use crate::stats::{p_text, wilson, McNemar};
+use crate::stats::{p_text, signed_pp, wilson, McNemar};
 
 /// One side's test predictions: index in the 70,000 -> (label, predicted).
 pub type Predictions = HashMap<usize, (u8, u8)>;
@@ -178,13 +178,15 @@ fn report_verdict(report: &PublishedReport, ours: &Array2<u64>) -> String {
 }
 
 /// The Markdown section of one config's published numbers. `binary` holds per digit the
-/// (scikit-learn, harness) binary accuracy, when the run is one-vs-rest.
+/// (scikit-learn, harness) binary accuracy, when the run is one-vs-rest; `margin` is the config's
+/// equivalence margin (a proportion).
 pub fn section(
     published: &Published,
     sklearn: &Predictions,
     harness: &Predictions,
     test_order: &[usize],
     binary: &[(f64, f64)],
+    margin: f64,
 ) -> String {
     let (sc, hc) = (confusion(sklearn), confusion(harness));
     let mut s = String::from(
@@ -255,14 +257,19 @@ pub fn section(
         ));
     }
     let test = mcnemar(harness, sklearn);
+    let i = test.difference_95();
     s.push_str(&format!(
         "\nHarness against scikit-learn on the same {} test images: {} right only for the harness, \
-         {} only for scikit-learn; McNemar's exact p = {}: {}.\n",
+         {} only for scikit-learn; the difference {} pp [{}, {}] (95 %), McNemar's exact p = {} \
+         (this run alone, uncorrected): {}.\n",
         total(&hc),
         test.only_first,
         test.only_second,
+        signed_pp(test.difference()),
+        signed_pp(i.low),
+        signed_pp(i.high),
         p_text(test.p_value),
-        test.verdict()
+        test.finding(margin, test.p_value).text(margin)
     ));
     if !published.notes.is_empty() {
         s.push_str("\nAssumptions and limits:\n\n");

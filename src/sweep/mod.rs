@@ -29,6 +29,44 @@ use crate::store::{ResultsDir, RunResult};
 use execute::run_group;
 pub use options::{Shard, ShardError, SweepOptions, SweepOutcome};
 pub use plan::{describe_grid, plan_json};
+
+/// The work of a group (see `progress`): each shared fit once, and each cross-validation fold
+/// of each shared fit on its share of the training images.
+fn group_work(config: &Config, group: &plan::Group) -> f64 {
+    let n = group.indices.train.len();
+    plan::families(&group.runs)
+        .iter()
+        .map(|family| {
+            let longest = family
+                .iter()
+                .map(|r| r.params.model.max_iter)
+                .max()
+                .unwrap_or(0);
+            let fit = progress::fit_work(longest, n);
+            let cv = config
+                .cross_validates(family[0])
+                .map_or(0.0, |sel| fit * (sel.cv - 1) as f64);
+            fit + cv
+        })
+        .sum()
+}
+
+/// Each run's share of its shared fit's work (the fit split evenly among its runs).
+fn run_shares<'a>(group: &plan::Group<'a>) -> Vec<(&'a str, f64)> {
+    let n = group.indices.train.len();
+    plan::families(&group.runs)
+        .iter()
+        .flat_map(|family| {
+            let longest = family
+                .iter()
+                .map(|r| r.params.model.max_iter)
+                .max()
+                .unwrap_or(0);
+            let share = progress::fit_work(longest, n) / family.len() as f64;
+            family.iter().map(move |r| (r.id.as_str(), share))
+        })
+        .collect()
+}
 use progress::Progress;
 
 /// Orders results as the config lists their runs.
@@ -57,13 +95,11 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let _lock = dir.lock(options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
     let total = config.runs.len();
-    let progress = Progress::new(options, total);
+    let mut refitting = Vec::new();
     let mut results = if options.force {
         Vec::new()
     } else {
-        dir.finished(config, &mnist, |why| {
-            progress.line(format!("refitting: {why}"))
-        })
+        dir.finished(config, &mnist, |why| refitting.push(why))
     };
     // The planned groups, less the runs already finished.
     let groups: Vec<plan::Group> = planned
@@ -77,6 +113,11 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .collect();
     let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
     let reused = results.len();
+    let work: f64 = groups.iter().map(|g| group_work(config, g)).sum();
+    let progress = Progress::new(options, work);
+    for why in refitting {
+        progress.line(format!("refitting: {why}"));
+    }
     // The manifest is written when the report is: a failed or interrupted invocation leaves the
     // last complete one's manifest next to the README it describes.
     progress.line(format!(
@@ -100,11 +141,16 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mut fitted = 0;
     let mut fitted_ids = Vec::new();
     for group in &groups {
+        let shares = run_shares(group);
         let sink = |result: RunResult| {
             fitted_ids.push(result.run.id.clone());
+            let share = shares
+                .iter()
+                .find(|(id, _)| *id == result.run.id)
+                .map_or(0.0, |(_, w)| *w);
             results.push(result);
             fitted += 1;
-            progress.finish(fitted, todo, results.last().expect("just pushed"));
+            progress.finish(fitted, todo, results.last().expect("just pushed"), share);
             in_config_order(config, &mut results);
             crate::tables::write_tables(&dir, &results)
         };

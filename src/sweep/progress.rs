@@ -1,8 +1,13 @@
-//! Progress display: bars on a terminal, one line per event otherwise, nothing when quiet.
+//! Progress display: bars on a terminal, one line per event otherwise, nothing when quiet. The
+//! overall bar and each line's time estimate count work, not runs: a fit's work is its iteration
+//! budget times its training images (a fit shared by runs that differ only in max_iter counts
+//! once, at the longest; each cross-validation fold counts its share), so the estimate is the
+//! measured seconds per unit of work times the work left.
 //!
-//! May touch: `config`, `model` (fit status), `store` (run records).
+//! May touch: `config`, `model` (fit status), `store` (run records), `sweep::plan` (the groups).
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -15,16 +20,27 @@ use crate::store::RunResult;
 pub(super) struct Progress {
     bars: Option<(MultiProgress, ProgressBar)>,
     quiet: bool,
+    started: Instant,
+    /// Work planned and done (see the module header).
+    work: Mutex<(f64, f64)>,
+}
+
+/// Units of work on the overall bar (it counts in whole numbers).
+const BAR_UNITS: u64 = 10_000;
+
+/// The work of a fit: its iteration budget times its training images.
+pub(super) fn fit_work(max_iter: u64, n_train: usize) -> f64 {
+    max_iter as f64 * n_train as f64
 }
 
 impl Progress {
-    pub(super) fn new(options: &SweepOptions, total: usize) -> Self {
+    pub(super) fn new(options: &SweepOptions, work: f64) -> Self {
         let bars = (options.progress && !options.quiet).then(|| {
             let multi = MultiProgress::new();
-            let overall = multi.add(ProgressBar::new(total as u64));
+            let overall = multi.add(ProgressBar::new(BAR_UNITS));
             overall.set_style(
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30.cyan/blue}] {pos}/{len} runs {msg}",
+                    "{elapsed_precise} [{bar:30.cyan/blue}] {percent} % of the work, about {eta} left {msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
@@ -35,7 +51,41 @@ impl Progress {
         Progress {
             bars,
             quiet: options.quiet,
+            started: Instant::now(),
+            work: Mutex::new((work.max(1.0), 0.0)),
         }
+    }
+
+    /// Counts `work` as done, and returns the estimate of the time left.
+    pub(super) fn advance(&self, work: f64) -> Option<Duration> {
+        let mut w = self.work.lock().unwrap_or_else(|e| e.into_inner());
+        w.1 = (w.1 + work).min(w.0);
+        let (total, done) = *w;
+        drop(w);
+        if let Some((_, overall)) = &self.bars {
+            overall.set_position((BAR_UNITS as f64 * done / total) as u64);
+        }
+        (done > 0.0).then(|| {
+            let per_unit = self.started.elapsed().as_secs_f64() / done;
+            Duration::from_secs_f64(per_unit * (total - done))
+        })
+    }
+
+    /// The line ending for an estimate: `; about 2m 10s left`.
+    fn left(estimate: Option<Duration>) -> String {
+        match estimate {
+            Some(d) if d.as_secs() > 0 => format!(
+                "; about {} left",
+                humantime::format_duration(Duration::from_secs(d.as_secs()))
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// A cross-validation event that did `work`, with the estimate of the time left.
+    pub(super) fn cv_line(&self, text: String, work: f64) {
+        let left = Self::left(self.advance(work));
+        self.line(format!("{text}{left}"));
     }
 
     pub(super) fn line(&self, text: String) {
@@ -64,7 +114,8 @@ impl Progress {
         Some(bar)
     }
 
-    pub(super) fn finish(&self, done: usize, total: usize, result: &RunResult) {
+    /// A run finished; `work` is its share of its fit.
+    pub(super) fn finish(&self, done: usize, total: usize, result: &RunResult, work: f64) {
         let outcome = match (&result.metrics, &result.diagnostics.status) {
             (Some(m), _) => format!(
                 "test accuracy {:.2} % {}{}",
@@ -79,20 +130,45 @@ impl Progress {
             (None, FitStatus::Failed(reason)) => format!("FAILED: {reason}"),
             (None, FitStatus::Ok) => "no metrics".into(),
         };
+        let left = Self::left(self.advance(work));
+        if let Some((_, overall)) = &self.bars {
+            overall.set_message(format!("({done}/{total} runs)"));
+        }
         self.line(format!(
-            "[{done}/{total}] {} ({}): {outcome} in {:.1} s",
+            "[{done}/{total}] {} ({}): {outcome} in {:.1} s{left}",
             result.run.id,
             result.run.params.describe(),
             result.diagnostics.fit_seconds
         ));
-        if let Some((_, overall)) = &self.bars {
-            overall.inc(1);
-        }
     }
 
     pub(super) fn done(&self) {
         if let Some((_, overall)) = &self.bars {
             overall.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_estimate_is_the_measured_rate_times_the_work_left() {
+        let options = SweepOptions {
+            quiet: true,
+            progress: false,
+            ..SweepOptions::default()
+        };
+        let progress = Progress::new(&options, 100.0);
+        std::thread::sleep(Duration::from_millis(30));
+        // A quarter done: three times the time taken so far is left.
+        let left = progress.advance(25.0).unwrap();
+        let elapsed = progress.started.elapsed();
+        assert!(left >= Duration::from_millis(90), "{left:?}");
+        assert!(left <= 3 * elapsed, "{left:?} against {elapsed:?}");
+        // Work never counts past the plan.
+        assert_eq!(progress.advance(500.0), Some(Duration::ZERO));
+        assert_eq!(fit_work(100, 56_000), 5.6e6);
     }
 }
