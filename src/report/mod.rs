@@ -203,7 +203,10 @@ fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> 
     let reference = Reference {
         run_id: r.run.id.clone(),
         why: readme::role_text(config, group.reference_role),
-        model: format!("runs/{}/{}", r.run.id, crate::store::MODEL_NPZ),
+        model: dir
+            .model_npz(&r.run.id)
+            .strip_prefix(&dir.root)
+            .map_or_else(|_| r.run.id.clone(), |p| p.display().to_string()),
         test_accuracy: r.accuracy().unwrap_or(f64::NAN),
         test_interval: interval,
         cv: comparison::cv_text(r),

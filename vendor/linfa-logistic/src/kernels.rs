@@ -8,7 +8,8 @@
 //! times the weights' row `j` (logits, accumulated in registers), or times the four residual rows
 //! added into the gradient's row `j` (gradient, the residuals held in registers). The class
 //! dimension is padded to a tile of 4, 12 or 16 so the compiler vectorises it; on x86-64 the loops
-//! are compiled a second time for AVX2 with FMA and chosen at run time. The order of every sum is
+//! are compiled a second time for AVX2 with FMA and chosen at run time, and on CPUs with AVX-512F
+//! the register-blocked kernels of `kernels_avx512.rs` take the blocks they can (the same bits). The order of every sum is
 //! fixed, so results do not depend on the thread count (they may differ in the last bits between
 //! machines with and without FMA). Blocks whose rows are not contiguous, or more than 16 classes,
 //! go through ndarray's general matrix product.
