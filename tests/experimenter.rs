@@ -239,3 +239,20 @@ fn prune_lists_runs_outside_the_grid_and_deletes_them_with_yes() {
     let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune"]);
     assert!(ran.stderr.contains("nothing to prune"), "{}", ran.stderr);
 }
+
+/// --prune --yes deletes a symbolic link found among the runs as a link: what it points to stays.
+#[cfg(unix)]
+#[test]
+fn prune_never_follows_a_link_out_of_the_results_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = config(tmp.path(), BASE);
+    assert_eq!(sweep_in(tmp.path(), &[&path, "--out", "res"]).code, 0);
+    let outside = tmp.path().join("precious");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("keep.txt"), b"mine").unwrap();
+    std::os::unix::fs::symlink(&outside, tmp.path().join("res/exp/runs/0123456789ab")).unwrap();
+    let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune", "--yes"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!tmp.path().join("res/exp/runs/0123456789ab").exists());
+    assert_eq!(std::fs::read(outside.join("keep.txt")).unwrap(), b"mine");
+}

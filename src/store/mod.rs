@@ -99,6 +99,16 @@ impl ResultsDir {
     /// missing fold.
     pub fn save_fold(&self, run_id: &str, fold: usize, record: &FoldRecord) -> Result<()> {
         let path = self.fold_json(run_id, fold, record.key.selection.cv);
+        for folder in [self.root.join("cv"), self.root.join("cv").join(run_id)] {
+            if is_symlink(&folder) {
+                return Err(Error::Output {
+                    path: folder,
+                    message: "a symbolic link where the sweep keeps its fold records: the sweep \
+                              writes only inside its results folder; remove the link"
+                        .into(),
+                });
+            }
+        }
         let text = serde_json::to_string_pretty(record).map_err(|e| Error::Output {
             path: path.clone(),
             message: e.to_string(),
@@ -128,13 +138,19 @@ impl ResultsDir {
         ids
     }
 
-    /// Deletes a run's folder and its confusion matrix files.
+    /// Deletes a run's folder (a symbolic link in its place: the link only, never what it points
+    /// to) and its confusion matrix files.
     pub fn remove_run(&self, run_id: &str) -> Result<()> {
-        let folder = self.run_dir(run_id);
-        std::fs::remove_dir_all(&folder).map_err(|e| Error::Output {
-            path: folder,
-            message: e.to_string(),
-        })?;
+        let runs = self.root.join("runs");
+        if is_symlink(&runs) {
+            return Err(Error::Output {
+                path: runs,
+                message: "a symbolic link: the sweep deletes only inside its results folder; \
+                          remove the link"
+                    .into(),
+            });
+        }
+        remove_folder_here(&self.run_dir(run_id))?;
         remove_stale(&self.confusion_csv(run_id))?;
         remove_stale(&self.confusion_png(run_id))
     }
@@ -142,14 +158,11 @@ impl ResultsDir {
     /// Removes the fold records of `run_ids` (and the `cv` folder once it is empty).
     pub fn remove_folds(&self, run_ids: &[&str]) -> Result<()> {
         let cv = self.root.join("cv");
+        if is_symlink(&cv) || !cv.is_dir() {
+            return Ok(());
+        }
         for id in run_ids {
-            let folder = cv.join(id);
-            if folder.is_dir() {
-                std::fs::remove_dir_all(&folder).map_err(|e| Error::Output {
-                    path: folder.clone(),
-                    message: e.to_string(),
-                })?;
-            }
+            remove_folder_here(&cv.join(id))?;
         }
         // Only an empty folder is removed; another group's records may still be there.
         let _ = std::fs::remove_dir(&cv);
@@ -435,4 +448,22 @@ fn holder_is_running(text: &str) -> bool {
         return false;
     };
     !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Whether `path` is a symbolic link (not followed).
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Removes a folder inside a results folder; a symbolic link in its place is removed as a link,
+/// never followed; a folder that is not there is fine.
+fn remove_folder_here(folder: &Path) -> Result<()> {
+    let removed = if is_symlink(folder) {
+        std::fs::remove_file(folder)
+    } else if folder.is_dir() {
+        std::fs::remove_dir_all(folder)
+    } else {
+        Ok(())
+    };
+    removed.map_err(|e| Error::output(folder, e))
 }
