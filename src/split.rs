@@ -199,6 +199,13 @@ pub fn stratified_k_fold(
     Ok(folds)
 }
 
+/// The seed scikit-learn's `sag` and `saga` draw their samples from, for a `random_state`:
+/// `RandomState(random_state).randint(1, 2**31 - 1)` (numpy's legacy masked sampling on MT19937).
+pub fn sag_seed(random_state: u32) -> u32 {
+    let mut rng = Mt::new(random_state);
+    1 + bounded(&mut rng, (i32::MAX - 2) as u32)
+}
+
 /// numpy's legacy `random_interval(max)`: masked rejection sampling on 32-bit outputs.
 fn bounded(rng: &mut Mt, max: u32) -> u32 {
     if max == 0 {
@@ -233,6 +240,14 @@ pub fn train_test_split(n: usize, spec: &SplitSpec) -> Result<SplitIndices, Spli
 mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
+
+    /// `np.random.RandomState(rs).randint(1, np.iinfo(np.int32).max)` in the venv's numpy 2.4.
+    #[test]
+    fn sag_seeds_match_numpy() {
+        assert_eq!(sag_seed(0), 209_652_397);
+        assert_eq!(sag_seed(1), 1_791_095_846);
+        assert_eq!(sag_seed(42), 1_608_637_543);
+    }
 
     #[test]
     fn permutation_of_ten_matches_numpy() {

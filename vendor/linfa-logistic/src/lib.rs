@@ -44,6 +44,7 @@ mod line_search;
 mod objective;
 mod records;
 mod report;
+pub mod sag;
 
 pub use records::{RowBlocks, ScaledBytes};
 pub use report::{FitReport, IterationRecord, Termination};
