@@ -304,44 +304,67 @@ print("ok")
 }
 
 /// The vendored SAG and SAGA (`linfa_logistic::sag`) against scikit-learn's `sag` and `saga` on
-/// the same 1,000 MNIST images (pixels/255, tol 1e-4, random_state 0 and 3) where both converge
-/// (C = 0.05: about 120 epochs for sag, 250 for saga), and where neither does (C = 1, 300 epochs
-/// allowed): the same epoch count, and the same predictions on 1,000 other images to at least
-/// 99.9 %.
+/// the same 1,000 MNIST images (pixels/255, tol 1e-4): random_state 0 and 3, C = 0.05 where both
+/// converge (about 120 epochs for sag, 250 for saga) and C = 1 where neither does in 300 epochs,
+/// and SAGA with an l1 part (l1_ratio 0.5 and 1 at C = 0.05): the same epoch count, the same
+/// predictions on 1,000 other images to at least 99.9 %, and for l1 the same share of zero
+/// weights to 1 %.
 #[test]
 #[ignore = "needs the scikit-learn venv (scripts/test.sh runs it)"]
 fn sag_and_saga_follow_scikit_learn() {
     use linfa_logistic::sag::{sag_multinomial, SagSettings};
     use mnist_logreg::config::DataConfig;
+    // (saga, random_state, C, l1_ratio)
+    let mut cases: Vec<(bool, u32, f64, f64)> = Vec::new();
+    for saga in [false, true] {
+        for seed in [0, 3] {
+            for c in [0.05, 1.0] {
+                cases.push((saga, seed, c, 0.0));
+            }
+        }
+    }
+    cases.extend([(true, 0, 0.05, 0.5), (true, 0, 0.05, 1.0)]);
+    let key = |&(saga, seed, c, r): &(bool, u32, f64, f64)| {
+        format!("{}-{seed}-{c:?}-{r:?}", if saga { "saga" } else { "sag" })
+    };
     let tmp = tempfile::tempdir().unwrap();
     let data = repository_data_dir();
     let out = tmp.path().join("sklearn.json");
+    let plan = tmp.path().join("cases.json");
+    let listed: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|case| {
+            serde_json::json!({"key": key(case), "solver": if case.0 { "saga" } else { "sag" },
+                               "seed": case.1, "C": case.2, "l1_ratio": case.3})
+        })
+        .collect();
+    std::fs::write(&plan, serde_json::to_string(&listed).unwrap()).unwrap();
     let script = r#"
 import json, os, sys, time, warnings
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, os.path.join(sys.argv[3], "scripts"))
 from sklearn_reference import load_mnist
-data, out = sys.argv[1], sys.argv[2]
+data, out, cases = sys.argv[1], sys.argv[2], json.load(open(sys.argv[4]))
 images, labels = load_mnist(data, 2000)
 x = images.astype(np.float64) / 255.0
 result = {}
-for solver in ("sag", "saga"):
-    for seed in (0, 3):
-        for c in (0.05, 1.0):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                m = LogisticRegression(solver=solver, C=c, max_iter=300, random_state=seed)
-                start = time.perf_counter()
-                m.fit(x[:1000], labels[:1000])
-                seconds = time.perf_counter() - start
-            result[f"{solver}-{seed}-{c}"] = {"n_iter": int(m.n_iter_[0]), "seconds": seconds,
-                                              "pred": m.predict(x[1000:]).tolist()}
+for case in cases:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = LogisticRegression(solver=case["solver"], C=case["C"], l1_ratio=case["l1_ratio"],
+                               max_iter=300, random_state=case["seed"])
+        start = time.perf_counter()
+        m.fit(x[:1000], labels[:1000])
+        seconds = time.perf_counter() - start
+    result[case["key"]] = {"n_iter": int(m.n_iter_[0]), "seconds": seconds,
+                           "zeros": float((m.coef_ == 0).mean()),
+                           "pred": m.predict(x[1000:]).tolist()}
 json.dump(result, open(out, "w"))
 "#;
     run_python(
         script,
-        &[&data, &out, Path::new(env!("CARGO_MANIFEST_DIR"))],
+        &[&data, &out, Path::new(env!("CARGO_MANIFEST_DIR")), &plan],
     );
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
@@ -357,47 +380,51 @@ json.dump(result, open(out, "w"))
         x.slice(ndarray::s![1000.., ..]),
     );
     let y: Vec<usize> = mnist.labels[..1000].iter().map(|&l| l as usize).collect();
-    for (saga, seed, c) in [false, true]
-        .into_iter()
-        .flat_map(|s| [0u32, 3].map(|seed| (s, seed)))
-        .flat_map(|(s, seed)| [0.05f64, 1.0].map(|c| (s, seed, c)))
-    {
-        {
-            let start = std::time::Instant::now();
-            let fit = sag_multinomial(
-                &train,
-                &y,
-                10,
-                &SagSettings {
-                    saga,
-                    alpha: 1.0 / c,
-                    tol: 1e-4,
-                    max_iter: 300,
-                    seed: mnist_logreg::split::sag_seed(seed),
-                    fit_intercept: true,
-                },
-            );
-            let seconds = start.elapsed().as_secs_f64();
-            let key = format!("{}-{seed}-{c:?}", if saga { "saga" } else { "sag" });
-            let sk = &reference[&key];
-            let z = test.dot(&fit.weights) + &fit.intercept;
-            let same = z
-                .rows()
-                .into_iter()
-                .zip(sk["pred"].as_array().unwrap())
-                .filter(|(row, p)| mnist_logreg::digits::argmax(*row) as u64 == p.as_u64().unwrap())
-                .count();
-            // Seconds are informative only (this test asserts no timing).
-            eprintln!(
-                "{key}: n_iter {} (scikit-learn {}), {same} of 1000 predictions the same; {:.1} ms per epoch (scikit-learn {:.1})",
-                fit.n_iter,
-                sk["n_iter"],
-                1000.0 * seconds / fit.n_iter as f64,
-                1000.0 * sk["seconds"].as_f64().unwrap() / sk["n_iter"].as_f64().unwrap()
-            );
-            assert_eq!(fit.n_iter, sk["n_iter"].as_u64().unwrap(), "{key}");
-            assert_eq!(fit.converged, fit.n_iter < 300, "{key}");
-            assert!(same >= 999, "{key}: {same} of 1000 predictions the same");
-        }
+    for case in &cases {
+        let (saga, seed, c, l1_ratio) = *case;
+        let start = std::time::Instant::now();
+        let fit = sag_multinomial(
+            &train,
+            &y,
+            10,
+            &SagSettings {
+                saga,
+                alpha: (1.0 - l1_ratio) / c,
+                beta: l1_ratio / c,
+                tol: 1e-4,
+                max_iter: 300,
+                seed: mnist_logreg::split::sag_seed(seed),
+                fit_intercept: true,
+            },
+        );
+        let seconds = start.elapsed().as_secs_f64();
+        let key = key(case);
+        let sk = &reference[&key];
+        let z = test.dot(&fit.weights) + &fit.intercept;
+        let same = z
+            .rows()
+            .into_iter()
+            .zip(sk["pred"].as_array().unwrap())
+            .filter(|(row, p)| mnist_logreg::digits::argmax(*row) as u64 == p.as_u64().unwrap())
+            .count();
+        let zeros =
+            fit.weights.iter().filter(|&&w| w == 0.0).count() as f64 / fit.weights.len() as f64;
+        // Seconds are informative only (this test asserts no timing).
+        eprintln!(
+            "{key}: n_iter {} (scikit-learn {}), {same} of 1000 predictions the same, zero weights {:.1} % ({:.1} %); {:.1} ms per epoch (scikit-learn {:.1})",
+            fit.n_iter,
+            sk["n_iter"],
+            100.0 * zeros,
+            100.0 * sk["zeros"].as_f64().unwrap(),
+            1000.0 * seconds / fit.n_iter as f64,
+            1000.0 * sk["seconds"].as_f64().unwrap() / sk["n_iter"].as_f64().unwrap()
+        );
+        assert_eq!(fit.n_iter, sk["n_iter"].as_u64().unwrap(), "{key}");
+        assert_eq!(fit.converged, fit.n_iter < 300, "{key}");
+        assert!(same >= 999, "{key}: {same} of 1000 predictions the same");
+        assert!(
+            (zeros - sk["zeros"].as_f64().unwrap()).abs() <= 0.01,
+            "{key}: zeros {zeros}"
+        );
     }
 }

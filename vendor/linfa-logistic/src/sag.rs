@@ -1,5 +1,6 @@
 //! Stochastic average gradient (SAG, Schmidt, Le Roux and Bach 2017) and SAGA (Defazio, Bach and
-//! Lacoste-Julien 2014) for the multinomial model with an l2 penalty, on dense rows, taking the
+//! Lacoste-Julien 2014) for the multinomial model with l2, l1 (SAGA) or elastic-net (SAGA)
+//! penalties, on dense rows, taking the
 //! decisions scikit-learn's `sag` and `saga` solvers take (read in `sklearn/linear_model/_sag.py`
 //! and `_sag_fast.pyx.tp`, scikit-learn 1.9):
 //!
@@ -12,6 +13,8 @@
 //!   steps applied lazily through running sums of `step / (scale * seen)`, reset at the end of
 //!   every epoch (and whenever `scale` falls below 1e-9): the same sums, so the same rounding;
 //! - the intercept updated with the average of its gradients, not decayed;
+//! - with SAGA and an l1 part, each lazy step followed by soft thresholding by the running sum of
+//!   `step * beta / scale` over the same positions;
 //! - stop after an epoch when the largest change of a weight over the largest weight is at most
 //!   `tol`; the epoch count is `n_iter`.
 
@@ -24,8 +27,12 @@ use crate::records::RowBlocks;
 pub struct SagSettings {
     /// SAGA instead of SAG.
     pub saga: bool,
-    /// The l2 penalty `alpha / 2 ||W||²` on the summed loss (scikit-learn's `1 / C`).
+    /// The l2 penalty `alpha / 2 ||W||²` on the summed loss (scikit-learn's
+    /// `(1 - l1_ratio) / C`).
     pub alpha: f64,
+    /// The l1 penalty `beta ||W||_1` on the summed loss (scikit-learn's `l1_ratio / C`); SAGA
+    /// only, by its proximal step (soft thresholding).
+    pub beta: f64,
     /// Stop when the largest weight change of an epoch over the largest weight is at most this.
     pub tol: f64,
     /// Epochs at most.
@@ -80,6 +87,8 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
         })
         .fold(0.0, f64::max);
     let alpha = settings.alpha / n as f64;
+    let beta = settings.beta / n as f64;
+    let prox = settings.saga && beta > 0.0;
     let lipschitz = 0.25 * (max_squared + f64::from(u8::from(settings.fit_intercept))) + alpha;
     let step = if settings.saga {
         1.0 / (2.0 * lipschitz + (2.0 * n as f64 * alpha).min(lipschitz))
@@ -101,21 +110,41 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
     // Running sums of step / (scale * seen) within an epoch; `last` is the position up to which
     // every weight has had them applied (0: none yet this epoch).
     let mut sums = vec![0.0f64; n];
+    // The same for `step * beta / scale`, the l1 shrinkage (SAGA with an l1 part only).
+    let mut prox_sums = vec![0.0f64; if prox { n } else { 0 }];
     let mut last = 0usize;
     let mut draws = Draws(settings.seed);
     let (mut prediction, mut gradient) = (vec![0.0; k], vec![0.0; k]);
     let mut nonzero: Vec<(usize, f64)> = Vec::with_capacity(d);
     let mut dots = vec![0.0f64; k];
 
-    // Applies the pending average-gradient steps up to position `upto` (exclusive).
-    let catch_up = |v: &mut [f64], sums: &[f64], sum_gradient: &[f64], last: usize, upto: usize| {
-        let pending = if last == 0 {
-            sums[upto - 1]
-        } else {
-            sums[upto - 1] - sums[last - 1]
+    // Applies the pending average-gradient steps up to position `upto` (exclusive), each
+    // followed by its l1 shrinkage when there is one (one position is pending at a time on dense
+    // rows, so the step and the shrinkage are applied once each).
+    let catch_up = |v: &mut [f64],
+                    sums: &[f64],
+                    prox_sums: &[f64],
+                    sum_gradient: &[f64],
+                    last: usize,
+                    upto: usize| {
+        let since = |s: &[f64]| {
+            if last == 0 {
+                s[upto - 1]
+            } else {
+                s[upto - 1] - s[last - 1]
+            }
         };
-        for (w, g) in v.iter_mut().zip(sum_gradient) {
-            *w -= pending * g;
+        let pending = since(sums);
+        if prox_sums.is_empty() {
+            for (w, g) in v.iter_mut().zip(sum_gradient) {
+                *w -= pending * g;
+            }
+        } else {
+            let shrink = since(prox_sums);
+            for (w, g) in v.iter_mut().zip(sum_gradient) {
+                *w -= pending * g;
+                *w = (*w - shrink).max(0.0) - (-*w - shrink).max(0.0);
+            }
         }
     };
 
@@ -129,7 +158,7 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
                 n_seen += 1;
             }
             if t > 0 {
-                catch_up(&mut v, &sums, &sum_gradient, last, t);
+                catch_up(&mut v, &sums, &prox_sums, &sum_gradient, last, t);
                 last = t;
             }
             let row = x.rows(i, i + 1, &mut scratch);
@@ -188,19 +217,33 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
             } else {
                 sums[t - 1] + increment
             };
+            if prox {
+                let shrink = step * beta / scale;
+                prox_sums[t] = if t == 0 {
+                    shrink
+                } else {
+                    prox_sums[t - 1] + shrink
+                };
+            }
             if scale < 1e-9 {
-                catch_up(&mut v, &sums, &sum_gradient, last, t + 1);
+                catch_up(&mut v, &sums, &prox_sums, &sum_gradient, last, t + 1);
                 v.iter_mut().for_each(|w| *w *= scale);
                 scale = 1.0;
                 sums[t] = 0.0;
+                if prox {
+                    prox_sums[t] = 0.0;
+                }
                 last = t + 1;
             }
         }
         // End of the epoch: every pending step, then the scale folded into the weights.
-        catch_up(&mut v, &sums, &sum_gradient, last, n);
+        catch_up(&mut v, &sums, &prox_sums, &sum_gradient, last, n);
         v.iter_mut().for_each(|w| *w *= scale);
         scale = 1.0;
         sums[n - 1] = 0.0;
+        if prox {
+            prox_sums[n - 1] = 0.0;
+        }
         last = 0;
         n_iter += 1;
         let (mut max_weight, mut max_change) = (0.0f64, 0.0f64);
@@ -263,6 +306,7 @@ mod tests {
                 &SagSettings {
                     saga,
                     alpha: 1.0,
+                    beta: 0.0,
                     tol: 1e-4,
                     max_iter: 1000,
                     seed: 7,
