@@ -116,6 +116,20 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<(String, Vec<usize>),
             problem: format!("the config itself does not parse: {}", e.message()),
         })?;
     for o in overrides {
+        // A key a [[grid]] sets keeps the grid's values in those runs: the override would be
+        // silently half-applied.
+        if let Some(grids) = doc.get("grid").and_then(Item::as_array_of_tables) {
+            if grids.iter().any(|g| g.contains_key(&o.key)) {
+                return Err(OverrideError {
+                    given: o.to_string(),
+                    problem: format!(
+                        "a [[grid]] of this config sets {} too, so the override would not reach \
+                         its runs: edit the config, or override a key no [[grid]] sets",
+                        o.key
+                    ),
+                });
+            }
+        }
         let section = doc
             .entry(&o.section)
             .or_insert_with(|| Item::Table(Table::new()));
@@ -199,6 +213,14 @@ mod tests {
         assert_eq!(lines[0], 4, "{edited}");
         assert!(edited.contains("[split]\ntrain_size = 0.5"), "{edited}");
         assert!(lines[1] > 5);
+    }
+
+    #[test]
+    fn keys_a_grid_sets_are_refused() {
+        let text = "[model]\nC = 1\n[[grid]]\nC = [0.1, 1]\n";
+        let e = apply(text, &[o("model.C=5")]).unwrap_err().to_string();
+        assert!(e.contains("a [[grid]] of this config sets C too"), "{e}");
+        assert!(apply(text, &[o("model.max_iter=5")]).is_ok());
     }
 
     #[test]
