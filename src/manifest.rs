@@ -81,6 +81,39 @@ pub struct Manifest {
     history: Vec<serde_json::Value>,
 }
 
+/// When the fits of a results folder were made: the latest invocation that fitted runs (the
+/// manifest itself or an entry of its history), its wall time (fits and cross-validation) and
+/// its end.
+pub fn last_fit(results_dir: &std::path::Path) -> Option<(f64, String)> {
+    let text = std::fs::read_to_string(results_dir.join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    // Manifests written before the history was kept have none.
+    let empty = Vec::new();
+    let history = manifest
+        .get("history")
+        .and_then(|h| h.as_array())
+        .unwrap_or(&empty);
+    history
+        .iter()
+        .chain(std::iter::once(&manifest))
+        .filter(|entry| {
+            entry
+                .get("runs_fitted")
+                .and_then(|n| n.as_u64())
+                .unwrap_or(0)
+                > 0
+        })
+        .filter_map(|entry| {
+            let time = |key: &str| {
+                let text = entry.get(key)?.as_str()?;
+                Some((humantime::parse_rfc3339(text).ok()?, text.to_string()))
+            };
+            let ((start, _), (end, end_text)) = (time("started_at")?, time("finished_at")?);
+            Some((end.duration_since(start).ok()?.as_secs_f64(), end_text))
+        })
+        .next_back()
+}
+
 /// What the history keeps of an earlier manifest.
 const HISTORY_KEYS: [&str; 7] = [
     "command_line",
@@ -247,4 +280,30 @@ pub fn check_owner(config: &Config, dir: &ResultsDir, adopt: bool) -> Result<()>
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The latest invocation that fitted runs gives the sweep's time; a redraw after it does not.
+    #[test]
+    fn the_last_fit_is_the_latest_invocation_that_fitted() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |fitted: u64, start: &str, end: &str| serde_json::json!({"runs_fitted": fitted, "started_at": start, "finished_at": end});
+        let mut manifest = entry(0, "2026-11-30T05:00:00Z", "2026-11-30T05:00:01Z");
+        manifest["history"] = serde_json::json!([
+            entry(3, "2026-11-30T01:00:00Z", "2026-11-30T01:01:40Z"),
+            entry(2, "2026-11-30T02:00:00Z", "2026-11-30T02:00:30Z"),
+        ]);
+        std::fs::write(dir.path().join("manifest.json"), manifest.to_string()).unwrap();
+        assert_eq!(
+            last_fit(dir.path()),
+            Some((30.0, "2026-11-30T02:00:30Z".to_string()))
+        );
+        // Without a history (manifests written before it existed): the manifest itself.
+        let only = entry(1, "2026-11-30T02:31:11Z", "2026-11-30T02:31:15Z");
+        std::fs::write(dir.path().join("manifest.json"), only.to_string()).unwrap();
+        assert_eq!(last_fit(dir.path()).map(|f| f.0), Some(4.0));
+    }
 }

@@ -1,7 +1,8 @@
 //! `results/README.md`: one index of every results folder the parity report covers, with what
 //! each shows, its headline numbers against scikit-learn, and the reports across folders.
 //!
-//! May touch: `config`, `parity` (its rows), `report` (the reference run a folder names), `stats`.
+//! May touch: `config`, `manifest` (when the fits were made), `parity` (its rows), `report` (the
+//! reference run a folder names), `stats`.
 
 use std::path::Path;
 
@@ -47,9 +48,10 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
          The reference run is the one each README measures the others against: chosen by \
          cross-validation where the config has `[selection]`, else the base configuration \
          (`reference.json`, what `predict results/<name>` takes). Its fit seconds are the fit's \
-         own, as recorded.\n\n\
-         | results | config | what it is | runs | reference run | its test accuracy: harness, scikit-learn | converged, iterations, fit s (harness) | all runs against scikit-learn on the same images | charts |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         own, as recorded; the sweep's time is the wall time of the invocation that made the fits \
+         (cross-validation included), from its `manifest.json`.\n\n\
+         | results | config | what it is | runs | reference run | its test accuracy: harness, scikit-learn | converged, iterations, fit s (harness) | the sweep's time (fits and CV) | all runs against scikit-learn on the same images | charts |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     // Holm's correction across every row, as in parity.md.
     let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
@@ -96,6 +98,9 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             ),
             _ => ("-".into(), "-".into(), "-".into()),
         };
+        let sweep = crate::manifest::last_fit(&folder).map_or("-".into(), |(seconds, at)| {
+            format!("{seconds:.0} s, finished {at}")
+        });
         let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
         let margin = 100.0 * config.output.equivalence_margin;
         let against = format!(
@@ -120,7 +125,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         s.push_str(&format!(
-            "| [{name}]({name}/README.md) | `{}` | {} | {} | {chosen} | {accuracy} | {fit} | {against} | {charts} |\n",
+            "| [{name}]({name}/README.md) | `{}` | {} | {} | {chosen} | {accuracy} | {fit} | {sweep} | {against} | {charts} |\n",
             config.path.display(),
             summary(config),
             config.runs.len(),
