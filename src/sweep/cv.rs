@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use super::execute::fit_family;
 use super::plan::{families, Group};
-use super::progress::{fit_work, Progress};
+use super::progress::{family_work, Progress};
 use crate::config::{Run, Scoring, Selection};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
@@ -138,13 +138,7 @@ pub(super) fn cross_validate<F: FitFloat>(
         let reused = families.len() - to_fit;
         // This fold's work: each shared fit on (k - 1)/k of the training images.
         let n_fold = group.indices.train.len() * (selection.cv - 1) / selection.cv;
-        let work: f64 = families
-            .iter()
-            .map(|f| {
-                let longest = f.iter().map(|r| r.params.model.max_iter).max().unwrap_or(0);
-                fit_work(longest, n_fold)
-            })
-            .sum();
+        let work: f64 = families.iter().map(|f| family_work(f, n_fold)).sum();
         progress.cv_line(
             format!(
                 "cross-validation: fold {}/{} scored for {} setting(s){}",

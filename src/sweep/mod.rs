@@ -37,12 +37,7 @@ fn group_work(config: &Config, group: &plan::Group) -> f64 {
     plan::families(&group.runs)
         .iter()
         .map(|family| {
-            let longest = family
-                .iter()
-                .map(|r| r.params.model.max_iter)
-                .max()
-                .unwrap_or(0);
-            let fit = progress::fit_work(longest, n);
+            let fit = progress::family_work(family, n);
             let cv = config
                 .cross_validates(family[0])
                 .map_or(0.0, |sel| fit * (sel.cv - 1) as f64);
@@ -57,12 +52,7 @@ fn run_shares<'a>(group: &plan::Group<'a>) -> Vec<(&'a str, f64)> {
     plan::families(&group.runs)
         .iter()
         .flat_map(|family| {
-            let longest = family
-                .iter()
-                .map(|r| r.params.model.max_iter)
-                .max()
-                .unwrap_or(0);
-            let share = progress::fit_work(longest, n) / family.len() as f64;
+            let share = progress::family_work(family, n) / family.len() as f64;
             family.iter().map(move |r| (r.id.as_str(), share))
         })
         .collect()

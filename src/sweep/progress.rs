@@ -33,6 +33,16 @@ pub(super) fn fit_work(max_iter: u64, n_train: usize) -> f64 {
     max_iter as f64 * n_train as f64
 }
 
+/// The work of one fit shared by runs that differ only in max_iter: the longest's.
+pub(super) fn family_work(family: &[&Run], n_train: usize) -> f64 {
+    let longest = family
+        .iter()
+        .map(|r| r.params.model.max_iter)
+        .max()
+        .unwrap_or(0);
+    fit_work(longest, n_train)
+}
+
 impl Progress {
     pub(super) fn new(options: &SweepOptions, work: f64) -> Self {
         let bars = (options.progress && !options.quiet).then(|| {
