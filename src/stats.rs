@@ -303,15 +303,14 @@ pub fn standard_error(population_sd: f64, folds: usize) -> f64 {
 /// The settings whose mean is within one standard error of the best mean (the best included),
 /// in order: those the folds cannot tell apart from it.
 pub fn within_one_se<T: Copy>(scored: &[Scored<T>]) -> Vec<T> {
-    let Some(best) = first_max(scored.iter().map(|s| (s, s.mean))) else {
-        return Vec::new();
-    };
-    let floor = best.mean - best.standard_error;
-    scored
-        .iter()
-        .filter(|s| s.mean >= floor)
-        .map(|s| s.item)
-        .collect()
+    near_best(scored).map(|s| s.item).collect()
+}
+
+/// The scored settings within one standard error of the best (ties for best: the first).
+fn near_best<T>(scored: &[Scored<T>]) -> impl Iterator<Item = &Scored<T>> {
+    let floor = first_max(scored.iter().map(|s| (s, s.mean)))
+        .map_or(f64::INFINITY, |best| best.mean - best.standard_error);
+    scored.iter().filter(move |s| s.mean >= floor)
 }
 
 /// The chosen setting: the best mean (ties: the first), or with `one_se` the simplest setting
@@ -320,20 +319,16 @@ pub fn choose<T: Copy>(scored: &[Scored<T>], one_se: bool) -> Option<T> {
     if scored.len() < 2 {
         return None;
     }
-    let best = first_max(scored.iter().map(|s| (s, s.mean)))?;
     if !one_se {
-        return Some(best.item);
+        return first_max(scored.iter().map(|s| (s.item, s.mean)));
     }
-    let floor = best.mean - best.standard_error;
-    scored
-        .iter()
-        .filter(|s| s.mean >= floor)
-        .fold(None::<&Scored<T>>, |chosen, s| match chosen {
-            Some(c) if c.simplicity.0 < s.simplicity.0 => chosen,
-            Some(c) if c.simplicity.0 == s.simplicity.0 && c.simplicity.1 <= s.simplicity.1 => {
-                chosen
-            }
-            _ => Some(s),
+    // The smallest simplicity; `min_by` keeps the first of equals.
+    near_best(scored)
+        .min_by(|a, b| {
+            a.simplicity
+                .0
+                .total_cmp(&b.simplicity.0)
+                .then(a.simplicity.1.cmp(&b.simplicity.1))
         })
         .map(|s| s.item)
 }

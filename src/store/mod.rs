@@ -316,6 +316,13 @@ impl ResultsDir {
     /// for `config`: same parameters, engine and data, internally consistent, and with every
     /// file the config asks for.
     pub fn prior(&self, run: &Run, config: &Config, data: &Mnist) -> Prior {
+        self.prior_on(run, config, Some(data))
+    }
+
+    /// [`ResultsDir::prior`], with the checks against the data left out when there are none
+    /// (`--dry-run` does not load them: a record it calls finished is reused if the data are
+    /// unchanged).
+    pub fn prior_on(&self, run: &Run, config: &Config, data: Option<&Mnist>) -> Prior {
         let path = self.record_json(&run.id);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
@@ -337,7 +344,7 @@ impl ResultsDir {
                 path.display(),
                 result.engine
             ))
-        } else if result.data_checksum != data.checksum {
+        } else if data.is_some_and(|data| result.data_checksum != data.checksum) {
             Prior::Stale(format!(
                 "{}: the record was made on other data (checksum {})",
                 path.display(),
@@ -348,7 +355,7 @@ impl ResultsDir {
                 "{}: an older harness wrote this record (no per-image test predictions)",
                 path.display()
             ))
-        } else if let Err(why) = result.check(data.labels.len()) {
+        } else if let Some(Err(why)) = data.map(|data| result.check(data.labels.len())) {
             Prior::Stale(format!("{}: damaged record: {why}", path.display()))
         } else if result.metrics.is_some() && !self.model_npz(&run.id).is_file() {
             Prior::Stale(format!(

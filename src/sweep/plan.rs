@@ -12,12 +12,12 @@ use serde::Serialize;
 use crate::config::{Config, Run, PARAMS};
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
-use crate::model::ENGINE;
+
 use crate::model::{Dtype, ModelParams};
 use crate::preprocessing::Scaler;
 use crate::split::{stratified_k_fold, train_test_split, SplitIndices, SplitSpec};
 use crate::stats::group_in_order;
-use crate::store::{ResultsDir, RunResult};
+use crate::store::{Prior, ResultsDir, RunResult};
 
 /// Runs sharing one split, scaler and dtype, and so one set of matrices.
 pub(super) struct Group<'a> {
@@ -109,7 +109,14 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         dir.root.display(),
         config.data.n_samples()
     );
-    let finished: Vec<Option<RunResult>> = config.runs.iter().map(|r| finished(&dir, r)).collect();
+    let finished: Vec<Option<RunResult>> = config
+        .runs
+        .iter()
+        .map(|run| match dir.prior_on(run, config, None) {
+            Prior::Finished(result) => Some(*result),
+            _ => None,
+        })
+        .collect();
     let mut rows: Vec<Vec<String>> = vec![std::iter::once("run_id".to_string())
         .chain(PARAMS.iter().map(|p| p.name.to_string()))
         .chain(std::iter::once("status".to_string()))
@@ -144,14 +151,6 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
     }
     s.push_str(&estimate(config, &finished));
     s
-}
-
-/// A run's record in `dir`, if it is a finished result of this engine for exactly this run (a
-/// sweep reuses it if the data are unchanged too).
-fn finished(dir: &ResultsDir, run: &Run) -> Option<RunResult> {
-    let text = std::fs::read_to_string(dir.record_json(&run.id)).ok()?;
-    let r: RunResult = serde_json::from_str(&text).ok()?;
-    (r.engine == ENGINE && r.run == *run && r.metrics.is_some()).then_some(r)
 }
 
 /// What is left to fit and how long it should take: each finished run's seconds per iteration
