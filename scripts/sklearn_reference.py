@@ -100,8 +100,15 @@ def scaler_step(scaler):
 
 
 def estimator(run):
-    lr = LogisticRegression(C=run["C"], max_iter=run["max_iter"], tol=run["tol"],
-                            fit_intercept=run["fit_intercept"], solver="lbfgs")
+    solver = run.get("solver", "lbfgs")
+    options = {}
+    if run.get("l1_ratio", 0.0) > 0:
+        options["l1_ratio"] = run["l1_ratio"]
+    if solver in ("sag", "saga"):
+        # The harness resolves sag's and saga's random_state (the split's unless given).
+        options["random_state"] = run["model.random_state"]
+    lr = LogisticRegression(C=float(run["C"]), max_iter=run["max_iter"], tol=run["tol"],
+                            fit_intercept=run["fit_intercept"], solver=solver, **options)
     return lr if run["multi_class"] == "multinomial" else OneVsRestClassifier(lr)
 
 
@@ -165,8 +172,10 @@ def earlier_cv_scores(path, run_ids):
     return scores
 
 
-def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept):
-    """The harness's diagnostics (src/model.rs): sklearn's objective and max |gradient|."""
+def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept, l1_ratio=0.0):
+    """The harness's diagnostics (src/model/diagnose.rs): sklearn's objective and max |gradient|
+    (with an l1 part: the smallest subgradient's)."""
+    c = float(c)
     n = len(y)
     z = x @ coef.T + intercept
     onehot = np.eye(coef.shape[0])[y]
@@ -179,8 +188,16 @@ def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept)
         sign = np.where(onehot == 1, -z, z)
         loss = np.logaddexp(0, sign).sum()
         residual = 1 / (1 + np.exp(-z)) - onehot
-    objective = loss / n + (coef ** 2).sum() / (2 * c * n)
-    grad = np.abs(x.T @ residual / n + coef.T / (c * n)).max()
+    l2, l1 = (1 - l1_ratio) / (c * n), l1_ratio / (c * n)
+    if l1 == 0:
+        objective = loss / n + (coef ** 2).sum() / (2 * c * n)
+        grad = np.abs(x.T @ residual / n + coef.T / (c * n)).max()
+    else:
+        objective = loss / n + l2 / 2 * (coef ** 2).sum() + l1 * np.abs(coef).sum()
+        smooth = x.T @ residual / n + l2 * coef.T
+        w = coef.T
+        grad = np.where(w == 0, np.maximum(np.abs(smooth) - l1, 0),
+                        np.abs(smooth + l1 * np.sign(w))).max()
     if fit_intercept:
         grad = max(grad, np.abs(residual.sum(axis=0) / n).max())
     return objective, grad
@@ -238,7 +255,7 @@ def main():
             n_iter = [int(e.n_iter_[0]) for e in model.estimators_]
         objective, grad = objective_and_gradient(
             coef.astype(np.float64), intercept.astype(np.float64), x_train.astype(np.float64), y_train,
-            run["C"], run["multi_class"], run["fit_intercept"])
+            run["C"], run["multi_class"], run["fit_intercept"], run.get("l1_ratio", 0.0))
         proba = model.predict_proba(x_test)
         predicted = model.predict(x_test)
         # scikit-learn's own definitions throughout: per class over all ten digits (zero_division=0),
@@ -280,7 +297,8 @@ def main():
                 w.writerow(["index", "label", "predicted"] + [f"p{k}" for k in range(10)])
                 for j in range(len(test_idx)):
                     w.writerow([test_idx[j], y_test[j], predicted[j]] + [f"{p:.6e}" for p in proba[j]])
-        print(f"[{i}] {rid} ({run['multi_class']}, C={run['C']}, max_iter={run['max_iter']}, "
+        print(f"[{i}] {rid} ({run['multi_class']}, {run.get('solver', 'lbfgs')}, C={run['C']}, "
+              f"max_iter={run['max_iter']}, "
               f"scaler={run['scaler']}): accuracy {accuracy:.4f}, "
               f"{'converged' if converged else 'not converged'} in {seconds:.1f} s", file=sys.stderr)
 

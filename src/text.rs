@@ -13,6 +13,37 @@ pub fn display_number(v: f64) -> String {
     }
 }
 
+/// A number in JSON that may be infinite (`C = inf`): JSON has no infinity, so it is written as
+/// the string `"inf"` (what scikit-learn's `float("inf")` reads), finite numbers as numbers.
+pub mod number_or_inf {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_infinite() {
+            s.serialize_str(if *v > 0.0 { "inf" } else { "-inf" })
+        } else {
+            s.serialize_f64(*v)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Number(f64),
+            Text(String),
+        }
+        match Written::deserialize(d)? {
+            Written::Number(v) => Ok(v),
+            Written::Text(t) if t == "inf" => Ok(f64::INFINITY),
+            Written::Text(t) if t == "-inf" => Ok(f64::NEG_INFINITY),
+            Written::Text(other) => Err(serde::de::Error::custom(format!(
+                "expected a number or \"inf\", found {other:?}"
+            ))),
+        }
+    }
+}
+
 /// `v` rounded up to one significant digit, for a bound in a message (2.94e-39 -> "3e-39").
 pub fn round_up_one_digit(v: f64) -> String {
     let exponent = v.log10().floor();

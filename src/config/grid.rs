@@ -153,7 +153,10 @@ fn index_of(name: &str) -> usize {
 }
 
 /// A grid point as a run's parameters: a split that does not shuffle takes seed 0 (it is never
-/// used); one that shuffles must have a seed; the sizes must fit `n` images.
+/// used); one that shuffles must have a seed; the sizes must fit `n` images. sag's and saga's
+/// sample order defaults to the split's seed, as the notebooks' one `random_state` would;
+/// lbfgs draws nothing, so a seed given to it is dropped (as scikit-learn ignores it), and
+/// runs that differ only in it are one run.
 pub(super) fn resolve(mut point: Vec<ParamValue>, n: usize) -> Result<RunParams, Unresolved> {
     let seed = index_of("random_state");
     if point[seed].seed().is_none() {
@@ -162,7 +165,16 @@ pub(super) fn resolve(mut point: Vec<ParamValue>, n: usize) -> Result<RunParams,
             _ => return Err(Unresolved::NoSeed),
         }
     }
-    let params = RunParams::from_values(&point);
+    let mut params = RunParams::from_values(&point);
+    params.model.random_state = match params.model.solver.is_stochastic() {
+        true => Some(
+            params
+                .model
+                .random_state
+                .unwrap_or(params.split.random_state),
+        ),
+        false => None,
+    };
     resolve_sizes(n, params.split.train_size, params.split.test_size)
         .map_err(|e| Unresolved::Sizes(format!("{e} (the data has {n} images)")))?;
     Ok(params)

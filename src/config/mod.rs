@@ -265,9 +265,9 @@ fn base_axes(raw: &RawConfig, m: &Messages) -> Result<Axes> {
     let mut base = Axes::default();
     for (section, table) in raw.sections() {
         for (key, value) in table {
-            check_section_key(section, key.get_ref())
+            let param = check_section_key(section, key.get_ref())
                 .map_err(|msg| m.error(m.line(key.span()), msg))?;
-            base.set(key.get_ref(), value.get_ref())
+            base.set(param.name, value.get_ref())
                 .map_err(|msg| m.error(m.line(value.span()), msg))?;
         }
     }
@@ -291,9 +291,23 @@ fn grid_axes(raw: &RawConfig, base: &Axes, m: &Messages) -> Result<Vec<(Axes, Op
         let first_line = table.keys().map(|k| line_of(m.text, k.span().start)).min();
         let mut axes = base.clone();
         for (key, value) in table {
-            check_grid_key(key.get_ref()).map_err(|msg| m.error(m.line(key.span()), msg))?;
-            axes.set(key.get_ref(), value.get_ref())
-                .map_err(|msg| m.error(m.line(value.span()), msg))?;
+            let key_line = m.line(key.span());
+            let value_line = m.line(value.span());
+            // `model.random_state = [...]` is TOML for a table `model` holding `random_state`.
+            let qualified: Vec<(Option<&str>, &toml::Value)> = match value.get_ref() {
+                toml::Value::Table(inner)
+                    if Section::ALL.iter().any(|s| s.name() == key.get_ref()) =>
+                {
+                    inner.iter().map(|(k, v)| (Some(k.as_str()), v)).collect()
+                }
+                other => vec![(None, other)],
+            };
+            for (inner, value) in qualified {
+                let param =
+                    check_grid_key(key.get_ref(), inner).map_err(|msg| m.error(key_line, msg))?;
+                axes.set(param.name, value)
+                    .map_err(|msg| m.error(value_line, msg))?;
+            }
         }
         grids.push((axes, first_line));
     }
@@ -454,7 +468,7 @@ max_iter = 100
     #[test]
     fn unknown_keys_are_named_with_their_line() {
         let e = error(&NOTEBOOK.replace("max_iter = 100", "max_iters = 100"));
-        assert_eq!(e, "exp.toml line 8: unknown key `max_iters` in [model]: [model] takes multi_class, C, max_iter, tol, fit_intercept, dtype");
+        assert_eq!(e, "exp.toml line 8: unknown key `max_iters` in [model]: [model] takes multi_class, C, max_iter, tol, fit_intercept, dtype, solver, l1_ratio, random_state");
         let e = error(&NOTEBOOK.replace("C = 1", "scaler = \"unit\""));
         assert!(
             e.contains("line 7: unknown key `scaler` in [model]: it belongs in [preprocessing]"),
@@ -478,11 +492,46 @@ max_iter = 100
             (
                 "C = 1",
                 "C = 0",
-                "line 7: C = 0: must be a positive, finite number",
+                "line 7: C = 0: must be a positive number, or inf for no penalty",
             ),
             ("C = 1", "C = -1.5", "line 7: C = -1.5: must be a positive"),
             ("C = 1", "C = nan", "line 7: C = NaN: must be a positive"),
-            ("C = 1", "C = inf", "line 7: C = inf: must be a positive"),
+            ("C = 1", "C = -inf", "line 7: C = -inf: must be a positive"),
+            (
+                "C = 1",
+                "l1_ratio = 0.5",
+                "l1_ratio = 0.5 with solver = \"lbfgs\": an l1 part needs solver = \"saga\"",
+            ),
+            (
+                "C = 1",
+                "l1_ratio = 1.5",
+                "line 7: l1_ratio = 1.5: must be from 0 (l2) to 1 (l1)",
+            ),
+            (
+                "C = 1",
+                "C = inf\nsolver = \"saga\"\nl1_ratio = 1",
+                "l1_ratio = 1 with C = inf: there is no penalty to split",
+            ),
+            (
+                "C = 1",
+                "solver = \"sag\"\nmulti_class = \"ovr\"",
+                "solver = \"sag\" with multi_class = \"ovr\": this engine's sag and saga fit the multinomial model only",
+            ),
+            (
+                "C = 1",
+                "solver = \"saga\"\ndtype = \"f32\"",
+                "solver = \"saga\" with dtype = \"f32\": this engine's sag and saga run in f64 only",
+            ),
+            (
+                "C = 1",
+                "solver = \"newton-cg\"",
+                "line 7: solver = \"newton-cg\": expected one of \"lbfgs\", \"sag\", \"saga\"",
+            ),
+            (
+                "C = 1",
+                "random_state = -1",
+                "line 7: random_state = -1: expected an integer from 0",
+            ),
             (
                 "C = 1",
                 "C = \"big\"",
@@ -540,6 +589,67 @@ max_iter = 100
         let e =
             error(&NOTEBOOK.replace("[model]", "[preprocessing]\nscaler = \"zscore\"\n[model]"));
         assert!(e.contains("line 7: scaler = \"zscore\": expected one of \"none\", \"unit\", \"standard\", \"min_max\", \"max_abs\""), "{e}");
+    }
+
+    /// sag's seed defaults to the split's, lbfgs drops one (scikit-learn ignores it), a grid
+    /// varies it as `model = { random_state = ... }`, and existing run ids keep their hash.
+    #[test]
+    fn solvers_seeds_and_penalties_resolve_as_scikit_learn_reads_them() {
+        let lbfgs_id = parse(NOTEBOOK).unwrap().runs[0].id.clone();
+        let with = |extra: &str| parse(&NOTEBOOK.replace("C = 1", &format!("C = 1\n{extra}")));
+        // An explicit default keeps the id; lbfgs drops a seed it would not use.
+        assert_eq!(
+            with("solver = \"lbfgs\"\nl1_ratio = 0").unwrap().runs[0].id,
+            lbfgs_id
+        );
+        let seeded = with("random_state = [1, 2]").unwrap();
+        assert_eq!(seeded.runs.len(), 1);
+        assert_eq!(seeded.runs[0].id, lbfgs_id);
+        let sag = with("solver = \"sag\"").unwrap();
+        assert_eq!(sag.runs[0].params.model.random_state, Some(0));
+        assert_ne!(sag.runs[0].id, lbfgs_id);
+        assert_eq!(
+            sag.runs[0].params.describe(),
+            "multinomial, C=1, max_iter=100, scaler=none, f64, solver=sag, model.random_state=0"
+        );
+        let grid = with(
+            "solver = \"saga\"\n[[grid]]\nl1_ratio = [0.5, 1]\nmodel = { random_state = [3, 4] }",
+        )
+        .unwrap();
+        let seeds: Vec<(f64, Option<u32>)> = grid
+            .runs
+            .iter()
+            .map(|r| (r.params.model.l1_ratio, r.params.model.random_state))
+            .collect();
+        assert_eq!(
+            seeds,
+            [
+                (0.5, Some(3)),
+                (0.5, Some(4)),
+                (1.0, Some(3)),
+                (1.0, Some(4))
+            ]
+        );
+        let e = with("solver = \"saga\"\n[[grid]]\nmodel.random_state = [3, 4]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("write it model = { random_state = [3, 4] }"),
+            "{e}"
+        );
+        let e = with("[[grid]]\nmodel = { seed = 1 }")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown key `model.seed` in [[grid]]"), "{e}");
+        // No penalty: C = inf, kept through JSON records as "inf".
+        let free = with("C = inf").unwrap_err().to_string();
+        assert!(free.contains("duplicate key"), "{free}");
+        let free = parse(&NOTEBOOK.replace("C = 1", "C = inf")).unwrap();
+        let params = &free.runs[0].params;
+        assert!(params.model.c.is_infinite());
+        let json = serde_json::to_string(params).unwrap();
+        assert!(json.contains("\"C\":\"inf\""), "{json}");
+        assert_eq!(&serde_json::from_str::<RunParams>(&json).unwrap(), params);
     }
 
     #[test]

@@ -15,9 +15,9 @@ use sha2::{Digest, Sha256};
 use toml::Value as Toml;
 
 pub use super::value::ParamValue;
-use super::value::{choice, flag, number, size, whole, ValueResult};
+use super::value::{choice, flag, number, seed, size, whole, ValueResult};
 
-use crate::model::{Dtype, ModelParams, MultiClass};
+use crate::model::{Dtype, ModelParams, MultiClass, Solver};
 use crate::preprocessing::Scaler;
 use crate::split::SplitSpec;
 
@@ -63,7 +63,7 @@ impl Section {
         PARAMS
             .iter()
             .filter(|p| p.section == self)
-            .map(|p| p.name)
+            .map(|p| p.key())
             .collect()
     }
 }
@@ -77,11 +77,15 @@ pub enum Summary {
     Named,
     /// Not shown (charts' legends and the CSV still show it).
     Hidden,
+    /// `name=value` where it is not at its default (a setting most configs leave alone, such as
+    /// the solver): in a run table where any run sets it, in a description where this run does.
+    Set,
 }
 
 /// One run parameter.
 pub struct Param {
-    /// Its name in configs, CSV headers, legends (scikit-learn's where it has one).
+    /// Its name in CSV headers, legends and `[[grid]]`s (scikit-learn's where it has one); a
+    /// name that another section also uses is qualified by its section (`model.random_state`).
     pub name: &'static str,
     pub section: Section,
     /// How it appears in one-line descriptions and run tables.
@@ -112,6 +116,24 @@ impl Param {
     /// The parameter of this name.
     pub fn named(name: &str) -> Option<&'static Param> {
         PARAMS.iter().find(|p| p.name == name)
+    }
+
+    /// Its key in its section: the name without a section qualifier.
+    pub fn key(&self) -> &'static str {
+        self.name.rsplit('.').next().unwrap_or(self.name)
+    }
+
+    /// The parameter written as `key` in `section`.
+    pub fn in_section(section: Section, key: &str) -> Option<&'static Param> {
+        PARAMS
+            .iter()
+            .find(|p| p.section == section && p.key() == key)
+    }
+
+    /// Whether a chart's subtitle names this parameter when every line has `value` (a [`Summary::Set`]
+    /// parameter only where it is not at its default).
+    pub fn in_subtitle_at(&self, value: ParamValue) -> bool {
+        self.in_subtitle && (self.summary != Summary::Set || value != (self.default)())
     }
 }
 
@@ -227,13 +249,7 @@ pub const PARAMS: &[Param] = &[
         in_subtitle: true,
         // None: a split that shuffles must be given one (see `grid::resolve`).
         default: || ParamValue::Seed(None),
-        read: |v| match v.as_integer() {
-            Some(i) if (0..=u32::MAX as i64).contains(&i) => Ok(ParamValue::Seed(Some(i as u32))),
-            _ => Err(format!(
-                "random_state = {v}: expected an integer from 0 to {}",
-                u32::MAX
-            )),
-        },
+        read: |v| seed("random_state", v),
         get: |p| ParamValue::Seed(Some(p.split.random_state)),
         set: |p, v| p.split.random_state = v.seed().unwrap_or(0),
     },
@@ -247,12 +263,56 @@ pub const PARAMS: &[Param] = &[
         get: |p| ParamValue::Flag(p.split.shuffle),
         set: |p, v| p.split.shuffle = v.flag(),
     },
+    Param {
+        name: "solver",
+        section: Section::Model,
+        summary: Summary::Set,
+        in_subtitle: true,
+        default: || ParamValue::Name(ModelParams::default().solver.as_str()),
+        read: |v| choice::<Solver>("solver", v),
+        get: |p| ParamValue::Name(p.model.solver.as_str()),
+        set: |p, v| p.model.solver = v.named(),
+    },
+    Param {
+        name: "l1_ratio",
+        section: Section::Model,
+        summary: Summary::Set,
+        in_subtitle: true,
+        default: || ParamValue::Number(ModelParams::default().l1_ratio),
+        read: |v| {
+            let r = number("l1_ratio", v)?;
+            ModelParams::check_l1_ratio(r).map_err(|e| e.message)?;
+            Ok(ParamValue::Number(r))
+        },
+        get: |p| ParamValue::Number(p.model.l1_ratio),
+        set: |p, v| p.model.l1_ratio = v.number(),
+    },
+    Param {
+        // scikit-learn's `LogisticRegression(random_state=...)`: sag's and saga's sample order.
+        // None: the split's seed for sag and saga (see `grid::resolve`), unused by lbfgs.
+        name: "model.random_state",
+        section: Section::Model,
+        summary: Summary::Set,
+        in_subtitle: true,
+        default: || ParamValue::Seed(ModelParams::default().random_state),
+        read: |v| seed("random_state", v),
+        get: |p| ParamValue::Seed(p.model.random_state),
+        set: |p, v| p.model.random_state = v.seed(),
+    },
 ];
 
-/// The parameters a run's one-line description shows, in table order: the parameter columns of
-/// every run table.
-pub fn summary_params() -> impl Iterator<Item = &'static Param> {
-    PARAMS.iter().filter(|p| p.summary != Summary::Hidden)
+/// The parameter columns of a table of these runs, in table order: those a one-line description
+/// shows, a [`Summary::Set`] one where any run sets it.
+pub fn summary_params<'a>(runs: impl IntoIterator<Item = &'a RunParams>) -> Vec<&'static Param> {
+    let runs: Vec<&RunParams> = runs.into_iter().collect();
+    PARAMS
+        .iter()
+        .filter(|p| match p.summary {
+            Summary::Hidden => false,
+            Summary::Set => runs.iter().any(|r| p.get(r) != (p.default)()),
+            Summary::Value | Summary::Named => true,
+        })
+        .collect()
 }
 
 /// The order a sub-grid's Cartesian product takes the parameters in (the last varies fastest):
@@ -269,6 +329,9 @@ pub const GRID_ORDER: &[&str] = &[
     "tol",
     "fit_intercept",
     "dtype",
+    "solver",
+    "l1_ratio",
+    "model.random_state",
 ];
 
 /// The parameters every run id hashes, in this order, before the subsample. Frozen: the ids of
@@ -349,7 +412,10 @@ impl RunParams {
             .filter_map(|p| match p.summary {
                 Summary::Value => Some(p.get(self).display()),
                 Summary::Named => Some(format!("{}={}", p.name, p.get(self).display())),
-                Summary::Hidden => None,
+                Summary::Set if p.get(self) != (p.default)() => {
+                    Some(format!("{}={}", p.name, p.get(self).display()))
+                }
+                Summary::Set | Summary::Hidden => None,
             })
             .collect::<Vec<_>>()
             .join(", ")

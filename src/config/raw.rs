@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use super::params::{Section, PARAMS};
+use super::params::{Param, Section, PARAMS};
 use super::sections::{Published, RawData, RawSelection};
 
 pub(super) type Table = BTreeMap<Spanned<String>, Spanned<Value>>;
@@ -74,6 +74,12 @@ pub(super) fn hint(message: &str, written: &str) -> String {
     }
     if let Some((key, value)) = written.split_once('=') {
         let (key, value) = (key.trim(), value.trim());
+        // toml 0.8 cannot give a dotted key's span (`model.random_state = 3`).
+        if let Some((section, inner)) = key.split_once('.') {
+            return format!(
+                "{key} = {value}: write it {section} = {{ {inner} = {value} }} (a dotted key cannot be read here)"
+            );
+        }
         let integer = [
             "expected i64",
             "expected u64",
@@ -102,7 +108,7 @@ pub(super) fn hint(message: &str, written: &str) -> String {
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
         .unwrap_or_default();
-    if let Some(param) = PARAMS.iter().find(|p| p.name == field) {
+    if let Some(param) = PARAMS.iter().find(|p| p.key() == field) {
         format!("{message}; `{field}` belongs in [{}]", param.section.name())
     } else if message.starts_with("unknown field") && message.contains("`grid`") {
         format!(
@@ -113,11 +119,12 @@ pub(super) fn hint(message: &str, written: &str) -> String {
     }
 }
 
-/// Checks that `key`, written in `[section]`, is one of its parameters; the message says where it
-/// belongs otherwise.
-pub(super) fn check_section_key(section: Section, key: &str) -> Result<(), String> {
-    match PARAMS.iter().find(|p| p.name == key) {
-        Some(p) if p.section == section => Ok(()),
+/// The parameter `key`, written in `[section]`; the message says where it belongs otherwise.
+pub(super) fn check_section_key(section: Section, key: &str) -> Result<&'static Param, String> {
+    if let Some(p) = Param::in_section(section, key) {
+        return Ok(p);
+    }
+    match PARAMS.iter().find(|p| p.key() == key) {
         Some(p) => Err(format!(
             "unknown key `{key}` in [{}]: it belongs in [{}]",
             section.name(),
@@ -131,14 +138,22 @@ pub(super) fn check_section_key(section: Section, key: &str) -> Result<(), Strin
     }
 }
 
-/// Checks that a `[[grid]]` key is a parameter.
-pub(super) fn check_grid_key(key: &str) -> Result<(), String> {
-    if PARAMS.iter().any(|p| p.name == key) {
-        return Ok(());
-    }
-    let all: Vec<&str> = Section::ALL.iter().flat_map(|s| s.keys()).collect();
-    Err(format!(
-        "unknown key `{key}` in [[grid]]: a grid varies {}",
-        all.join(", ")
-    ))
+/// The parameter a `[[grid]]` key names: its name, or a section's key written `section.key`
+/// (which TOML reads as a table `section` holding `key`; `inner` is that key).
+pub(super) fn check_grid_key(key: &str, inner: Option<&str>) -> Result<&'static Param, String> {
+    let found = match inner {
+        None => Param::named(key),
+        Some(inner) => Section::ALL
+            .iter()
+            .find(|s| s.name() == key)
+            .and_then(|&s| Param::in_section(s, inner)),
+    };
+    let written = inner.map_or_else(|| key.to_string(), |inner| format!("{key}.{inner}"));
+    found.ok_or_else(|| {
+        let all: Vec<&str> = PARAMS.iter().map(|p| p.name).collect();
+        format!(
+            "unknown key `{written}` in [[grid]]: a grid varies {}",
+            all.join(", ")
+        )
+    })
 }

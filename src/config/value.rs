@@ -100,12 +100,12 @@ impl ParamValue {
     }
 }
 
-/// In CSV and JSON: numbers as numbers, names as text, a size that is not given as an empty
+/// In CSV and JSON: numbers as numbers (an infinite `C` as `"inf"`), names as text, a size that is not given as an empty
 /// field (CSV) or `null` (JSON).
 impl Serialize for ParamValue {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
-            ParamValue::Number(v) => s.serialize_f64(v),
+            ParamValue::Number(v) => crate::text::number_or_inf::serialize(&v, s),
             ParamValue::Count(v) => s.serialize_u64(v),
             ParamValue::Flag(v) => s.serialize_bool(v),
             ParamValue::Size(Some(Size::Fraction(v))) => s.serialize_f64(v),
@@ -159,6 +159,16 @@ pub(super) fn size(key: &str, v: &Toml) -> ValueResult<ParamValue> {
         Toml::Integer(i) if *i >= 1 => Ok(ParamValue::Size(Some(Size::Count(*i as usize)))),
         other => Err(format!(
             "{key} = {other}: expected a fraction strictly between 0 and 1 (e.g. 0.8) or a positive count of images"
+        )),
+    }
+}
+
+pub(super) fn seed(key: &str, v: &Toml) -> ValueResult<ParamValue> {
+    match v.as_integer() {
+        Some(i) if (0..=u32::MAX as i64).contains(&i) => Ok(ParamValue::Seed(Some(i as u32))),
+        _ => Err(format!(
+            "{key} = {v}: expected an integer from 0 to {}",
+            u32::MAX
         )),
     }
 }

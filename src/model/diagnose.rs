@@ -101,7 +101,19 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
             }
         }
     }
-    let penalty = model.weights.iter().map(|w| w * w).sum::<f64>() / (2.0 * params.c * n);
+    // scikit-learn's penalty: (1 - l1_ratio) / (2 C n) ||W||² + l1_ratio / (C n) ||W||_1.
+    let (l2, l1) = (
+        (1.0 - params.l1_ratio) / (params.c * n),
+        params.l1_ratio / (params.c * n),
+    );
+    let penalty = if l1 > 0.0 {
+        let squares = model.weights.iter().map(|w| w * w).sum::<f64>();
+        let absolutes = model.weights.iter().map(|w| w.abs()).sum::<f64>();
+        l2 / 2.0 * squares + l1 * absolutes
+    } else {
+        // Written as before the l1 part existed, so that every l2 objective keeps its bits.
+        model.weights.iter().map(|w| w * w).sum::<f64>() / (2.0 * params.c * n)
+    };
     let objective = loss / n + penalty;
 
     // d/dW = X^T R / n + W / (C n); X = s * x.
@@ -115,8 +127,22 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
         general_mat_mul(F::one(), &xb.t(), &rb, F::one(), &mut xtr);
     }
     let xtr = xtr.mapv(|v| v.to_f64().expect("finite gradient"));
-    let grad_w = xtr * (scale / n) + &model.weights / (params.c * n);
-    let mut grad_norm = grad_w.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let mut grad_norm = if l1 > 0.0 {
+        // The smallest subgradient of the l1 part: the largest component of the distance from 0
+        // to the subdifferential (0 at an optimum, as the gradient is without l1).
+        let smooth = xtr * (scale / n) + &model.weights * l2;
+        smooth
+            .iter()
+            .zip(&model.weights)
+            .map(|(&g, &w)| match w {
+                0.0 => (g.abs() - l1).max(0.0),
+                w => (g + l1 * w.signum()).abs(),
+            })
+            .fold(0.0f64, f64::max)
+    } else {
+        let grad_w = xtr * (scale / n) + &model.weights / (params.c * n);
+        grad_w.iter().fold(0.0f64, |m, g| m.max(g.abs()))
+    };
     if params.fit_intercept {
         let grad_b = residual.sum_axis(Axis(0)) / n;
         grad_norm = grad_b.iter().fold(grad_norm, |m, g| m.max(g.abs()));

@@ -1,8 +1,10 @@
 //! The linfa-logistic adapter: scikit-learn's hyperparameters set on linfa's builders (`alpha`
-//! from `C`, the gradient tolerance from `tol`), one fit kept as it stood after several iteration
-//! counts, one-vs-rest as ten parallel binary fits, and linfa's fit report in this crate's terms.
+//! from `C`, the gradient tolerance from `tol`) or on the vendored SAG/SAGA (`alpha` and `beta`
+//! from `C` and `l1_ratio`, the sample order's seed from `random_state`), one fit kept as it
+//! stood after several iteration counts, one-vs-rest as ten parallel binary fits, and the
+//! engine's fit report in this crate's terms.
 //!
-//! May touch: `digits`, `model::{params, linear}`.
+//! May touch: `digits`, `split` (sag's seed), `model::{params, linear}`.
 
 use linfa::prelude::*;
 use linfa_logistic::{LogisticRegression, MultiLogisticRegression, ScaledBytes};
@@ -10,7 +12,7 @@ use ndarray::{Array1, Array2, ArrayView1, NdFloat};
 use rayon::prelude::*;
 
 use super::linear::LinearModel;
-use super::params::{ModelParams, MultiClass};
+use super::params::{ModelParams, MultiClass, Solver};
 use crate::digits::N_CLASSES;
 
 /// linfa rejected a fit (its parameter check or the fit itself); the message is linfa's.
@@ -22,6 +24,19 @@ pub struct EngineError(pub String);
 /// Change it whenever a change to the engine can change a fit.
 pub const ENGINE: &str =
     "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4: L-BFGS-B, kernels of patch 2";
+
+/// The engine of sag and saga fits (a record of another engine is refitted).
+pub const SAG_ENGINE: &str =
+    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 6: SAG and SAGA";
+
+/// The engine that fits runs with these parameters: [`ENGINE`] for lbfgs (unchanged since the
+/// records of lbfgs runs were written), [`SAG_ENGINE`] for sag and saga.
+pub fn engine_for(params: &ModelParams) -> &'static str {
+    match params.solver {
+        Solver::Lbfgs => ENGINE,
+        Solver::Sag | Solver::Saga => SAG_ENGINE,
+    }
+}
 
 /// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
 pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
@@ -133,6 +148,9 @@ type Snapshots<W, B> = Result<Vec<Fitted<W, B>>, EngineError>;
 
 /// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
 pub trait FitFloat: NdFloat + linfa::Float {
+    /// The matrix as f64 rows, if it is one (sag and saga run in f64 only).
+    fn as_f64(x: &ScaledBytes<Self>) -> Option<&ScaledBytes<f64>>;
+
     /// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after
     /// each count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
     fn fit_multinomial(
@@ -174,8 +192,12 @@ macro_rules! configured {
 }
 
 macro_rules! impl_fit_float {
-    ($float:ty) => {
+    ($float:ty, $as_f64:expr) => {
         impl FitFloat for $float {
+            fn as_f64(x: &ScaledBytes<Self>) -> Option<&ScaledBytes<f64>> {
+                $as_f64(x)
+            }
+
             fn fit_multinomial(
                 x: &ScaledBytes<Self>,
                 y: ArrayView1<usize>,
@@ -251,8 +273,8 @@ macro_rules! impl_fit_float {
         }
     };
 }
-impl_fit_float!(f64);
-impl_fit_float!(f32);
+impl_fit_float!(f64, Some);
+impl_fit_float!(f32, |_| None);
 
 /// One linfa fit on features divided by `x.divisor()`, returned in feature units with the
 /// engine's report, as it stood after each iteration count in `at`.
@@ -266,12 +288,18 @@ pub(super) fn fit_once<F: FitFloat>(
     let scale = x.divisor().to_f64().unwrap_or(f64::NAN);
     let alpha = linfa_alpha(params.c, scale);
     let tol = linfa_max_gradient_tolerance(params.tol, scale);
-    let models = match params.multi_class {
-        MultiClass::Multinomial => {
+    let models = match (params.solver, params.multi_class) {
+        (Solver::Sag | Solver::Saga, _) => {
+            let x = F::as_f64(x).ok_or_else(|| {
+                EngineError(format!("solver = \"{}\" runs in f64 only", params.solver))
+            })?;
+            fit_sag(x, y, scale, params, at, observer)?
+        }
+        (Solver::Lbfgs, MultiClass::Multinomial) => {
             let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
             F::fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
         }
-        MultiClass::Ovr => {
+        (Solver::Lbfgs, MultiClass::Ovr) => {
             let classes = fit_binary_parallel(x, y, alpha, tol, params, at, observer)
                 .into_iter()
                 .collect::<Result<Vec<_>, EngineError>>()?;
@@ -301,6 +329,60 @@ pub(super) fn fit_once<F: FitFloat>(
                 intercept,
             };
             (model, report)
+        })
+        .collect())
+}
+
+/// A sag or saga fit (multinomial; `ModelParams::check` refuses the rest) on features divided by
+/// `scale`, as it stood after each epoch count in `at`. scikit-learn's penalty `(1 - l1_ratio) /
+/// (2C) ||W||² + l1_ratio / C ||W||_1` in the fit's units: the l2 part as [`linfa_alpha`], the l1
+/// part divided by `scale` once. The stopping rule is relative, so `tol` is unchanged.
+fn fit_sag(
+    x: &ScaledBytes<f64>,
+    y: &[u8],
+    scale: f64,
+    params: &ModelParams,
+    at: &[u64],
+    observer: Observer,
+) -> Snapshots<Array2<f64>, Array1<f64>> {
+    use linfa_logistic::sag::{sag_multinomial_at, SagSettings};
+    if params.multi_class != MultiClass::Multinomial {
+        return Err(EngineError(format!(
+            "solver = \"{}\" fits the multinomial model only",
+            params.solver
+        )));
+    }
+    let labels: Vec<usize> = y.iter().map(|&c| c as usize).collect();
+    let settings = SagSettings {
+        saga: params.solver == Solver::Saga,
+        alpha: (1.0 - params.l1_ratio) * linfa_alpha(params.c, scale),
+        beta: params.l1_ratio / (params.c * scale),
+        tol: params.tol,
+        max_iter: params.max_iter,
+        seed: crate::split::sag_seed(params.random_state.unwrap_or(0)),
+        fit_intercept: params.fit_intercept,
+    };
+    // sag computes no objective on the way: progress sees epochs only.
+    let fits = sag_multinomial_at(x, &labels, N_CLASSES, &settings, at, &mut |epoch| {
+        observer(epoch, f64::NAN)
+    });
+    Ok(fits
+        .into_iter()
+        .map(|fit| {
+            let report = EngineReport {
+                n_iter: fit.n_iter,
+                termination: if fit.converged {
+                    "converged"
+                } else {
+                    "max_iter"
+                }
+                .into(),
+                converged: fit.converged,
+                // One pass over the training images per epoch.
+                evaluations: fit.n_iter,
+                trace: Vec::new(),
+            };
+            (fit.weights, fit.intercept, report)
         })
         .collect())
 }

@@ -32,11 +32,11 @@ use linfa_logistic::ScaledBytes;
 
 pub use diagnose::{Diagnostics, FitOutcome, FitStatus, TracePoint};
 pub use engine::{
-    linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, FitFloat, Observer,
-    ENGINE,
+    engine_for, linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, FitFloat,
+    Observer, ENGINE, SAG_ENGINE,
 };
 pub use linear::LinearModel;
-pub use params::{Dtype, ModelParams, MultiClass, ParamError, ValidModelParams};
+pub use params::{Dtype, ModelParams, MultiClass, ParamError, Solver, ValidModelParams};
 
 use diagnose::diagnose;
 use engine::fit_once;
@@ -69,7 +69,8 @@ pub fn fit<F: FitFloat>(
         let mut outcome = diagnose(model, &report, x, scale, y, params);
         let d = &mut outcome.diagnostics;
         d.attempts = attempts;
-        if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS {
+        // sag and saga run at scale 1, as scikit-learn's do: a rescaled retry is another fit.
+        if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS || params.solver.is_stochastic() {
             d.fit_seconds = start.elapsed().as_secs_f64();
             return Ok(outcome);
         }

@@ -27,19 +27,54 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// The optimiser, as scikit-learn names it. `max_iter` counts its iterations: L-BFGS
+    /// iterations, or epochs (passes over the training images) for sag and saga.
+    pub enum Solver {
+        /// L-BFGS-B on the full objective (the patched linfa-logistic's `MultiLogisticRegression`).
+        Lbfgs = "lbfgs",
+        /// Stochastic average gradient (`linfa_logistic::sag`, patch 6); l2 only.
+        Sag = "sag",
+        /// SAGA: the only solver with an l1 part (`l1_ratio` > 0).
+        Saga = "saga",
+    }
+}
+
+impl Default for Solver {
+    fn default() -> Self {
+        Solver::Lbfgs
+    }
+}
+
+impl Solver {
+    /// Whether the solver draws samples in an order `random_state` fixes.
+    pub fn is_stochastic(self) -> bool {
+        self != Solver::Lbfgs
+    }
+}
+
 /// Model hyperparameters, with scikit-learn's names and defaults. Any value can be written here;
 /// [`ModelParams::check`] says whether a fit can use it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelParams {
     pub multi_class: MultiClass,
-    /// Inverse regularisation strength.
-    #[serde(rename = "C")]
+    /// Inverse regularisation strength; infinite: no penalty.
+    #[serde(rename = "C", with = "crate::text::number_or_inf")]
     pub c: f64,
     pub max_iter: u64,
     /// Stop when the largest gradient component of the mean objective is at most this.
     pub tol: f64,
     pub fit_intercept: bool,
     pub dtype: Dtype,
+    #[serde(default)]
+    pub solver: Solver,
+    /// The penalty's l1 share: 0 is l2, 1 is l1, between is elastic net (saga only).
+    #[serde(default)]
+    pub l1_ratio: f64,
+    /// The seed of sag's and saga's sample order (scikit-learn's `random_state`); `None` for
+    /// lbfgs, which draws nothing (a config's sag runs default to the split's seed).
+    #[serde(default)]
+    pub random_state: Option<u32>,
 }
 
 impl Default for ModelParams {
@@ -51,6 +86,9 @@ impl Default for ModelParams {
             tol: 1e-4,
             fit_intercept: true,
             dtype: Dtype::F64,
+            solver: Solver::Lbfgs,
+            l1_ratio: 0.0,
+            random_state: None,
         }
     }
 }
@@ -95,17 +133,75 @@ impl ValidModelParams {
 impl ModelParams {
     /// The rule for `C` on its own.
     pub fn check_c(c: f64) -> Result<f64, ParamError> {
-        if c > 0.0 && c.is_finite() {
+        if c > 0.0 && !c.is_nan() {
             Ok(c)
         } else {
             Err(ParamError::new(
                 "C",
                 format!(
-                    "C = {}: must be a positive, finite number (the inverse regularisation strength; 1.0 is scikit-learn's default)",
+                    "C = {}: must be a positive number, or inf for no penalty (the inverse regularisation strength; 1.0 is scikit-learn's default)",
                     display_number(c)
                 ),
             ))
         }
+    }
+
+    /// The rule for `l1_ratio` on its own.
+    pub fn check_l1_ratio(l1_ratio: f64) -> Result<f64, ParamError> {
+        if (0.0..=1.0).contains(&l1_ratio) {
+            Ok(l1_ratio)
+        } else {
+            Err(ParamError::new(
+                "l1_ratio",
+                format!(
+                    "l1_ratio = {}: must be from 0 (l2) to 1 (l1); between is elastic net",
+                    display_number(l1_ratio)
+                ),
+            ))
+        }
+    }
+
+    /// Which combinations of solver, penalty, classes and dtype exist (scikit-learn's rules, and
+    /// what this engine builds).
+    fn check_combination(&self) -> Result<(), ParamError> {
+        let solver = self.solver;
+        if self.l1_ratio > 0.0 && solver != Solver::Saga {
+            return Err(ParamError::new(
+                "l1_ratio",
+                format!(
+                    "l1_ratio = {} with solver = \"{solver}\": an l1 part needs solver = \"saga\" (scikit-learn's only solver for l1 and elastic net), or l1_ratio = 0",
+                    display_number(self.l1_ratio)
+                ),
+            ));
+        }
+        if self.l1_ratio > 0.0 && self.c.is_infinite() {
+            return Err(ParamError::new(
+                "l1_ratio",
+                format!(
+                    "l1_ratio = {} with C = inf: there is no penalty to split; give a finite C or l1_ratio = 0",
+                    display_number(self.l1_ratio)
+                ),
+            ));
+        }
+        if solver.is_stochastic() && self.multi_class != MultiClass::Multinomial {
+            return Err(ParamError::new(
+                "solver",
+                format!(
+                    "solver = \"{solver}\" with multi_class = \"{}\": this engine's sag and saga fit the multinomial model only; use multi_class = \"multinomial\" or solver = \"lbfgs\"",
+                    self.multi_class
+                ),
+            ));
+        }
+        if solver.is_stochastic() && self.dtype != Dtype::F64 {
+            return Err(ParamError::new(
+                "solver",
+                format!(
+                    "solver = \"{solver}\" with dtype = \"{}\": this engine's sag and saga run in f64 only; use dtype = \"f64\"",
+                    self.dtype
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The rule for `max_iter` on its own.
@@ -142,6 +238,8 @@ impl ModelParams {
     pub fn check(&self) -> Result<ValidModelParams, ParamError> {
         Self::check_c(self.c)?;
         Self::check_tol(self.tol)?;
+        Self::check_l1_ratio(self.l1_ratio)?;
+        self.check_combination()?;
         Self::check_max_iter(i64::try_from(self.max_iter).unwrap_or(i64::MAX))?;
         let max = match self.dtype {
             Dtype::F64 => f64::MAX,

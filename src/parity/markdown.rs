@@ -160,7 +160,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
 /// The settings each side's cross-validation chose, split by split, and the scores it chose by.
 fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
     let sel = config.selection.as_ref().expect("configs with [selection]");
-    let columns: Vec<&Param> = summary_params().collect();
+    let columns: Vec<&Param> = summary_params(config.runs.iter().map(|r| &r.params));
     let mut s = format!(
         "\n## {}: selection by {}-fold cross-validation ({}), harness against GridSearchCV\n\n\
          | run |{} scikit-learn CV | harness CV | harness - sklearn |\n|---|{}---|---|---|\n",

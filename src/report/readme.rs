@@ -206,7 +206,7 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         .map(|sel| format!(" CV {} (mean ± sd) |", sel.scoring.as_str()))
         .unwrap_or_default();
     // The parameters a run's one-line description shows, then the results.
-    let columns: Vec<&Param> = summary_params().collect();
+    let columns: Vec<&Param> = summary_params(group.runs.iter().map(|r| &r.run.params));
     s.push_str(&format!(
         "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss | converged | iterations | fit s | ms / evaluation | confusion |\n",
         columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),

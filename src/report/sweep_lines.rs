@@ -127,7 +127,12 @@ pub(super) fn labels(lines: &[Line]) -> (Vec<String>, String) {
         .key
         .iter()
         .filter(|(n, v)| {
-            let shown = Param::named(n).is_none_or(|p| p.in_subtitle);
+            let shown = Param::named(n).is_none_or(|p| {
+                first
+                    .runs
+                    .first()
+                    .map_or(p.in_subtitle, |r| p.in_subtitle_at(p.get(&r.run.params)))
+            });
             shown && !varying.contains(n) && v != "-"
         })
         .map(|(n, v)| format!("{n}={v}"))

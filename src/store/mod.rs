@@ -338,7 +338,7 @@ impl ResultsDir {
                 "{}: the record is for other parameters",
                 path.display()
             ))
-        } else if result.engine != crate::model::ENGINE {
+        } else if result.engine != crate::model::engine_for(&run.params.model) {
             Prior::Stale(format!(
                 "{}: the record was fitted by another engine ({})",
                 path.display(),

@@ -16,7 +16,7 @@ use crate::config::{Run, Scoring, Selection};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{FitFloat, FitStatus, ENGINE};
+use crate::model::{engine_for, FitFloat, FitStatus};
 use crate::preprocessing::prepare;
 use crate::split::{stratified_k_fold, SplitIndices};
 use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
@@ -45,7 +45,12 @@ pub(super) fn cross_validate<F: FitFloat>(
     let families = families(runs);
     let key = FoldKey {
         selection: selection.clone(),
-        engine: ENGINE.to_string(),
+        // The engines of the group's runs (one, unless solvers are mixed).
+        engine: {
+            let mut engines: Vec<&str> = runs.iter().map(|r| engine_for(&r.params.model)).collect();
+            engines.dedup();
+            engines.join(" + ")
+        },
         data_checksum: mnist.checksum.clone(),
     };
     let mut scores: HashMap<String, CvScores> = runs

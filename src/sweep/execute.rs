@@ -120,7 +120,7 @@ fn evaluate<F: FitFloat>(
     };
     let result = RunResult {
         run: run.clone(),
-        engine: model::ENGINE.to_string(),
+        engine: model::engine_for(&run.params.model).to_string(),
         data_checksum: data_checksum.to_string(),
         subsample: config.data.subsample,
         n_train: indices.train.len(),

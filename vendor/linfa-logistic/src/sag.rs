@@ -76,6 +76,23 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
     n_classes: usize,
     settings: &SagSettings,
 ) -> SagFit {
+    let at = [settings.max_iter];
+    let mut fits = sag_multinomial_at(x, y, n_classes, settings, &at, &mut |_| {});
+    fits.pop().expect("one fit per epoch count asked")
+}
+
+/// As [`sag_multinomial`], returning the model as it stood after each epoch count in `at` (in
+/// the order of `at`; counts above `settings.max_iter` or past convergence get the last model):
+/// what a fit with `max_iter` equal to that count returns, since every epoch ends with all lazy
+/// updates applied. `observer` is called after every epoch with the number done.
+pub fn sag_multinomial_at<X: RowBlocks<f64>>(
+    x: &X,
+    y: &[usize],
+    n_classes: usize,
+    settings: &SagSettings,
+    at: &[u64],
+    observer: &mut dyn FnMut(u64),
+) -> Vec<SagFit> {
     let (n, d, k) = (x.n_rows(), x.n_columns(), n_classes);
     let mut scratch = Vec::new();
     let max_squared = (0..n)
@@ -150,6 +167,13 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
 
     let mut n_iter = 0;
     let mut converged = false;
+    let mut snapshots: Vec<Option<SagFit>> = vec![None; at.len()];
+    let snapshot = |v: &[f64], intercept: &[f64], n_iter: u64, converged: bool| SagFit {
+        weights: Array2::from_shape_vec((d, k), v.to_vec()).expect("features x classes"),
+        intercept: Array1::from(intercept.to_vec()),
+        n_iter,
+        converged,
+    };
     while n_iter < settings.max_iter {
         for t in 0..n {
             let i = draws.next_below(n);
@@ -252,19 +276,24 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
             max_change = max_change.max((w - *p).abs());
             *p = *w;
         }
-        if (max_weight != 0.0 && max_change / max_weight <= settings.tol)
-            || (max_weight == 0.0 && max_change == 0.0)
+        converged = (max_weight != 0.0 && max_change / max_weight <= settings.tol)
+            || (max_weight == 0.0 && max_change == 0.0);
+        observer(n_iter);
+        for (slot, _) in snapshots
+            .iter_mut()
+            .zip(at)
+            .filter(|(_, &count)| count == n_iter)
         {
-            converged = true;
+            *slot = Some(snapshot(&v, &intercept, n_iter, converged));
+        }
+        if converged {
             break;
         }
     }
-    SagFit {
-        weights: Array2::from_shape_vec((d, k), v).expect("features x classes"),
-        intercept: Array1::from(intercept),
-        n_iter,
-        converged,
-    }
+    snapshots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| snapshot(&v, &intercept, n_iter, converged)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -288,6 +317,58 @@ mod tests {
         let mut d = Draws(1);
         assert_eq!(d.next_below(usize::MAX), 270_369);
         assert_eq!(Draws(0).next_below(usize::MAX), 270_369);
+    }
+
+    /// The model kept after `t` epochs of a longer fit is, to the bit, what a fit with
+    /// `max_iter = t` returns; counts past convergence get the converged model.
+    #[test]
+    fn snapshots_equal_separate_fits() {
+        let x = Array2::from_shape_fn((30, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
+        let y: Vec<usize> = (0..30).map(|i| i % 3).collect();
+        for saga in [false, true] {
+            let settings = |max_iter| SagSettings {
+                saga,
+                alpha: 0.1,
+                beta: if saga { 0.05 } else { 0.0 },
+                tol: 1e-12,
+                max_iter,
+                seed: 11,
+                fit_intercept: true,
+            };
+            let mut epochs = Vec::new();
+            let at = [7, 2, 20];
+            let kept = sag_multinomial_at(&x, &y, 3, &settings(20), &at, &mut |e| epochs.push(e));
+            assert_eq!(epochs, (1..=20).collect::<Vec<u64>>());
+            for (fit, &count) in kept.iter().zip(&at) {
+                assert_eq!(
+                    *fit,
+                    sag_multinomial(&x, &y, 3, &settings(count)),
+                    "{count}"
+                );
+            }
+            let converged = sag_multinomial(
+                &x,
+                &y,
+                3,
+                &SagSettings {
+                    tol: 0.5,
+                    ..settings(50)
+                },
+            );
+            assert!(converged.converged && converged.n_iter < 40);
+            let past = sag_multinomial_at(
+                &x,
+                &y,
+                3,
+                &SagSettings {
+                    tol: 0.5,
+                    ..settings(50)
+                },
+                &[40],
+                &mut |_| {},
+            );
+            assert_eq!(past[0], converged);
+        }
     }
 
     /// Two separable classes: the fit converges and classifies every point.
