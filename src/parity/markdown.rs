@@ -134,6 +134,14 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
             ));
         }
     }
+    for r in rows {
+        if let Some(spread) = &r.seed_spread {
+            s.push_str(&format!(
+                "\n## {}: the published result against the seeded runs' spread\n\n{spread}",
+                r.config
+            ));
+        }
+    }
     for r in rows.iter().filter(|r| !r.binary.is_empty()) {
         s.push_str(&format!(
             "\n## {} `{}`: each digit's one-vs-rest binary accuracy on the test set\n\n| digit | scikit-learn | harness |\n|---|---|---|\n",

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, Published, Run};
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::csv_bytes;
@@ -113,6 +113,10 @@ pub struct ParityRow {
     /// The published numbers against both sides (Markdown), when the config has any.
     #[serde(skip)]
     pub published_section: Option<String>,
+    /// The published numbers against the spread of this run and the runs that differ from it
+    /// only in the solver's seed (on the first of them).
+    #[serde(skip)]
+    pub seed_spread: Option<String>,
 }
 
 fn verdict(row: &ParityRow) -> String {
@@ -222,6 +226,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
         let harness_binary = classes(dir.join("per_class.csv"), &sweep_hint)?;
         let sklearn_binary = classes(dir.join("sklearn/per_class.csv"), &sk_hint)?;
 
+        // Both sides' predictions of each run that has them.
+        let mut predictions = Vec::new();
         for run in &config.runs {
             let missing = |side: &str, hint: &str| Error::Data {
                 file: dir.clone(),
@@ -321,6 +327,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                 verdict: String::new(),
                 binary,
                 published_section: None,
+                seed_spread: None,
             };
             row.verdict = verdict(&row);
             if let (Some(p), Some(hp), Some(sp)) = (&config.published, &hp, &sp) {
@@ -337,10 +344,53 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
                     config.output.equivalence_margin,
                 ));
             }
+            if let (Some(hp), Some(sp)) = (hp, sp) {
+                predictions.push((run, sp, hp));
+            }
             rows.push(row);
+        }
+        if let Some(published) = &config.published {
+            add_seed_spreads(published, &predictions, &mut rows);
         }
     }
     Ok(rows)
+}
+
+/// For each set of runs of a stochastic solver that differ only in its seed, the published
+/// numbers against their spread, on the set's first row.
+fn add_seed_spreads(
+    published: &Published,
+    predictions: &[(&Run, Predictions, Predictions)],
+    rows: &mut [ParityRow],
+) {
+    let unseeded = |run: &Run| {
+        let mut params = run.params.clone();
+        params.model.random_state = None;
+        params
+    };
+    let stochastic: Vec<&(&Run, Predictions, Predictions)> = predictions
+        .iter()
+        .filter(|(run, _, _)| run.params.model.solver.is_stochastic())
+        .collect();
+    for set in crate::stats::group_in_order(&stochastic, |(run, _, _)| unseeded(run)) {
+        if set.len() < 2 {
+            continue;
+        }
+        let seeded: Vec<published::Seeded> = set
+            .iter()
+            .map(|(run, sp, hp)| published::Seeded {
+                seed: run.params.model.random_state.unwrap_or(0),
+                sklearn: sp,
+                harness: hp,
+            })
+            .collect();
+        let first = &set[0].0.id;
+        let solver = set[0].0.params.model.solver.as_str();
+        let setting = unseeded(set[0].0).describe();
+        if let Some(row) = rows.iter_mut().rev().find(|r| &r.run_id == first) {
+            row.seed_spread = Some(published::seed_spread(published, &setting, solver, &seeded));
+        }
+    }
 }
 
 /// Compares and writes `<out>/parity.md` and `<out>/parity.csv`.
@@ -402,6 +452,7 @@ mod tests {
             sklearn_cv_sd: None,
             harness_cv_sd: None,
             published_section: None,
+            seed_spread: None,
         }
     }
 

@@ -280,6 +280,154 @@ pub fn section(
     s
 }
 
+/// One seeded run of a stochastic solver: its `random_state` and both sides' predictions.
+pub struct Seeded<'a> {
+    pub seed: u32,
+    pub sklearn: &'a Predictions,
+    pub harness: &'a Predictions,
+}
+
+/// Mean and sample standard deviation.
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// The published numbers of an unseeded stochastic fit against the spread of the same fit under
+/// several seeds, on each side: the accuracy's range, mean and sd over the seeds, whether the
+/// published accuracy (and the one its matrix implies) lies within the range, and how many
+/// matrix cells lie within the seeds' per-cell range.
+pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[Seeded]) -> String {
+    let seeds: Vec<String> = runs.iter().map(|r| r.seed.to_string()).collect();
+    let sk: Vec<Array2<u64>> = runs.iter().map(|r| confusion(r.sklearn)).collect();
+    let h: Vec<Array2<u64>> = runs.iter().map(|r| confusion(r.harness)).collect();
+    let accuracies = |m: &[Array2<u64>]| -> Vec<f64> {
+        m.iter()
+            .map(|c| trace(c) as f64 / total(c).max(1) as f64)
+            .collect()
+    };
+    let (sk_acc, h_acc) = (accuracies(&sk), accuracies(&h));
+    let range = |a: &[f64]| {
+        (
+            a.iter().copied().fold(f64::INFINITY, f64::min),
+            a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let matrix = published.confusion.as_deref().map(printed_matrix);
+    let implied = matrix
+        .as_ref()
+        .map(|c| (trace(c), total(c), trace(c) as f64 / total(c).max(1) as f64));
+    let mut s = format!(
+        "Setting: {setting}.\n\n\
+         The notebook's {solver} fit is stochastic and unseeded, so its own run cannot be \
+         repeated. Both sides fit it with random_state {} (each seed the same sample order on \
+         both sides): the spread of these fits is how far the sample order alone moves the \
+         result, and the published numbers are compared with it.\n\n\
+         | | published | scikit-learn, {n} seeds | harness, {n} seeds |\n|---|---|---|---|\n",
+        seeds.join(", "),
+        n = runs.len()
+    );
+    let accuracy_cell = |a: &[f64]| {
+        let (lo, hi) = range(a);
+        let (mean, sd) = mean_sd(a);
+        format!(
+            "{:.2} to {:.2} % (mean {:.3}, sd {:.3} pp)",
+            100.0 * lo,
+            100.0 * hi,
+            100.0 * mean,
+            100.0 * sd
+        )
+    };
+    let published_text = match (published.accuracy, implied) {
+        (Some(a), Some((right, n, _))) => format!(
+            "{a} as printed; {} % by its matrix ({right} of {n}, 95 % {})",
+            accuracy_text(right, n),
+            wilson(right, n).percent()
+        ),
+        (Some(a), None) => format!("{a} as printed"),
+        (None, Some((right, n, _))) => format!("{} % by its matrix", accuracy_text(right, n)),
+        (None, None) => "-".into(),
+    };
+    s.push_str(&format!(
+        "| accuracy | {published_text} | {} | {} |\n",
+        accuracy_cell(&sk_acc),
+        accuracy_cell(&h_acc)
+    ));
+    let within = |a: &[f64]| {
+        let (lo, hi) = range(a);
+        let mut parts = Vec::new();
+        if let (Some(p), Some(d)) = (published.accuracy, published.accuracy_decimals) {
+            let printed = a
+                .iter()
+                .filter(|&&v| at_printed_precision(v, p, d).0 == at_printed_precision(v, p, d).1)
+                .count();
+            parts.push(format!(
+                "{printed} of {} seeds print {p} at {d} decimals",
+                a.len()
+            ));
+        }
+        if let Some((_, _, acc)) = implied {
+            let (mean, sd) = mean_sd(a);
+            parts.push(format!(
+                "the matrix's {:.2} % is {} the range, {:+.1} sd from the mean",
+                100.0 * acc,
+                if (lo..=hi).contains(&acc) {
+                    "inside"
+                } else {
+                    "outside"
+                },
+                if sd > 0.0 {
+                    (acc - mean) / sd
+                } else {
+                    f64::NAN
+                }
+            ));
+        }
+        parts.join("; ")
+    };
+    s.push_str(&format!(
+        "| published accuracy against the seeds | | {} | {} |\n",
+        within(&sk_acc),
+        within(&h_acc)
+    ));
+    if let Some(c) = &matrix {
+        let cells = |m: &[Array2<u64>]| {
+            let inside = (0..N_CLASSES * N_CLASSES)
+                .filter(|&i| {
+                    let (r, k) = (i / N_CLASSES, i % N_CLASSES);
+                    let values = m.iter().map(|x| x[[r, k]]);
+                    let (lo, hi) = (values.clone().min().unwrap_or(0), values.max().unwrap_or(0));
+                    (lo..=hi).contains(&c[[r, k]])
+                })
+                .count();
+            let diagonals: Vec<u64> = m.iter().map(trace).collect();
+            format!(
+                "{inside} of {} cells inside the seeds' range; diagonal {} to {}",
+                N_CLASSES * N_CLASSES,
+                diagonals.iter().min().unwrap_or(&0),
+                diagonals.iter().max().unwrap_or(&0)
+            )
+        };
+        s.push_str(&format!(
+            "| confusion matrix | diagonal {} | {} | {} |\n",
+            trace(c),
+            cells(&sk),
+            cells(&h)
+        ));
+    }
+    s.push_str(&format!(
+        "\nEach seed's accuracy, scikit-learn / harness (%): {}.\n",
+        runs.iter()
+            .zip(sk_acc.iter().zip(&h_acc))
+            .map(|(r, (a, b))| format!("{} {:.2} / {:.2}", r.seed, 100.0 * a, 100.0 * b))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +470,61 @@ mod tests {
         assert!(v.starts_with("26 of 30 scores equal at 2 decimals"), "{v}");
         assert!(v.contains("recall 3: 0.90 vs 1.00"), "{v}");
         assert!(v.ends_with("supports equal"), "{v}");
+    }
+
+    /// Three seeds of 100 images each (one class per ten images): 90, 92 and 94 right; the
+    /// published matrix has 93 on its diagonal, inside the range; every cell but the ones the
+    /// seeds never vary is checked.
+    #[test]
+    fn the_seed_spread_places_the_published_run() {
+        let predictions = |right: usize| -> Predictions {
+            (0..100)
+                .map(|i| {
+                    let label = (i / 10) as u8;
+                    let predicted = if i < right { label } else { (label + 1) % 10 };
+                    (i, (label, predicted))
+                })
+                .collect()
+        };
+        let sides: Vec<Predictions> = [90, 92, 94].map(predictions).to_vec();
+        let seeded: Vec<Seeded> = sides
+            .iter()
+            .enumerate()
+            .map(|(k, p)| Seeded {
+                seed: k as u32,
+                sklearn: p,
+                harness: p,
+            })
+            .collect();
+        let printed = confusion(&predictions(93));
+        let published = Published {
+            accuracy: Some(0.93),
+            accuracy_decimals: Some(2),
+            confusion: Some(printed.rows().into_iter().map(|r| r.to_vec()).collect()),
+            report: None,
+            binary_accuracy: None,
+            first_mistakes: None,
+            notes: vec![],
+            source: String::new(),
+        };
+        let s = seed_spread(&published, "C=1", "sag", &seeded);
+        assert!(s.starts_with("Setting: C=1."), "{s}");
+        assert!(
+            s.contains("| 90.00 to 94.00 % (mean 92.000, sd 2.000 pp) |"),
+            "{s}"
+        );
+        assert!(s.contains("0 of 3 seeds print 0.93 at 2 decimals"), "{s}");
+        assert!(
+            s.contains("the matrix's 93.00 % is inside the range, +0.5 sd from the mean"),
+            "{s}"
+        );
+        assert!(
+            s.contains("100 of 100 cells inside the seeds' range; diagonal 90 to 94"),
+            "{s}"
+        );
+        assert!(
+            s.contains("0 90.00 / 90.00; 1 92.00 / 92.00; 2 94.00 / 94.00."),
+            "{s}"
+        );
     }
 }
