@@ -274,7 +274,8 @@ def main():
             "precision_macro": macro[0], "recall_macro": macro[1], "f1_macro": macro[2],
             "f1_weighted": f1_weighted,
             "log_loss": log_loss(y_test, proba, labels=list(range(10))),
-            "objective": objective, "grad_norm": grad, "converged": str(converged).lower(),
+            "objective": objective, "grad_norm": grad, "zero_weights": float((coef == 0).mean()),
+            "converged": str(converged).lower(),
             # n_iter_ as the harness counts it (one-vs-rest: the most any class took), and per class.
             "n_iter": max(n_iter), "n_iter_classes": ";".join(map(str, n_iter)),
             "status": "ok", "failure": "", "fit_scale": 1.0, "attempts": 1, "fit_seconds": seconds,

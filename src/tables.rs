@@ -76,6 +76,7 @@ fn metrics_row(r: &RunResult) -> Vec<(&'static str, Cell<'_>)> {
         ("log_loss", Number(m.map(|m| m.log_loss))),
         ("objective", Number(Some(d.objective))),
         ("grad_norm", Number(Some(d.grad_norm))),
+        ("zero_weights", Number(d.zero_weights)),
         ("converged", Flag(d.converged)),
         ("n_iter", Count(Some(d.n_iter))),
         ("termination", Text(&d.termination)),

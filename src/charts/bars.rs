@@ -44,7 +44,7 @@ pub(super) fn category(categories: &[String], v: f64) -> String {
 pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> {
     let n = chart.categories.len() as f64;
     let (lo, hi) = chart.y_range;
-    let height = 650 + title.height();
+    let height = 650 + title.height(1200);
     canvas(path, (1200, height), title, |area| {
         let legend_height = if chart.groups.len() > 1 { 40 } else { 0 };
         let (legend, plot) = area.split_vertically(legend_height);

@@ -12,7 +12,6 @@ use crate::error::Result;
 
 use crate::digits::SIDE;
 const CELL: i32 = 8;
-const COLUMNS: usize = 5;
 
 /// Blue (-1) to white (0) to red (+1).
 fn diverging(t: f64) -> RGBColor {
@@ -26,14 +25,16 @@ fn diverging(t: f64) -> RGBColor {
     RGBColor(mix(to.0), mix(to.1), mix(to.2))
 }
 
-/// Draws `maps` (one 784-value map per label) in a grid, with the value range `±limit` named on
-/// the colour bar (`unit` says what the values are).
+/// Draws `maps` (one 784-value map per label) in a grid of `columns` columns, with the value
+/// range `±limit` named on the colour bar (`unit` says what the values are).
 pub fn coefficient_maps(
     path: &Path,
     title: &Title,
     maps: &[(String, Vec<f64>)],
     unit: &str,
+    columns: usize,
 ) -> Result<()> {
+    let columns = columns.max(1);
     // The scale ends at the 99th percentile of |weight|: a few extreme pixels (rarely inked
     // corners) would otherwise wash every map out; larger weights take the end colour.
     let mut magnitudes: Vec<f64> = maps
@@ -46,15 +47,15 @@ pub fn coefficient_maps(
         .copied()
         .unwrap_or(0.0)
         .max(f64::MIN_POSITIVE);
-    let rows = maps.len().div_ceil(COLUMNS);
+    let rows = maps.len().div_ceil(columns);
     let tile = SIDE as i32 * CELL;
     let (pad, caption) = (30, 30);
-    let width = (COLUMNS as i32 * (tile + pad) + pad + 140) as u32;
-    let height = (rows as i32 * (tile + pad + caption) + pad) as u32 + title.height();
+    let width = (columns as i32 * (tile + pad) + pad + 140) as u32;
+    let height = (rows as i32 * (tile + pad + caption) + pad) as u32 + title.height(width);
     canvas(path, (width, height), title, |area| {
         for (i, (label, map)) in maps.iter().enumerate() {
-            let x0 = pad + (i % COLUMNS) as i32 * (tile + pad);
-            let y0 = pad + (i / COLUMNS) as i32 * (tile + pad + caption);
+            let x0 = pad + (i % columns) as i32 * (tile + pad);
+            let y0 = pad + (i / columns) as i32 * (tile + pad + caption);
             area.draw_text(label, &(FONT, 20).into_font().color(&BLACK), (x0, y0))
                 .map_err(|e| chart_error(path, e))?;
             for (p, &v) in map.iter().enumerate() {
@@ -73,7 +74,7 @@ pub fn coefficient_maps(
             .map_err(|e| chart_error(path, e))?;
         }
         // Colour bar: +limit at the top, 0 in the middle, -limit at the bottom.
-        let bar_x = pad + COLUMNS as i32 * (tile + pad) + 10;
+        let bar_x = pad + columns as i32 * (tile + pad) + 10;
         let (bar_top, bar_h) = (pad + caption, 2 * tile);
         for y in 0..bar_h {
             let t = 1.0 - 2.0 * y as f64 / (bar_h - 1) as f64;
@@ -130,6 +131,7 @@ mod tests {
             },
             &maps,
             "weight per pixel",
+            5,
         )
         .unwrap();
         let (w, h, _) = super::super::fixture::inspect(&path);

@@ -72,7 +72,7 @@ pub fn confusion_heatmap(
     cells: Cells,
 ) -> Result<()> {
     let k = confusion.nrows() as i32;
-    let height = 860 + title.height();
+    let height = 860 + title.height(WIDTH);
     canvas(path, (WIDTH, height), title, |area| {
         let (area, bar) = area.split_horizontally(WIDTH - BAR_AREA);
         colour_bar(&bar).map_err(|e| chart_error(path, e))?;

@@ -57,7 +57,7 @@ pub fn digit_grid(path: &Path, title: &Title, tiles: &[Tile], columns: usize) ->
     let (cell_w, cell_h) = (SIDE * scale + 150, SIDE * scale + 44);
     let rows = tiles.len().div_ceil(columns.max(1)) as i32;
     let width = (columns as i32 * cell_w + 40).max(900) as u32;
-    let height = (rows * cell_h + 30) as u32 + title.height();
+    let height = (rows * cell_h + 30) as u32 + title.height(width);
     canvas(path, (width, height), title, |area| {
         let left = (width as i32 - columns as i32 * cell_w) / 2;
         for (i, tile) in tiles.iter().enumerate() {
@@ -97,7 +97,7 @@ pub struct Panel<'a> {
 pub fn probability_panels(path: &Path, title: &Title, panels: &[Panel]) -> Result<()> {
     let rows = panels.len().div_ceil(2) as u32;
     let panel_h = 190;
-    let height = rows * panel_h + 20 + title.height();
+    let height = rows * panel_h + 20 + title.height(1300);
     canvas(path, (1300, height), title, |area| {
         let cells = area.split_evenly((rows as usize, 2));
         let digits: Vec<String> = (0..10).map(|k| k.to_string()).collect();

@@ -192,7 +192,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
         y0
     };
     let y_format = chart.y_format;
-    let height = 700 + title.height();
+    let height = 700 + title.height(1280);
     canvas(path, (1280, height), title, |area| {
         let (plot, legend) = area.split_horizontally(880);
         let mut ctx = ChartBuilder::on(&plot)

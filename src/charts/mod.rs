@@ -75,9 +75,38 @@ pub struct Title<'a> {
     pub lines: &'a [String],
 }
 
+/// The smaller lines' font size.
+const TITLE_LINE_FONT: u32 = 18;
+
 impl Title<'_> {
-    fn height(&self) -> u32 {
-        30 + 34 + 24 * self.lines.len() as u32
+    /// The smaller lines as drawn on a canvas `width` pixels wide: each wrapped at spaces to fit.
+    fn wrapped(&self, width: u32) -> Vec<String> {
+        let font = (FONT, TITLE_LINE_FONT).into_font();
+        let room = width.saturating_sub(60);
+        let fits = |s: &str| font.box_size(s).map_or(true, |(w, _)| w <= room);
+        let mut out = Vec::new();
+        for line in self.lines {
+            let mut current = String::new();
+            for word in line.split(' ') {
+                let candidate = if current.is_empty() {
+                    word.to_string()
+                } else {
+                    format!("{current} {word}")
+                };
+                if fits(&candidate) || current.is_empty() {
+                    current = candidate;
+                } else {
+                    out.push(std::mem::replace(&mut current, format!("  {word}")));
+                }
+            }
+            out.push(current);
+        }
+        out
+    }
+
+    /// The title block's height on a canvas `width` pixels wide.
+    fn height(&self, width: u32) -> u32 {
+        30 + 34 + 24 * self.wrapped(width).len() as u32
     }
 }
 
@@ -92,17 +121,19 @@ fn canvas(
     register_fonts();
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| chart_error(path, e))?;
-    let (head, body) = root.split_vertically(title.height());
+    let (head, body) = root.split_vertically(title.height(size.0));
     head.draw_text(
         title.title,
         &(FONT, 26).into_font().style(FontStyle::Bold).color(&BLACK),
         (30, 20),
     )
     .map_err(|e| chart_error(path, e))?;
-    for (i, line) in title.lines.iter().enumerate() {
+    for (i, line) in title.wrapped(size.0).iter().enumerate() {
         head.draw_text(
             line,
-            &(FONT, 18).into_font().color(&RGBColor(60, 60, 60)),
+            &(FONT, TITLE_LINE_FONT)
+                .into_font()
+                .color(&RGBColor(60, 60, 60)),
             (30, 58 + 24 * i as i32),
         )
         .map_err(|e| chart_error(path, e))?;

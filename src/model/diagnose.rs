@@ -51,6 +51,10 @@ pub struct Diagnostics {
     pub termination: String,
     /// Passes over the training data (one-vs-rest: summed over the classes).
     pub evaluations: u64,
+    /// The share of weights that are exactly zero (absent from records written before it was
+    /// recorded: the store fills it from the run's `model.npz`).
+    #[serde(default)]
+    pub zero_weights: Option<f64>,
     /// scikit-learn's objective and largest gradient component at the start and after every
     /// iteration (one-vs-rest: objectives summed, gradients maxed over the classes). With a fit
     /// scale above 1 (f32), the gradient is an upper bound.
@@ -174,6 +178,7 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
         FitStatus::Ok
     };
 
+    let zero_weights = model.zero_weights();
     FitOutcome {
         model,
         diagnostics: Diagnostics {
@@ -191,6 +196,7 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
                     grad_max: grad_max * scale / n,
                 })
                 .collect(),
+            zero_weights: Some(zero_weights),
             objective,
             grad_norm,
             status,

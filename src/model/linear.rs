@@ -59,6 +59,12 @@ impl LinearModel {
         p
     }
 
+    /// The share of weights that are exactly zero: the sparsity an l1 penalty buys (with l2 only,
+    /// the pixels no training image inks keep their zero weight too).
+    pub fn zero_weights(&self) -> f64 {
+        zero_share(self.weights.iter())
+    }
+
     /// True when every weight and intercept is exactly zero (linfa's silent failure).
     pub fn is_zero(&self) -> bool {
         self.weights
@@ -79,4 +85,11 @@ pub(super) fn softplus(z: f64) -> f64 {
     } else {
         z.exp().ln_1p()
     }
+}
+/// The share of exactly-zero values among `weights` (NaN for none).
+pub fn zero_share<'a>(weights: impl Iterator<Item = &'a f64>) -> f64 {
+    let (zeros, total) = weights.fold((0usize, 0usize), |(z, t), &w| {
+        (z + usize::from(w == 0.0), t + 1)
+    });
+    zeros as f64 / total as f64
 }

@@ -35,7 +35,7 @@ pub use engine::{
     engine_for, linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, FitFloat,
     Observer, ENGINE, SAG_ENGINE,
 };
-pub use linear::LinearModel;
+pub use linear::{zero_share, LinearModel};
 pub use params::{Dtype, ModelParams, MultiClass, ParamError, Solver, ValidModelParams};
 
 use diagnose::diagnose;

@@ -207,15 +207,19 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         .unwrap_or_default();
     // The parameters a run's one-line description shows, then the results.
     let columns: Vec<&Param> = summary_params(group.runs.iter().map(|r| &r.run.params));
+    // The sparsity an l1 part buys, where a run has one.
+    let sparse = group.runs.iter().any(|r| r.run.params.model.l1_ratio > 0.0);
     s.push_str(&format!(
-        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss | converged | iterations | fit s | ms / evaluation | confusion |\n",
+        "| run |{} train / test |{} test accuracy [95 % CI] | Δ pp [95 % CI] | p | Holm p | finding | train accuracy | F1 macro | log-loss |{} converged | iterations | fit s | ms / evaluation | confusion |\n",
         columns.iter().map(|p| format!(" {} |", p.name)).collect::<String>(),
-        if has_cv { cv_heading.as_str() } else { "" }
+        if has_cv { cv_heading.as_str() } else { "" },
+        if sparse { " zero weights |" } else { "" }
     ));
     s.push_str(&format!(
-        "|---|{}---|{}---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "|---|{}---|{}---|---|---|---|---|---|---|---|{}---|---|---|---|---|\n",
         "---|".repeat(columns.len()),
-        if has_cv { "---|" } else { "" }
+        if has_cv { "---|" } else { "" },
+        if sparse { "---|" } else { "" }
     ));
     // Each run against the reference, and Holm's correction across this table's comparisons.
     let tests: Vec<Option<McNemar>> = group
@@ -266,13 +270,18 @@ fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         } else {
             String::new()
         };
+        let zeros = match (sparse, r.diagnostics.zero_weights) {
+            (false, _) => String::new(),
+            (true, Some(z)) => format!(" {:.1} % |", 100.0 * z),
+            (true, None) => " - |".into(),
+        };
         let name = if is_reference {
             format!("**`{}`**", r.run.id)
         } else {
             format!("`{}`", r.run.id)
         };
         s.push_str(&format!(
-            "| {name} |{} {} / {} |{cv} {:.2} {} | {comparison} | {:.2} | {:.2} | {:.4} | {} | {} | {:.1} | {:.1} | [png](confusion/{}.png) |\n",
+            "| {name} |{} {} / {} |{cv} {:.2} {} | {comparison} | {:.2} | {:.2} | {:.4} |{zeros} {} | {} | {:.1} | {:.1} | [png](confusion/{}.png) |\n",
             columns
                 .iter()
                 .map(|p| format!(" {} |", p.get(&r.run.params).display()))

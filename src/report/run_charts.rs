@@ -370,6 +370,7 @@ pub fn draw(
                 },
                 &maps,
                 "weight",
+                5,
             )
         })?);
     }

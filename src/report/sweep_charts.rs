@@ -9,15 +9,17 @@ use std::collections::HashMap;
 
 use plotters::style::RGBColor;
 
-use super::comparison::is_selected;
+use super::comparison::{is_selected, selected_by_cv, split_groups};
 use super::sweep_lines::{groups, labels, lines, Axis, Line};
 use super::{figure, Figure};
-use crate::charts::{line_chart, LineChart, Series, Style, Title, PALETTE};
+use crate::charts::{coefficient_maps, line_chart, LineChart, Series, Style, Title, PALETTE};
 use crate::config::{Scoring, SelectionRule};
 use crate::error::Result;
 use crate::files::remove_stale;
+use crate::model_file::SavedModel;
 use crate::stats;
 use crate::store::{ResultsDir, RunResult};
+use crate::text::display_number;
 
 /// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
 /// only in max_iter (their paths coincide; the longest is drawn). Objectives are only comparable
@@ -129,6 +131,120 @@ enum Measure {
     Accuracy,
     FitSeconds,
     GradNorm,
+    /// The share of weights exactly zero, in percent.
+    ZeroWeights,
+}
+
+/// `coefficients.png` where runs differ in `l1_ratio`: for each l1_ratio on the split with the
+/// most runs, the weights of the setting cross-validation chose among that l1_ratio's runs (by
+/// the config's rule), ten digit maps per row on one colour scale. None (and the file removed)
+/// without two penalties or without CV scores to choose by.
+fn penalty_maps(
+    dir: &ResultsDir,
+    results: &[RunResult],
+    rule: SelectionRule,
+) -> Result<Option<Figure>> {
+    let file = "coefficients.png";
+    let all: Vec<&RunResult> = results.iter().filter(|r| r.metrics.is_some()).collect();
+    let split = split_groups(&all)
+        .into_iter()
+        .max_by_key(|g| g.len())
+        .unwrap_or_default();
+    let mut ratios: Vec<f64> = split.iter().map(|r| r.run.params.model.l1_ratio).collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios.dedup();
+    let chosen: Option<Vec<&RunResult>> = ratios
+        .iter()
+        .map(|&ratio| {
+            let runs: Vec<&RunResult> = split
+                .iter()
+                .copied()
+                .filter(|r| r.run.params.model.l1_ratio == ratio)
+                .collect();
+            selected_by_cv(&runs, rule)
+        })
+        .collect();
+    let chosen = match chosen {
+        Some(chosen) if ratios.len() >= 2 => chosen,
+        _ => {
+            remove_stale(&dir.root.join(file))?;
+            return Ok(None);
+        }
+    };
+    let mut maps = Vec::new();
+    for r in &chosen {
+        let saved = SavedModel::read(
+            &dir.model_npz(&r.run.id),
+            "rerun the sweep with --force to rewrite the model files",
+        )?;
+        let m = &r.run.params.model;
+        for (k, row) in saved.pixel_weights().rows().into_iter().enumerate() {
+            let label = if k == 0 {
+                format!(
+                    "l1_ratio {}, C {}: 0",
+                    display_number(m.l1_ratio),
+                    display_number(m.c)
+                )
+            } else {
+                k.to_string()
+            };
+            maps.push((label, row.to_vec()));
+        }
+    }
+    let heading = "Coefficients by penalty: each digit's weight on every pixel";
+    let lines = vec![
+        format!(
+            "One row per l1_ratio (0: l2, 1: l1, between: elastic net), each at the C that {}-fold cross-validation chose for it ({})",
+            chosen[0].cv.as_ref().map_or(0, |cv| cv.selection.cv),
+            match rule {
+                SelectionRule::Best => "best mean score",
+                SelectionRule::OneSe => "one-standard-error rule",
+            }
+        ),
+        format!(
+            "Weights exactly zero: {}",
+            chosen
+                .iter()
+                .map(|r| format!(
+                    "{:.1} % at l1_ratio {}",
+                    100.0 * r.diagnostics.zero_weights.unwrap_or(f64::NAN),
+                    display_number(r.run.params.model.l1_ratio)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "Red pixels raise the digit's score, blue ones lower it, white is exactly or nearly zero (weight per raw pixel value 0-255; one scale for every row, ending at the 99th percentile)".into(),
+    ];
+    let title = Title {
+        title: heading,
+        lines: &lines,
+    };
+    figure(dir, file.into(), heading.into(), |tmp| {
+        coefficient_maps(tmp, &title, &maps, "weight", 10)
+    })
+    .map(Some)
+}
+
+/// What the charted runs' iterations are: "L-BFGS iterations", "sag epochs", or both; `short`
+/// for "where ... stopped".
+fn optimiser(results: &[RunResult], short: bool) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for r in results {
+        let solver = r.run.params.model.solver;
+        let name = match (solver.is_stochastic(), short) {
+            (false, true) => "L-BFGS".to_string(),
+            (false, false) => "L-BFGS iterations".to_string(),
+            (true, true) => solver.as_str().to_string(),
+            (true, false) => format!("{solver} epochs"),
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.is_empty() {
+        names.push(if short { "L-BFGS" } else { "L-BFGS iterations" }.into());
+    }
+    names.join(" / ")
 }
 
 /// scikit-learn's test accuracy per run id (`sklearn/metrics.csv`), where the folder has one.
@@ -233,6 +349,18 @@ fn chart(
                     .map(|r| (x(r), r.diagnostics.fit_seconds))
                     .collect(),
             }),
+            Measure::ZeroWeights => series.push(Series {
+                ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
+                errors: Vec::new(),
+                style: Style::Solid,
+                label: named("zero weights"),
+                color,
+                points: line
+                    .runs
+                    .iter()
+                    .map(|r| (x(r), 100.0 * r.diagnostics.zero_weights.unwrap_or(f64::NAN)))
+                    .collect(),
+            }),
             Measure::GradNorm => series.push(Series {
                 ringed: Vec::new(),
                 errors: Vec::new(),
@@ -265,12 +393,13 @@ fn chart(
         Measure::Accuracy => "Accuracy (%)",
         Measure::FitSeconds => "Fit time (seconds)",
         Measure::GradNorm => "Largest gradient component (log scale)",
+        Measure::ZeroWeights => "Weights exactly zero (%)",
     };
     let chart = LineChart {
-        y_from_zero: matches!(measure, Measure::FitSeconds),
+        y_from_zero: matches!(measure, Measure::FitSeconds | Measure::ZeroWeights),
         ring_label: "did not converge (max_iter reached)".into(),
         x_marks: vec![],
-        x_label: axis.label().into(),
+        x_label: axis.label(&optimiser(results, false)),
         y_label: y_label.into(),
         x_log: axis == Axis::C,
         y_log: matches!(measure, Measure::GradNorm),
@@ -283,20 +412,25 @@ fn chart(
 
 /// A vertical mark at each charted run that `[selection]` chose on its split.
 fn chosen_marks(results: &[RunResult], axis: Axis, rule: SelectionRule) -> Vec<(f64, String)> {
-    let charted: Vec<&RunResult> = lines(results, axis)
-        .into_iter()
-        .flat_map(|l| l.runs)
-        .collect();
+    let lines = lines(results, axis);
+    let (legend, _) = labels(&lines);
     let all: Vec<&RunResult> = results.iter().collect();
-    charted
+    lines
         .iter()
-        .filter(|r| is_selected(r, &all, rule))
-        .map(|r| {
+        .zip(&legend)
+        .flat_map(|(line, label)| line.runs.iter().map(move |r| (r, label)))
+        .filter(|(r, _)| is_selected(r, &all, rule))
+        .map(|(r, label)| {
             let k = r.cv.as_ref().map_or(0, |cv| cv.selection.cv);
+            let which = if label.is_empty() {
+                String::new()
+            } else {
+                format!(" ({label})")
+            };
             (
                 axis.value(r),
                 format!(
-                    "chosen by {k}-fold CV: {} = {}",
+                    "chosen by {k}-fold CV: {} = {}{which}",
                     axis.params()[0],
                     crate::charts::compact(axis.value(r))
                 ),
@@ -337,7 +471,7 @@ pub fn draw(
     sklearn: &Sklearn,
     rule: SelectionRule,
 ) -> Result<Vec<Figure>> {
-    let specs: [(&str, &str, Axis, Measure); 5] = [
+    let specs: [(&str, &str, Axis, Measure); 6] = [
         (
             "accuracy_vs_max_iter",
             "Accuracy vs max_iter",
@@ -363,7 +497,15 @@ pub fn draw(
             Axis::MaxIter,
             Measure::GradNorm,
         ),
+        (
+            "sparsity_vs_C",
+            "Sparsity: share of weights exactly zero vs C",
+            Axis::C,
+            Measure::ZeroWeights,
+        ),
     ];
+    // Sparsity is what an l1 part buys: charted where a run has one.
+    let any_l1 = results.iter().any(|r| r.run.params.model.l1_ratio > 0.0);
     let mut figures = Vec::new();
     let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
     let (paths, fixed, left_out) = fit_paths(results);
@@ -396,6 +538,10 @@ pub fn draw(
     }
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
+        if matches!(measure, Measure::ZeroWeights) && !any_l1 {
+            remove_stale(&dir.root.join(&file))?;
+            continue;
+        }
         let (mut chart, fixed) = chart(results, axis, measure, sklearn);
         if let Measure::Accuracy = measure {
             chart.x_marks = chosen_marks(results, axis, rule);
@@ -417,6 +563,12 @@ pub fn draw(
         } else {
             vec![format!("Fixed: {fixed}")]
         };
+        if let Measure::ZeroWeights = measure {
+            lines.push(
+                "An l1 part sets weights to exactly zero (saga's soft thresholding); with l2 alone only the pixels no training image inks keep a zero weight. Ringed: did not converge"
+                    .into(),
+            );
+        }
         if let Measure::FitSeconds = measure {
             lines.push(
                 "Runs that differ only in max_iter share one fit: each point is the time that fit took to reach the run's max_iter (cumulative), plus the run's own checks"
@@ -431,8 +583,9 @@ pub fn draw(
             let unconverged = charted.iter().filter(|r| !r.diagnostics.converged).count();
             if unconverged > 0 {
                 lines.push(format!(
-                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where L-BFGS stopped, not the model the objective defines",
-                    charted.len()
+                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where {} stopped, not the model the objective defines",
+                    charted.len(),
+                    optimiser(results, true)
                 ));
             }
             lines.extend(coinciding(&chart));
@@ -451,7 +604,10 @@ pub fn draw(
         // what the parameter does to the model: the title says so.
         let heading = match measure {
             Measure::Accuracy if chart.series.iter().all(|s| s.ringed.iter().all(|&r| r)) => {
-                format!("{heading}, where L-BFGS stopped (no run converged)")
+                format!(
+                    "{heading}, where {} stopped (no run converged)",
+                    optimiser(results, true)
+                )
             }
             _ => heading.to_string(),
         };
@@ -463,5 +619,6 @@ pub fn draw(
             line_chart(tmp, &title, &chart)
         })?);
     }
+    figures.extend(penalty_maps(dir, results, rule)?);
     Ok(figures)
 }

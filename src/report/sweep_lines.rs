@@ -36,11 +36,12 @@ impl Axis {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
+    /// The axis title; `optimiser` names what an iteration is (L-BFGS, or a solver's epochs).
+    pub(super) fn label(self, optimiser: &str) -> String {
         match self {
-            Axis::MaxIter => "max_iter (L-BFGS iterations allowed)",
-            Axis::C => "C (inverse regularisation strength, log scale)",
-            Axis::TrainSize => "Training images",
+            Axis::MaxIter => format!("max_iter ({optimiser} allowed)"),
+            Axis::C => "C (inverse regularisation strength, log scale)".into(),
+            Axis::TrainSize => "Training images".into(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Everything else in the folder (tables, charts, README) is derived from the records, so a
 //! sweep can be killed at any point, resumed, sharded over machines and merged.
 //!
-//! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics).
+//! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics),
+//! `model_file` (a model's zero weights for older records).
 
 mod record;
 
@@ -387,6 +388,15 @@ impl ResultsDir {
         } else if let Some(why) = self.files_mismatch(&result) {
             Prior::Stale(why)
         } else {
+            let mut result = result;
+            if result.diagnostics.zero_weights.is_none() && result.metrics.is_some() {
+                // Records written before the share was recorded: from the model file (checked
+                // against its digest above).
+                result.diagnostics.zero_weights =
+                    crate::model_file::SavedModel::read(&self.model_npz(&run.id), "")
+                        .ok()
+                        .map(|m| crate::model::zero_share(m.coef.iter()));
+            }
             Prior::Finished(Box::new(result))
         }
     }
