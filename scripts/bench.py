@@ -152,6 +152,70 @@ def sweep_rows(work, config, quick):
     return out
 
 
+# sag and saga on the `unit` setting for a fixed number of epochs (tol = 0: neither side stops
+# early), so that seconds per epoch compare the same work.
+EPOCHS = 10
+EPOCH_SOLVERS = {
+    "sag": 'solver = "sag"\n',
+    "saga, elastic net (l1_ratio 0.5)": 'solver = "saga"\nl1_ratio = 0.5\n',
+}
+EPOCHS_HEADING = "## One epoch of sag and saga"
+
+
+def epoch_rows(work):
+    """Seconds per epoch of each side's sag and saga on the same images and seed."""
+    rows = []
+    for i, (label, model) in enumerate(EPOCH_SOLVERS.items()):
+        data = REPO / "data" / "mnist"
+        config = work / f"epochs{i}.toml"
+        config.write_text(
+            f'name = "epochs{i}"\n{FITS["unit"]}[model]\n{model}max_iter = {EPOCHS}\ntol = 0.0\n'
+            f'C = 1.0\nrandom_state = 0\n[data]\ndir = "{data}"\ncache_dir = "{data / "cache"}"\n')
+        timed([PYTHON, REFERENCE, config, "--out", work])
+        sk = next(iter(metrics(work / config.stem / "sklearn" / "metrics.csv").values()))
+        harness(config, work)
+        h = next(iter(metrics(work / config.stem / "metrics.csv").values()))
+        for side in (sk, h):
+            if int(side["n_iter"]) != EPOCHS:
+                sys.exit(f"bench: {label} ran {side['n_iter']} epochs, not {EPOCHS}")
+        rows.append({"label": label, "sk": float(sk["fit_seconds"]) / EPOCHS,
+                     "h": float(h["fit_seconds"]) / EPOCHS,
+                     "sk_acc": float(sk["accuracy"]), "h_acc": float(h["accuracy"])})
+    return rows
+
+
+def epochs_markdown(rows, started):
+    lines = [EPOCHS_HEADING, "",
+             f"`unit` setting (pixels/255, 56,000 training images), C = 1, random_state 0, "
+             f"{EPOCHS} epochs with tol = 0 on both sides (the same sample order, so the same "
+             f"work); fit seconds / {EPOCHS}. The harness's seconds include its checks after the "
+             f"fit (one pass over the data). One process at a time, {started}. Target: an epoch "
+             f"at least 2x faster than scikit-learn's sag (ratio <= 0.5).", "",
+             "| solver | sklearn s / epoch | harness s / epoch | ratio | target | sklearn acc. | harness acc. |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = r["h"] / r["sk"]
+        lines.append(f"| {r['label']} | {r['sk']:.3f} | {r['h']:.3f} | {ratio:.2f}x | "
+                     f"{'met' if ratio <= 0.5 else 'missed'} | {r['sk_acc']:.4f} | {r['h_acc']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text, heading, section):
+    """`text` with the Markdown section under `heading` replaced by `section` (appended before
+    the hand-written analysis when absent)."""
+    if heading in text:
+        before, rest = text.split(heading, 1)
+        after = rest.split("\n## ", 1)
+        tail = "\n## " + after[1] if len(after) == 2 else ""
+        if ANALYSIS_MARKER in rest and ANALYSIS_MARKER not in tail:
+            tail = "\n" + ANALYSIS_MARKER + rest.split(ANALYSIS_MARKER, 1)[1]
+        return before + section + tail
+    if ANALYSIS_MARKER in text:
+        before, after = text.split(ANALYSIS_MARKER, 1)
+        return before.rstrip("\n") + "\n\n" + section + "\n" + ANALYSIS_MARKER + after
+    return text.rstrip("\n") + "\n\n" + section
+
+
 def evaluation_speed():
     """One evaluation's GFLOP/s against the measured FMA peak (the engine's own benchmark)."""
     result = subprocess.run([EVALUATION_SPEED], capture_output=True, text=True, check=True)
@@ -220,8 +284,18 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="one-fit comparisons and the default sweep only (no lever variants)")
     parser.add_argument("--out", default=str(REPO / "results" / "bench.md"))
+    parser.add_argument("--epochs-only", action="store_true",
+                        help="measure only sag's and saga's epochs and replace that section of --out")
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.epochs_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            section = epochs_markdown(epoch_rows(Path(tmp)), started)
+        print(section, flush=True)
+        out = Path(args.out)
+        out.write_text(replace_section(out.read_text() if out.exists() else "", EPOCHS_HEADING, section))
+        print(f"-> {args.out}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         fits, levers = one_fit_rows(work, args.quick)
@@ -233,12 +307,14 @@ def main():
             print(f"sweep, {s['label']}: {s['wall']:.0f} s vs scikit-learn {s['sk_wall']:.0f} s", flush=True)
         evaluation = evaluation_speed()
         print(evaluation, flush=True)
+        epochs = epochs_markdown(epoch_rows(work), started)
+        print(epochs, flush=True)
     # Keep the hand-written analysis below the marker, if the file has one.
     out = Path(args.out)
     analysis = ""
     if out.exists() and ANALYSIS_MARKER in out.read_text():
         analysis = "\n" + ANALYSIS_MARKER + out.read_text().split(ANALYSIS_MARKER, 1)[1]
-    out.write_text(markdown(fits, levers, sweeps, started, evaluation) + analysis)
+    out.write_text(markdown(fits, levers, sweeps, started, evaluation) + "\n" + epochs + analysis)
     print(f"-> {args.out}")
 
 

@@ -2,7 +2,8 @@
 # Speed and memory, harness vs scikit-learn, on the same work in one invocation:
 # builds the release binary and the scikit-learn venv, then runs scripts/bench.py, which prints
 # each side's seconds (stock scikit-learn and scikit-learn-intelex), the ratios, accuracies, peak
-# RSS and one evaluation's GFLOP/s against the measured FMA peak, and writes results/bench.md.
+# RSS, one evaluation's GFLOP/s against the measured FMA peak and sag's and saga's seconds per
+# epoch, and writes results/bench.md (--epochs-only: only the epochs, replacing that section).
 # About 15 minutes on 2 cores (--quick: about 8). Run it on an otherwise idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."

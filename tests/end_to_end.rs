@@ -658,3 +658,84 @@ fn runs_that_differ_only_in_random_state_are_summarised_across_seeds() {
     // Three seeds, three test sets: three tables, none compared with another.
     assert_eq!(readme.matches("## Runs scored on the same").count(), 3);
 }
+
+/// sag and saga through the sweep: the records name their engine, runs that differ only in
+/// max_iter share one fit and equal separate fits, an l1 part gives zero weights, the penalty
+/// charts are drawn, and a second sweep refits nothing.
+#[test]
+fn saga_penalties_sweep_shares_fits_and_draws_sparsity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = r#"
+name = "pen"
+[split]
+train_size = 0.8
+random_state = 0
+[preprocessing]
+scaler = "unit"
+[model]
+solver = "saga"
+l1_ratio = [0.0, 1.0]
+C = [0.1, 1.0]
+max_iter = [3, 8]
+[selection]
+cv = 2
+"#;
+    let path = common::write_config(tmp.path(), "pen.toml", body, 1000);
+    let out = tmp.path().join("results");
+    let (config, outcome) = sweep_library(&path, &out);
+    assert_eq!(config.runs.len(), 8);
+    assert_eq!(outcome.fitted, 8);
+    for r in &outcome.results {
+        assert_eq!(r.engine, mnist_logreg::model::SAG_ENGINE);
+        assert_eq!(r.run.params.model.random_state, Some(0));
+        assert!(r.diagnostics.n_iter <= r.run.params.model.max_iter);
+    }
+    let zeros = |l1: f64| {
+        outcome
+            .results
+            .iter()
+            .filter(|r| r.run.params.model.l1_ratio == l1)
+            .map(|r| r.diagnostics.zero_weights.unwrap())
+            .fold(f64::INFINITY, f64::min)
+    };
+    assert!(
+        zeros(1.0) > zeros(0.0) + 0.2,
+        "{} vs {}",
+        zeros(1.0),
+        zeros(0.0)
+    );
+    let dir = &outcome.results_dir;
+    for chart in ["coefficients.png", "sparsity_vs_C.png", "accuracy_vs_C.png"] {
+        assert!(dir.join(chart).is_file(), "{chart}");
+    }
+    let (header, _) = read_csv(&dir.join("metrics.csv"));
+    for column in ["solver", "l1_ratio", "model.random_state", "zero_weights"] {
+        assert!(header.iter().any(|h| h == column), "{column}");
+    }
+
+    // The max_iter = 3 run of the shared fit is what a fit with max_iter = 3 alone gives.
+    let alone = common::write_config(
+        tmp.path(),
+        "alone.toml",
+        &body
+            .replace("max_iter = [3, 8]", "max_iter = 3")
+            .replace("[selection]\ncv = 2\n", ""),
+        1000,
+    );
+    let (_, single) = sweep_library(&alone, &tmp.path().join("alone"));
+    for r in &single.results {
+        let shared = outcome
+            .results
+            .iter()
+            .find(|s| s.run.params.model == r.run.params.model)
+            .unwrap();
+        assert_eq!(shared.diagnostics.objective, r.diagnostics.objective);
+        assert_eq!(
+            shared.metrics.as_ref().unwrap().accuracy,
+            r.metrics.as_ref().unwrap().accuracy
+        );
+    }
+
+    let (_, again) = sweep_library(&path, &out);
+    assert_eq!(again.fitted, 0);
+}
