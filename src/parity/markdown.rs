@@ -98,10 +98,14 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
     }
     s.push_str(
         "\n## Where each optimiser stopped\n\n\
-         Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n)), \
-         evaluated here at each side's returned weights. The lower objective went further; a \
-         largest gradient component at or below `tol` is convergence. n_iter is each side's \
-         iteration count (scikit-learn's `n_iter_`; one-vs-rest: the most any class took).\n\n\
+         Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n), \
+         with an l1 part (1 - l1_ratio) ||W||^2 / (2 C n) + l1_ratio ||W||_1 / (C n)), evaluated \
+         here at each side's returned weights. The lower objective went further. For lbfgs a \
+         largest gradient component at or below `tol` is convergence (with an l1 part: the \
+         smallest subgradient's); sag and saga stop on their own rule (the largest weight change \
+         of an epoch over the largest weight at most `tol`). n_iter is each side's iteration \
+         count (scikit-learn's `n_iter_`: epochs for sag and saga; one-vs-rest: the most any class \
+         took).\n\n\
          | config | run | sklearn n_iter | harness n_iter | sklearn objective | harness objective | relative difference | sklearn max grad | harness max grad |\n\
          |---|---|---|---|---|---|---|---|---|\n",
     );

@@ -188,7 +188,12 @@ pub(super) fn run_group<F: FitFloat>(
                         if iteration > bar.position() {
                             bar.set_position(iteration);
                         }
-                        bar.set_message(format!("{objective:.6}"));
+                        // sag and saga compute no objective on the way.
+                        if objective.is_finite() {
+                            bar.set_message(format!("{objective:.6}"));
+                        } else {
+                            bar.set_message("- (not computed by sag/saga)");
+                        }
                     }
                 };
                 let context = Context {
