@@ -355,8 +355,9 @@ fn fit_sag(
     let labels: Vec<usize> = y.iter().map(|&c| c as usize).collect();
     let settings = SagSettings {
         saga: params.solver == Solver::Saga,
-        alpha: (1.0 - params.l1_ratio) * linfa_alpha(params.c, scale),
-        beta: params.l1_ratio / (params.c * scale),
+        // scikit-learn's products, (1 / C) (1 - l1_ratio) and (1 / C) l1_ratio, to the bit.
+        alpha: linfa_alpha(params.c, scale) * (1.0 - params.l1_ratio),
+        beta: 1.0 / (params.c * scale) * params.l1_ratio,
         tol: params.tol,
         max_iter: params.max_iter,
         seed: crate::split::sag_seed(params.random_state.unwrap_or(0)),
