@@ -55,7 +55,7 @@ fn params(r: &RunResult) -> Vec<(&'static str, String)> {
         .into_iter()
         .map(|(name, value)| (name, value.display()))
         .collect();
-    key.push(("test set", r.test_set.id.clone()));
+    key.push(("test_set", r.test_set.id.clone()));
     key
 }
 
