@@ -168,39 +168,42 @@ fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
     if left.is_empty() {
         return format!("all {done} runs finished: a sweep would only redraw the report\n");
     }
-    let rates: Vec<f64> = finished
-        .iter()
-        .flatten()
-        .filter(|r| r.diagnostics.n_iter > 0 && r.n_train > 0)
-        .map(|r| r.diagnostics.fit_seconds / (r.diagnostics.n_iter as f64 * r.n_train as f64))
-        .collect();
-    if rates.is_empty() {
-        return format!(
-            "{done} finished, {} to fit; no time estimate: no finished run of this engine to measure from\n",
-            left.len()
-        );
-    }
-    let rate = rates.iter().sum::<f64>() / rates.len() as f64;
+    // Seconds per iteration and training image, by engine: an lbfgs iteration and a sag epoch
+    // cost different amounts.
+    let engine = |run: &Run| crate::model::engine_for(&run.params.model);
+    let rates = |of: &str| -> Vec<f64> {
+        finished
+            .iter()
+            .flatten()
+            .filter(|r| engine(&r.run) == of && r.diagnostics.n_iter > 0 && r.n_train > 0)
+            .map(|r| r.diagnostics.fit_seconds / (r.diagnostics.n_iter as f64 * r.n_train as f64))
+            .collect()
+    };
     let n = config.data.n_samples();
-    let seconds: f64 = left
-        .iter()
-        .map(|run| {
-            let split = &run.params.split;
-            let n_train = crate::split::resolve_sizes(n, split.train_size, split.test_size)
-                .map_or(n, |(train, _)| train) as f64;
-            let fit = rate * run.params.model.max_iter as f64 * n_train;
-            let cv = config
-                .cross_validates(run)
-                .map_or(0.0, |sel| fit * (sel.cv - 1) as f64);
-            fit + cv
-        })
-        .sum();
+    let mut seconds = 0.0;
+    for run in &left {
+        let rates = rates(engine(run));
+        if rates.is_empty() {
+            return format!(
+                "{done} finished, {} to fit; no time estimate: no finished {} run to measure from\n",
+                left.len(),
+                run.params.model.solver
+            );
+        }
+        let rate = rates.iter().sum::<f64>() / rates.len() as f64;
+        let split = &run.params.split;
+        let n_train = crate::split::resolve_sizes(n, split.train_size, split.test_size)
+            .map_or(n, |(train, _)| train) as f64;
+        let fit = rate * run.params.model.max_iter as f64 * n_train;
+        let cv = config
+            .cross_validates(run)
+            .map_or(0.0, |sel| fit * (sel.cv - 1) as f64);
+        seconds += fit + cv;
+    }
     format!(
-        "{done} finished, {} to fit: about {} at most (every fit to its max_iter, at the {:.2} µs per iteration and training image the {} finished run(s) took; runs that share a fit take less)\n",
+        "{done} finished, {} to fit: about {} at most (every fit to its max_iter, at the time per iteration and training image that finished runs of the same engine took; runs that share a fit take less)\n",
         left.len(),
         humantime::format_duration(std::time::Duration::from_secs(seconds.ceil() as u64)),
-        1e6 * rate,
-        rates.len()
     )
 }
 
