@@ -220,9 +220,44 @@ fn bad_configs() {
         ("C = 0", format!("{GOOD}C = 0\n"), vec!["C", "line 7"]),
         ("C < 0", format!("{GOOD}C = -1.0\n"), vec!["C", "line 7"]),
         (
-            "C infinite",
-            format!("{GOOD}C = inf\n"),
+            "C minus infinity",
+            format!("{GOOD}C = -inf\n"),
             vec!["C", "line 7"],
+        ),
+        (
+            "l1_ratio out of range",
+            format!("{GOOD}l1_ratio = 2\n"),
+            vec!["l1_ratio = 2", "line 7", "from 0 (l2) to 1 (l1)"],
+        ),
+        (
+            "an l1 part without saga",
+            format!("{GOOD}l1_ratio = 0.5\n"),
+            vec!["l1_ratio = 0.5 with solver = \"lbfgs\"", "saga"],
+        ),
+        (
+            "an l1 part without a penalty",
+            format!("{GOOD}solver = \"saga\"\nl1_ratio = 1\nC = inf\n"),
+            vec!["with C = inf", "no penalty to split"],
+        ),
+        (
+            "sag for one-vs-rest",
+            format!("{GOOD}solver = \"sag\"\nmulti_class = \"ovr\"\n"),
+            vec!["solver = \"sag\" with multi_class = \"ovr\""],
+        ),
+        (
+            "saga in f32",
+            format!("{GOOD}solver = \"saga\"\ndtype = \"f32\"\n"),
+            vec!["solver = \"saga\" with dtype = \"f32\"", "f64"],
+        ),
+        (
+            "unknown solver",
+            format!("{GOOD}solver = \"liblinear\"\n"),
+            vec!["line 7", "\"lbfgs\", \"sag\", \"saga\""],
+        ),
+        (
+            "dotted model key in a grid",
+            format!("{GOOD}solver = \"sag\"\n[[grid]]\nmodel.random_state = [1, 2]\n"),
+            vec!["model = { random_state = [1, 2] }"],
         ),
         (
             "C not a number",
