@@ -739,3 +739,31 @@ cv = 2
     let (_, again) = sweep_library(&path, &out);
     assert_eq!(again.fitted, 0);
 }
+
+/// `C = inf` (no penalty) fits, is recorded as "inf", and is left out of the log-scale C axis
+/// (a chart of the finite values is still drawn; drawing it once never finished).
+#[test]
+fn no_penalty_runs_are_reported_and_left_off_the_c_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = r#"
+name = "free"
+[split]
+train_size = 0.8
+random_state = 0
+[preprocessing]
+scaler = "unit"
+[model]
+C = [0.1, 1.0, inf]
+max_iter = 5
+"#;
+    let path = common::write_config(tmp.path(), "free.toml", body, 1000);
+    let (_, outcome) = sweep_library(&path, &tmp.path().join("results"));
+    assert_eq!(outcome.results.len(), 3);
+    let dir = &outcome.results_dir;
+    assert!(dir.join("accuracy_vs_C.png").is_file());
+    let (header, rows) = read_csv(&dir.join("metrics.csv"));
+    let c = header.iter().position(|h| h == "C").unwrap();
+    assert_eq!(rows[2][c], "inf");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(readme.contains("| inf |"), "{readme}");
+}

@@ -65,8 +65,12 @@ pub(super) struct Line<'a> {
     pub(super) runs: Vec<&'a RunResult>,
 }
 
+/// Runs whose axis value cannot be drawn (`C = inf`, no penalty, on a log axis) are left out.
 pub(super) fn lines(results: &[RunResult], axis: Axis) -> Vec<Line<'_>> {
     let mut lines = groups(results, axis);
+    for line in &mut lines {
+        line.runs.retain(|r| axis.value(r).is_finite());
+    }
     lines.retain(|l| {
         let mut xs: Vec<f64> = l.runs.iter().map(|r| axis.value(r)).collect();
         xs.sort_by(f64::total_cmp);
