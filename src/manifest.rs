@@ -37,7 +37,8 @@ struct DataProvenance {
 #[derive(Debug, Serialize)]
 struct Git {
     revision: String,
-    /// Uncommitted changes in the working tree when the sweep ran.
+    /// Uncommitted changes to tracked files when the sweep ran, outside the results root (which
+    /// sweeps themselves rewrite): code, configs, data.
     dirty: bool,
 }
 
@@ -129,8 +130,9 @@ fn now() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-/// The repository revision of the working directory, if it is a git checkout and git runs.
-fn git() -> Option<Git> {
+/// The repository revision of the working directory, if it is a git checkout and git runs;
+/// `results_root` (where sweeps write) does not count as a change.
+fn git(results_root: &std::path::Path) -> Option<Git> {
     let run = |args: &[&str]| {
         std::process::Command::new("git")
             .args(args)
@@ -141,9 +143,25 @@ fn git() -> Option<Git> {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let revision = run(&["rev-parse", "HEAD"])?;
-    let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
-        .map(|s| !s.is_empty())
-        .unwrap_or(false);
+    let top = run(&["rev-parse", "--show-toplevel"]).map(std::path::PathBuf::from);
+    let mut status = vec![
+        "status".to_string(),
+        "--porcelain".into(),
+        "--untracked-files=no".into(),
+    ];
+    if let (Some(top), Ok(root)) = (top, results_root.canonicalize()) {
+        if let Ok(inside) = root.strip_prefix(&top) {
+            if !inside.as_os_str().is_empty() {
+                status.extend([
+                    "--".into(),
+                    ":/".into(),
+                    format!(":(top,exclude){}", inside.display()),
+                ]);
+            }
+        }
+    }
+    let status: Vec<&str> = status.iter().map(String::as_str).collect();
+    let dirty = run(&status).map(|s| !s.is_empty()).unwrap_or(false);
     Some(Git { revision, dirty })
 }
 
@@ -168,7 +186,7 @@ impl Manifest {
             force: invocation.force,
             jobs: invocation.jobs,
             crate_versions,
-            git: git(),
+            git: git(dir.root.parent().unwrap_or(&dir.root)),
             data: DataProvenance {
                 dir: config.data.dir.clone(),
                 checksum: mnist.checksum.clone(),

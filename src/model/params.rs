@@ -30,19 +30,15 @@ named_enum! {
 named_enum! {
     /// The optimiser, as scikit-learn names it. `max_iter` counts its iterations: L-BFGS
     /// iterations, or epochs (passes over the training images) for sag and saga.
+    #[derive(Default)]
     pub enum Solver {
         /// L-BFGS-B on the full objective (the patched linfa-logistic's `MultiLogisticRegression`).
+        #[default]
         Lbfgs = "lbfgs",
         /// Stochastic average gradient (`linfa_logistic::sag`, patch 6); l2 only.
         Sag = "sag",
         /// SAGA: the only solver with an l1 part (`l1_ratio` > 0).
         Saga = "saga",
-    }
-}
-
-impl Default for Solver {
-    fn default() -> Self {
-        Solver::Lbfgs
     }
 }
 
