@@ -56,16 +56,7 @@ fn wrapped_label<DB: DrawingBackend>(
             .map(|(w, _)| w as i32)
             .unwrap_or(i32::MAX)
     };
-    let mut lines: Vec<String> = Vec::new();
-    for word in label.split(' ') {
-        match lines.last_mut() {
-            Some(line) if width(&format!("{line} {word}")) <= room => {
-                line.push(' ');
-                line.push_str(word);
-            }
-            _ => lines.push(word.to_string()),
-        }
-    }
+    let mut lines = super::wrap_words(label, "", |s| width(s) <= room);
     for line in lines.iter_mut() {
         if width(line) > room {
             while width(&format!("{line}…")) > room && line.chars().count() > 1 {

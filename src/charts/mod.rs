@@ -75,6 +75,23 @@ pub struct Title<'a> {
     pub lines: &'a [String],
 }
 
+/// `text` broken at spaces into lines that `fits` accepts (a single word too long stays on its
+/// own line); lines after the first start with `indent`.
+fn wrap_words(text: &str, indent: &str, fits: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if fits(&format!("{line} {word}")) => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            Some(_) => lines.push(format!("{indent}{word}")),
+            None => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
 /// The smaller lines' font size.
 const TITLE_LINE_FONT: u32 = 18;
 
@@ -84,24 +101,10 @@ impl Title<'_> {
         let font = (FONT, TITLE_LINE_FONT).into_font();
         let room = width.saturating_sub(60);
         let fits = |s: &str| font.box_size(s).map_or(true, |(w, _)| w <= room);
-        let mut out = Vec::new();
-        for line in self.lines {
-            let mut current = String::new();
-            for word in line.split(' ') {
-                let candidate = if current.is_empty() {
-                    word.to_string()
-                } else {
-                    format!("{current} {word}")
-                };
-                if fits(&candidate) || current.is_empty() {
-                    current = candidate;
-                } else {
-                    out.push(std::mem::replace(&mut current, format!("  {word}")));
-                }
-            }
-            out.push(current);
-        }
-        out
+        self.lines
+            .iter()
+            .flat_map(|line| wrap_words(line, "  ", fits))
+            .collect()
     }
 
     /// The title block's height on a canvas `width` pixels wide.

@@ -346,12 +346,6 @@ fn fit_sag(
     observer: Observer,
 ) -> Snapshots<Array2<f64>, Array1<f64>> {
     use linfa_logistic::sag::{sag_multinomial_at, SagSettings};
-    if params.multi_class != MultiClass::Multinomial {
-        return Err(EngineError(format!(
-            "solver = \"{}\" fits the multinomial model only",
-            params.solver
-        )));
-    }
     let labels: Vec<usize> = y.iter().map(|&c| c as usize).collect();
     let settings = SagSettings {
         saga: params.solver == Solver::Saga,

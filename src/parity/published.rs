@@ -360,7 +360,10 @@ pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[S
         if let (Some(p), Some(d)) = (published.accuracy, published.accuracy_decimals) {
             let printed = a
                 .iter()
-                .filter(|&&v| at_printed_precision(v, p, d).0 == at_printed_precision(v, p, d).1)
+                .filter(|&&v| {
+                    let (ours, printed) = at_printed_precision(v, p, d);
+                    ours == printed
+                })
                 .count();
             parts.push(format!(
                 "{printed} of {} seeds print {p} at {d} decimals",
