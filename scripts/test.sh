@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_python.sh
-MNIST_LOGREG_PYTHON="$PWD/.venv/bin/python" cargo test --workspace -- --include-ignored
+# The model-based test of operation sequences runs 12 sequences here (README: "Bad input").
+OPERATION_SEQUENCES=12 MNIST_LOGREG_PYTHON="$PWD/.venv/bin/python" cargo test --workspace -- --include-ignored
 # The cluster path on a real single-node Slurm (installs it as root; skips, saying why, elsewhere).
 SWEEP_BIN="$PWD/target/debug/sweep" bash scripts/slurm/real_slurm_test.sh

@@ -4,7 +4,7 @@
 //!
 //! [`mnist_form`] and [`raw_form`] are I/O-free; [`load`] decodes a file with the `image` crate.
 //!
-//! May touch: `digits`, `error`.
+//! May touch: `folder` (results files and inputs through one handle), `digits`, `error`.
 
 use std::path::Path;
 
@@ -577,13 +577,16 @@ fn truncated_jpeg(bytes: &[u8]) -> bool {
 /// take gigabytes).
 pub const MAX_SIDE: u32 = 10_000;
 
+/// The largest image file read (a 10,000-pixel-square PNG of a digit compresses far below it).
+pub const MAX_IMAGE_BYTES: u64 = 64 << 20;
+
 /// Decodes an image file (PNG, JPEG, GIF, BMP, TIFF, PNM, WebP) into grey levels; transparent
 /// pixels count as white paper. Images wider or taller than [`MAX_SIDE`] are refused.
 pub fn load(path: &Path) -> Result<Grey> {
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    let bytes = std::fs::read(path).map_err(|e| Error::Image {
+    let bytes = crate::folder::read_input(path, MAX_IMAGE_BYTES).map_err(|e| Error::Image {
         path: path.to_path_buf(),
         message: match e.kind() {
             std::io::ErrorKind::NotFound => "no such file: give the path of an image file".into(),
@@ -598,14 +601,18 @@ pub fn load(path: &Path) -> Result<Grey> {
                 .into(),
         });
     }
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes.as_slice()))
         .with_guessed_format()
         .map_err(|e| Error::Image {
             path: path.to_path_buf(),
             message: format!("{e}: give the path of a readable image file"),
         })?;
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(|e| Error::Image {
+    reader.limits(limits.clone());
+    let decoded = match last_frame(&bytes, reader.format(), limits) {
+        Some(frame) => Ok(frame),
+        None => reader.decode(),
+    }
+    .map_err(|e| Error::Image {
         path: path.to_path_buf(),
         message: match e {
             image::ImageError::Limits(_) => format!(
@@ -631,6 +638,46 @@ pub fn load(path: &Path) -> Result<Grey> {
             .collect(),
     })
 }
+
+/// The last frame of an animated GIF, PNG (APNG) or WebP, composited as a viewer shows it when
+/// the animation ends (a drawing animation's first frame is often blank); `None` for a still
+/// image or another format. Frames are decoded one at a time, only the last is kept.
+fn last_frame(
+    bytes: &[u8],
+    format: Option<image::ImageFormat>,
+    limits: image::Limits,
+) -> Option<image::DynamicImage> {
+    use image::AnimationDecoder;
+    let cursor = std::io::Cursor::new(bytes);
+    let frames = match format? {
+        image::ImageFormat::Gif => {
+            let mut decoder = image::codecs::gif::GifDecoder::new(cursor).ok()?;
+            image::ImageDecoder::set_limits(&mut decoder, limits).ok()?;
+            decoder.into_frames()
+        }
+        image::ImageFormat::Png => {
+            let mut decoder = image::codecs::png::PngDecoder::new(cursor).ok()?;
+            if !decoder.is_apng().ok()? {
+                return None;
+            }
+            image::ImageDecoder::set_limits(&mut decoder, limits).ok()?;
+            decoder.apng().ok()?.into_frames()
+        }
+        image::ImageFormat::WebP => {
+            let decoder = image::codecs::webp::WebPDecoder::new(cursor).ok()?;
+            if !decoder.has_animation() {
+                return None;
+            }
+            decoder.into_frames()
+        }
+        _ => return None,
+    };
+    let last = frames.take(MAX_FRAMES).last()?.ok()?;
+    Some(image::DynamicImage::ImageRgba8(last.into_buffer()))
+}
+
+/// The most frames of an animation read (the last of them is taken).
+const MAX_FRAMES: usize = 10_000;
 
 /// An MNIST digit (784 grey levels) as it might come on paper, for examples and tests: enlarged
 /// `scale` times (bilinear), dark ink on white, on a `page` of width x height pixels with the

@@ -1,7 +1,7 @@
 //! The harness's error type: every variant renders as one line that names the file, key or value
 //! at fault and says what to do about it.
 //!
-//! May touch: nothing else in the crate (every module may use it).
+//! May touch: `text` (nothing else: every module may use it).
 
 use std::path::PathBuf;
 
@@ -61,16 +61,7 @@ impl Error {
     /// The message on one line: control characters (a newline in a file name or a value) are
     /// escaped, so a config cannot print a second line, let alone forge one.
     pub fn one_line(&self) -> String {
-        self.to_string()
-            .chars()
-            .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
-                if c.is_control() {
-                    Box::new(c.escape_default())
-                } else {
-                    Box::new(std::iter::once(c))
-                }
-            })
-            .collect()
+        crate::text::escaped(&self.to_string())
     }
 
     /// The process exit code (the README's table): 2 for input the user can fix (config, data,

@@ -25,6 +25,7 @@ pub mod digit_image;
 pub mod digits;
 pub mod error;
 pub mod files;
+pub mod folder;
 pub mod manifest;
 pub mod metrics;
 pub mod model;

@@ -12,7 +12,6 @@ use serde::Serialize;
 use crate::config::{Config, Run};
 use crate::data::{self, Mnist};
 use crate::error::{Error, Result};
-use crate::files::write_atomic;
 use crate::store::ResultsDir;
 
 #[derive(Debug, Serialize)]
@@ -86,8 +85,9 @@ pub struct Manifest {
 /// manifest itself or an entry of its history), its wall time (fits and cross-validation) and
 /// its end.
 pub fn last_fit(results_dir: &std::path::Path) -> Option<(f64, String)> {
-    let text = std::fs::read_to_string(results_dir.join("manifest.json")).ok()?;
-    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let dir = ResultsDir::new(results_dir.to_path_buf());
+    let bytes = dir.read(&dir.manifest_json()).ok()??;
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     // Manifests written before the history was kept have none.
     let empty = Vec::new();
     let history = manifest
@@ -232,8 +232,10 @@ impl Manifest {
     /// with that one's invocation added to it.
     pub fn write(&mut self, dir: &ResultsDir) -> Result<()> {
         let path: &Path = &dir.manifest_json();
-        if let Some(previous) = std::fs::read(path)
+        if let Some(previous) = dir
+            .read(path)
             .ok()
+            .flatten()
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         {
             let mut history = previous
@@ -249,7 +251,7 @@ impl Manifest {
             self.history = history;
         }
         let json = serde_json::to_vec_pretty(self).map_err(|e| Error::output(path, e))?;
-        write_atomic(path, &json)
+        dir.write(path, &json)
     }
 }
 
@@ -263,7 +265,7 @@ pub fn check_owner(config: &Config, dir: &ResultsDir, adopt: bool) -> Result<()>
     if adopt {
         return Ok(());
     }
-    let Ok(bytes) = std::fs::read(dir.manifest_json()) else {
+    let Ok(Some(bytes)) = dir.read(&dir.manifest_json()) else {
         return Ok(());
     };
     let Ok(recorded) = serde_json::from_slice::<serde_json::Value>(&bytes) else {

@@ -15,7 +15,7 @@
 //! Decision values for raw pixels `x` (n x 784, 0..255): `((x - scaler_offset) * scaler_scale) @
 //! coef.T + intercept`; the predicted digit is `classes[argmax]`.
 //!
-//! May touch: `config` (the run), `digits`, `error`, `files`, `model`.
+//! May touch: `folder` (results files and inputs through one handle), `config` (the run), `digits`, `error`, `files`, `model`.
 
 use std::path::Path;
 
@@ -25,21 +25,24 @@ use ndarray_npy::NpzWriter;
 use crate::config::Run;
 use crate::digits::{N_CLASSES, N_PIXELS};
 use crate::error::{Error, Result};
-use crate::files::write_atomic_with;
 use crate::model::{LinearModel, MultiClass};
+
+/// The largest model file read (784 x 10 weights in f64 are 63 KB; with scalers and the
+/// record, under 200 KB).
+pub const MAX_MODEL_BYTES: u64 = 16 << 20;
 
 /// The version of the layout above; a reader refuses other versions.
 pub const FORMAT_VERSION: i64 = 1;
 
-/// Writes the model of `run` to `path` atomically.
-pub fn write(
+/// The model of `run` as the bytes of a model file (`path` is where they go, for messages).
+pub fn to_bytes(
     path: &Path,
     run: &Run,
     data_checksum: &str,
     model: &LinearModel,
     scaler_offset: &Array1<f64>,
     scaler_scale: &Array1<f64>,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let run_json = serde_json::to_vec(&serde_json::json!({
         "run_id": run.id,
         "params": run.params,
@@ -49,10 +52,10 @@ pub fn write(
     let coef: Array2<f64> = model.weights.t().to_owned();
     let classes = Array1::from_iter(0..N_CLASSES as i64);
     let ovr = i64::from(model.multi_class == MultiClass::Ovr);
-    write_atomic_with(path, |tmp| {
-        let file = std::fs::File::create(tmp).map_err(|e| Error::output(tmp, e))?;
-        let mut npz = NpzWriter::new(file);
-        let fail = |e: ndarray_npy::WriteNpzError| Error::output(tmp, e);
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    {
+        let mut npz = NpzWriter::new(&mut bytes);
+        let fail = |e: ndarray_npy::WriteNpzError| Error::output(path, e);
         npz.add_array("format_version", &Array1::from_elem(1, FORMAT_VERSION))
             .map_err(fail)?;
         npz.add_array("coef", &coef).map_err(fail)?;
@@ -66,8 +69,8 @@ pub fn write(
         npz.add_array("run_json", &Array1::from_vec(run_json.clone()))
             .map_err(fail)?;
         npz.finish().map_err(fail)?;
-        Ok(())
-    })
+    }
+    Ok(bytes.into_inner())
 }
 
 /// The first value that is not finite, if any.
@@ -94,12 +97,20 @@ impl SavedModel {
     /// Reads a model file, refusing other format versions and inconsistent shapes. Errors are
     /// [`Error::Model`]: `what_to_do` ends each message.
     pub fn read(path: &Path, what_to_do: &str) -> Result<Self> {
+        let bytes = crate::folder::read_input(path, MAX_MODEL_BYTES).map_err(|e| Error::Model {
+            path: path.to_path_buf(),
+            message: format!("{e}: {what_to_do}"),
+        })?;
+        SavedModel::from_bytes(&bytes, path, what_to_do)
+    }
+
+    /// [`SavedModel::read`] on a model file's bytes, already read (`path` names it in messages).
+    pub fn from_bytes(bytes: &[u8], path: &Path, what_to_do: &str) -> Result<Self> {
         let fail = |what: String| Error::Model {
             path: path.to_path_buf(),
             message: format!("{what}: {what_to_do}"),
         };
-        let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-        let mut npz = ndarray_npy::NpzReader::new(file)
+        let mut npz = ndarray_npy::NpzReader::new(std::io::Cursor::new(bytes))
             .map_err(|e| fail(format!("not a model file ({e})")))?;
         let version: Array1<i64> = npz
             .by_name("format_version")

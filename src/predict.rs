@@ -2,7 +2,7 @@
 //! ([`crate::digit_image`]), scaled by the run's scaler and scored by the run's weights, exactly
 //! as the sweep scored its test images.
 //!
-//! May touch: `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`, `report` (the
+//! May touch: `folder` (results files and inputs through one handle), `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`, `report` (the
 //! reference run a results folder names), `store` (its file names).
 
 use std::path::{Path, PathBuf};
@@ -13,10 +13,17 @@ use crate::charts::{probability_panels, Panel, Title};
 use crate::digit_image::{self, Grey};
 use crate::digits::N_PIXELS;
 use crate::error::{Error, Result};
-use crate::files::write_atomic_with;
 use crate::model_file::SavedModel;
 use crate::report::Reference;
 use crate::store::{MODEL_NPZ, REFERENCE_JSON};
+
+/// Whether two paths name the same existing file (after links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
 
 /// The most images one `--chart` draws.
 pub const MAX_CHART_IMAGES: usize = 40;
@@ -69,13 +76,13 @@ pub fn locate_model(path: &Path) -> Result<(PathBuf, Option<String>)> {
         return Ok((model, Some(why)));
     }
     if runs.is_dir() {
-        let mut ids: Vec<String> = std::fs::read_dir(&runs)
-            .map_err(|e| fail(e.to_string()))?
-            .filter_map(|entry| entry.ok())
-            .filter(|entry| entry.path().join("model.npz").is_file())
-            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        let folder = crate::store::ResultsDir::new(path.to_path_buf());
+        let ids: Vec<String> = folder
+            .list(&runs)
+            .into_iter()
+            .filter(|(id, _)| folder.is_file(&runs.join(id).join(MODEL_NPZ)))
+            .map(|(id, _)| id)
             .collect();
-        ids.sort();
         if let Some(id) = ids.first() {
             return Err(fail(format!(
                 "a sweep's results folder ({} run{} with a model): pass one run's folder, for \
@@ -89,13 +96,43 @@ pub fn locate_model(path: &Path) -> Result<(PathBuf, Option<String>)> {
     Err(fail(format!("no model.npz in this folder: {FIND_A_MODEL}")))
 }
 
+/// A model file beside a run's record (`runs/<id>/run.json`) must be the file the record
+/// describes: its SHA-256 is checked, as the sweep checks it before reusing a run.
+fn check_against_record(file: &Path, bytes: &[u8]) -> Result<()> {
+    let Some(record) = file.parent().map(|dir| dir.join("run.json")) else {
+        return Ok(());
+    };
+    let Ok(text) = crate::folder::read_input(&record, crate::folder::READ_CAP) else {
+        return Ok(());
+    };
+    let expected = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("files")?.get(MODEL_NPZ)?.as_str().map(String::from));
+    match expected {
+        Some(expected) if expected != crate::files::sha256_hex(bytes) => Err(Error::Model {
+            path: file.to_path_buf(),
+            message: format!(
+                "not the model its run's record ({}) describes (SHA-256 differs): rerun the \
+                 sweep, which refits the run, or pass another run's folder",
+                record.display()
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the model a path names (see [`locate_model`]), with the reason a run was taken.
 pub fn load_model(path: &Path) -> Result<(PathBuf, SavedModel, Option<String>)> {
     let (file, why) = locate_model(path)?;
-    let model = SavedModel::read(
-        &file,
-        "rerun the sweep that wrote it with --force to rewrite it with this harness",
+    let what_to_do = "rerun the sweep that wrote it with --force to rewrite it with this harness";
+    let bytes = crate::folder::read_input(&file, crate::model_file::MAX_MODEL_BYTES).map_err(
+        |e| Error::Model {
+            path: file.clone(),
+            message: format!("{e}: {FIND_A_MODEL}"),
+        },
     )?;
+    check_against_record(&file, &bytes)?;
+    let model = SavedModel::from_bytes(&bytes, &file, what_to_do)?;
     if model.n_features() != N_PIXELS {
         return Err(Error::Model {
             path: file,
@@ -148,7 +185,7 @@ impl Prediction {
             .collect();
         format!(
             "{}: {} ({})",
-            self.image.display(),
+            crate::text::escaped(&self.image.display().to_string()),
             self.digit(),
             top.join(", ")
         )
@@ -171,9 +208,15 @@ pub fn prepare(image: &Path, raw: bool) -> Result<(Vec<u8>, Option<String>)> {
 }
 
 /// Scores images already in MNIST form.
-pub fn score(model: &SavedModel, images: Vec<(PathBuf, Vec<u8>)>) -> Vec<Prediction> {
+/// A model whose weights give an image non-finite probabilities (hand-edited or damaged, with
+/// weights far beyond any fit's) is refused, never printed as `NaN %`.
+pub fn score(
+    model_path: &Path,
+    model: &SavedModel,
+    images: Vec<(PathBuf, Vec<u8>)>,
+) -> Result<Vec<Prediction>> {
     if images.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut x = Array2::<f64>::zeros((images.len(), N_PIXELS));
     for (mut row, (_, pixels)) in x.rows_mut().into_iter().zip(&images) {
@@ -182,7 +225,22 @@ pub fn score(model: &SavedModel, images: Vec<(PathBuf, Vec<u8>)>) -> Vec<Predict
             .for_each(|(d, &v)| *d = f64::from(v));
     }
     let probabilities = model.probabilities(x.view());
-    images
+    if let Some((row, _)) = probabilities
+        .rows()
+        .into_iter()
+        .enumerate()
+        .find(|(_, p)| p.iter().any(|v| !v.is_finite()))
+    {
+        return Err(Error::Model {
+            path: model_path.to_path_buf(),
+            message: format!(
+                "its weights give {} scores beyond floating point (no fit makes such weights: a \
+                 damaged or hand-edited model): rerun the sweep with --force to rewrite it",
+                crate::text::escaped(&images[row].0.display().to_string())
+            ),
+        });
+    }
+    Ok(images
         .into_iter()
         .zip(probabilities.rows())
         .map(|((image, pixels), p)| Prediction {
@@ -191,7 +249,7 @@ pub fn score(model: &SavedModel, images: Vec<(PathBuf, Vec<u8>)>) -> Vec<Predict
             probabilities: p.to_vec(),
             classes: model.classes.clone(),
         })
-        .collect()
+        .collect())
 }
 
 /// A one-line description of the run a model came from, from its stored parameters.
@@ -239,16 +297,33 @@ pub fn chart(
             "Each image in MNIST form: inverted if the ink is dark, background and specks removed, cropped to the ink, scaled into 20 x 20, centred by its centre of mass in 28 x 28".to_string()
         },
     ];
-    write_atomic_with(path, |tmp| {
-        probability_panels(
-            tmp,
-            &Title {
-                title: "What the model sees, and the probability it gives each digit",
-                lines: &lines,
-            },
-            &panels,
-        )
-    })
+    if let Some(input) = predictions.iter().find(|p| same_file(&p.image, path)) {
+        return Err(Error::Image {
+            path: path.to_path_buf(),
+            message: format!(
+                "--chart would overwrite the input image {}: give --chart another path",
+                input.image.display()
+            ),
+        });
+    }
+    let png = probability_panels(
+        path,
+        &Title {
+            title: "What the model sees, and the probability it gives each digit",
+            lines: &lines,
+        },
+        &panels,
+    )?;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().map(Path::new).ok_or_else(|| Error::Image {
+        path: path.to_path_buf(),
+        message: "--chart needs a file name".into(),
+    })?;
+    crate::folder::Folder::open(parent)
+        .and_then(|folder| folder.write(name, &png))
     // predict has no --out: the way out is another chart path.
     .map_err(|e| match e {
         Error::Output { path, message } => Error::Output {

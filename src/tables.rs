@@ -4,7 +4,7 @@
 //! once, here; the reader of a file is the struct next to its writer, so a missing column is an
 //! error that names the file, never a NaN.
 //!
-//! May touch: `config` (the parameter table), `digits`, `error`, `files`, `model` (fit status),
+//! May touch: `folder` (results files and inputs through one handle), `config` (the parameter table), `digits`, `error`, `files`, `model` (fit status),
 //! `store` (run records).
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::ParamValue;
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
-use crate::files::{csv_bytes, write_atomic};
+use crate::files::csv_bytes;
 use crate::metrics::ClassScores;
 use crate::model::FitStatus;
 use crate::store::{ResultsDir, RunResult};
@@ -164,7 +164,7 @@ pub fn write_tables(dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
     let bytes = w
         .into_inner()
         .map_err(|e| Error::output(metrics_csv, e.error()))?;
-    write_atomic(metrics_csv, &bytes)?;
+    dir.write(metrics_csv, &bytes)?;
 
     let rows = results.iter().flat_map(|r| {
         r.metrics.iter().flat_map(move |m| {
@@ -173,12 +173,13 @@ pub fn write_tables(dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
                 .map(move |c| ClassRecord::new(&r.run.id, c))
         })
     });
-    write_atomic(per_class_csv, &csv_bytes(per_class_csv, rows)?)
+    dir.write(per_class_csv, &csv_bytes(per_class_csv, rows)?)
 }
 
 /// Writes `runs/<run_id>/predictions.csv`: index (position in the 70,000-image order),
 /// label, predicted, p0 ... p9.
 pub fn write_predictions(
+    dir: &ResultsDir,
     path: &Path,
     test_index: &[usize],
     labels: &[u8],
@@ -197,7 +198,7 @@ pub fn write_predictions(
         }
         text.push('\n');
     }
-    write_atomic(path, text.as_bytes())
+    dir.write(path, text.as_bytes())
 }
 
 /// scikit-learn's results per run id, from the `sklearn/metrics.csv` that
@@ -205,7 +206,7 @@ pub fn write_predictions(
 /// ids name the parameters and the data, so a row is the same experiment as the harness's run.
 pub fn sklearn_results(dir: &ResultsDir) -> Result<HashMap<String, MetricsRecord>> {
     let path = dir.sklearn_metrics_csv();
-    if !path.exists() {
+    if dir.kind(&path).is_none() {
         return Ok(HashMap::new());
     }
     let hint = "rerun `.venv/bin/python scripts/sklearn_reference.py CONFIG`, or delete the sklearn folder";
@@ -222,7 +223,9 @@ pub fn read<T: for<'de> Deserialize<'de>>(path: &Path, hint: &str) -> Result<Vec
         file: path.to_path_buf(),
         message,
     };
-    let mut reader = csv::Reader::from_path(path).map_err(|e| err(format!("{e}: {hint}")))?;
+    let bytes = crate::folder::read_input(path, crate::folder::READ_CAP)
+        .map_err(|e| err(format!("{e}: {hint}")))?;
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
     reader
         .deserialize::<T>()
         .map(|row| row.map_err(|e| err(format!("{e}: {hint}"))))

@@ -1,7 +1,21 @@
-//! How numbers are written for people (configs' error messages, READMEs, chart legends), stated
+//! How numbers (and names, on one line) are written for people (configs' error messages, READMEs, chart legends), stated
 //! once.
 //!
 //! May touch: nothing else in the crate.
+
+/// `text` on one line: control characters (a newline in a file name, say) escaped as Rust
+/// writes them, so that a name cannot print a second line, let alone forge one.
+pub fn escaped(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| -> Box<dyn Iterator<Item = char>> {
+            if c.is_control() {
+                Box::new(c.escape_default())
+            } else {
+                Box::new(std::iter::once(c))
+            }
+        })
+        .collect()
+}
 
 /// A number as people write it: plain where that is short (`0.01`, `100`), in exponent form
 /// where it is not (`1e-40`, `1e300`), never 300 digits.

@@ -214,7 +214,7 @@ fn mnist_digits_centred_again_at_14_keep_their_accuracy_and_at_13_5_lose_it() {
                 (PathBuf::new(), form)
             })
             .collect();
-        let predictions = predict::score(&model, images);
+        let predictions = predict::score(Path::new("model.npz"), &model, images).unwrap();
         let right = predictions
             .iter()
             .zip(&train)

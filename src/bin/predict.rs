@@ -70,14 +70,20 @@ fn main() -> ExitCode {
         match predict::prepare(image, args.raw) {
             Ok((pixels, warning)) => {
                 if let Some(warning) = warning {
-                    eprintln!("warning: {}: {warning}", image.display());
+                    eprintln!(
+                        "warning: {}: {warning}",
+                        mnist_logreg::text::escaped(&image.display().to_string())
+                    );
                 }
                 prepared.push((image.clone(), pixels))
             }
             Err(e) => failures.push(e),
         }
     }
-    let predictions = predict::score(&model, prepared);
+    let predictions = match predict::score(&model_path, &model, prepared) {
+        Ok(predictions) => predictions,
+        Err(e) => return cli::fail(&e),
+    };
     for p in &predictions {
         println!("{}", p.line());
     }

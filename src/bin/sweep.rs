@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mnist_logreg::cli;
+use mnist_logreg::{cli, text};
 use mnist_logreg::config::{Config, Override};
 use mnist_logreg::report::Reference;
-use mnist_logreg::store::ResultsDir;
 use mnist_logreg::sweep::{self, Shard, SweepOptions};
 
 /// Fit linfa logistic regression on MNIST over the grid in CONFIG and write metrics, charts and
@@ -87,7 +86,13 @@ fn main() -> ExitCode {
         );
     }
     if args.prune {
-        return prune(&config, &args.out, args.yes);
+        let options = SweepOptions {
+            out: args.out.clone(),
+            quiet: true,
+            adopt: args.adopt,
+            ..SweepOptions::default()
+        };
+        return prune(&config, &options, args.yes);
     }
     if args.dry_run {
         print!("{}", sweep::describe_grid(&config, &args.out));
@@ -147,37 +152,28 @@ fn main() -> ExitCode {
 }
 
 /// `--prune`: lists (or with `--yes` deletes) the runs the grid no longer has, then redraws.
-fn prune(config: &Config, out: &std::path::Path, yes: bool) -> ExitCode {
-    let dir = ResultsDir::new(out.join(&config.name));
-    let stale = dir.runs_outside(config);
-    if stale.is_empty() {
+fn prune(config: &Config, options: &SweepOptions, yes: bool) -> ExitCode {
+    let pruned = match sweep::prune(config, options, yes) {
+        Ok(pruned) => pruned,
+        Err(e) => return cli::fail(&e),
+    };
+    if pruned.stale.is_empty() {
         eprintln!(
             "{}/: every run folder belongs to this grid; nothing to prune",
-            dir.root.display()
+            options.out.join(&config.name).display()
         );
         return ExitCode::SUCCESS;
     }
-    for id in &stale {
-        println!("{}", dir.run_dir(id).display());
+    for path in &pruned.stale {
+        println!("{}", text::escaped(&path.display().to_string()));
     }
-    if !yes {
+    if pruned.deleted {
+        eprintln!("deleted {} run(s) and redrew the report", pruned.stale.len());
+    } else {
         eprintln!(
             "{} run(s) above are not in this grid; rerun with --prune --yes to delete them",
-            stale.len()
+            pruned.stale.len()
         );
-        return ExitCode::SUCCESS;
     }
-    let options = SweepOptions {
-        out: out.to_path_buf(),
-        quiet: true,
-        ..SweepOptions::default()
-    };
-    let removed = stale.iter().try_for_each(|id| dir.remove_run(id));
-    match removed.and_then(|_| sweep::report_only(config, &options)) {
-        Ok(_) => {
-            eprintln!("deleted {} run(s) and redrew the report", stale.len());
-            ExitCode::SUCCESS
-        }
-        Err(e) => cli::fail(&e),
-    }
+    ExitCode::SUCCESS
 }

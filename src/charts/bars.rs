@@ -41,7 +41,7 @@ pub(super) fn category(categories: &[String], v: f64) -> String {
 
 /// Draws `chart` to `path` (1200 x 650 pixels plus the title block); the legend is above the
 /// plot when there is more than one group.
-pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<()> {
+pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<Vec<u8>> {
     let n = chart.categories.len() as f64;
     let (lo, hi) = chart.y_range;
     let height = 650 + title.height(1200);
@@ -145,15 +145,14 @@ mod tests {
             y_range: (0.8, 1.0),
             value_decimals: Some(3),
         };
-        grouped_bars(
+        std::fs::write(&path, grouped_bars(
             &path,
             &Title {
                 title: "t",
                 lines: &[],
             },
             &chart,
-        )
-        .unwrap();
+        ).unwrap()).unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1200);
         assert!(colours > 10);

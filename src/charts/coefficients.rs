@@ -33,7 +33,7 @@ pub fn coefficient_maps(
     maps: &[(String, Vec<f64>)],
     unit: &str,
     columns: usize,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let columns = columns.max(1);
     // The scale ends at the 99th percentile of |weight|: a few extreme pixels (rarely inked
     // corners) would otherwise wash every map out; larger weights take the end colour.
@@ -123,7 +123,7 @@ mod tests {
                 (format!("digit {k}"), map)
             })
             .collect();
-        coefficient_maps(
+        std::fs::write(&path, coefficient_maps(
             &path,
             &Title {
                 title: "coefficients",
@@ -132,8 +132,7 @@ mod tests {
             &maps,
             "weight per pixel",
             5,
-        )
-        .unwrap();
+        ).unwrap()).unwrap();
         let (w, h, _) = super::super::fixture::inspect(&path);
         assert!(w > 1000 && h > 500, "{w}x{h}");
         assert_eq!(diverging(0.0), RGBColor(255, 255, 255));

@@ -70,7 +70,7 @@ pub fn confusion_heatmap(
     confusion: &Array2<u64>,
     title: &Title,
     cells: Cells,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let k = confusion.nrows() as i32;
     let height = 860 + title.height(WIDTH);
     canvas(path, (WIDTH, height), title, |area| {
@@ -162,7 +162,7 @@ mod tests {
         for cells in [Cells::Counts, Cells::RowPercent] {
             let path = dir.path().join(format!("{cells:?}.png"));
             let lines = ["subtitle".to_string()];
-            confusion_heatmap(
+            std::fs::write(&path, confusion_heatmap(
                 &path,
                 &m,
                 &Title {
@@ -170,8 +170,7 @@ mod tests {
                     lines: &lines,
                 },
                 cells,
-            )
-            .unwrap();
+            ).unwrap()).unwrap();
             let (w, h, colours) = inspect(&path);
             assert_eq!((w, h), (WIDTH, 860 + 30 + 34 + 24));
             assert!(colours > 20, "cells, text and axes: {colours} colours");

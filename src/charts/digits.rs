@@ -52,7 +52,7 @@ fn draw_digit(
 }
 
 /// Draws `tiles` in a grid of `columns` columns, each digit upscaled 4x with its caption above.
-pub fn digit_grid(path: &Path, title: &Title, tiles: &[Tile], columns: usize) -> Result<()> {
+pub fn digit_grid(path: &Path, title: &Title, tiles: &[Tile], columns: usize) -> Result<Vec<u8>> {
     let scale = 4;
     let (cell_w, cell_h) = (SIDE * scale + 150, SIDE * scale + 44);
     let rows = tiles.len().div_ceil(columns.max(1)) as i32;
@@ -94,7 +94,7 @@ pub struct Panel<'a> {
 /// Draws each digit beside a bar chart of its ten class probabilities: the predicted class in
 /// green when right and red when wrong (blue when the true digit is unknown), the true class
 /// outlined in black. Two panels per row.
-pub fn probability_panels(path: &Path, title: &Title, panels: &[Panel]) -> Result<()> {
+pub fn probability_panels(path: &Path, title: &Title, panels: &[Panel]) -> Result<Vec<u8>> {
     let rows = panels.len().div_ceil(2) as u32;
     let panel_h = 190;
     let height = rows * panel_h + 20 + title.height(1300);
@@ -201,7 +201,7 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("grid.png");
-        digit_grid(
+        std::fs::write(&path, digit_grid(
             &path,
             &Title {
                 title: "t",
@@ -209,8 +209,7 @@ mod tests {
             },
             &tiles,
             4,
-        )
-        .unwrap();
+        ).unwrap()).unwrap();
         let (_, h, colours) = inspect(&path);
         assert_eq!(h, (2 * (28 * 4 + 44) + 30) as u32 + 64);
         assert!(colours > 5);
@@ -227,15 +226,14 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("panels.png");
-        probability_panels(
+        std::fs::write(&path, probability_panels(
             &path,
             &Title {
                 title: "t",
                 lines: &[],
             },
             &panels,
-        )
-        .unwrap();
+        ).unwrap()).unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1300);
         assert!(colours > 5);

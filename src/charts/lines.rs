@@ -161,7 +161,7 @@ fn log_labels(lo: f64, hi: f64) -> usize {
 
 /// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
 /// column on the right.
-pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
+pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u8>> {
     let tx = |v: f64| if chart.x_log { v.log10() } else { v };
     let ty = |v: f64| if chart.y_log { v.log10() } else { v };
     let points = || chart.series.iter().flat_map(|s| s.points.iter());
@@ -321,6 +321,12 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
 
         // Legend: one entry per series and reference line, in a column beside the plot.
         let mut y = 40;
+        let ringed = chart.series.iter().any(|s| s.ringed.iter().any(|&r| r));
+        // Entries stop where the rest (marks, ring, the count of those left off) still fits.
+        let last_y = legend.dim_in_pixel().1 as i32
+            - 50 * (chart.x_marks.len() as i32 + i32::from(ringed))
+            - 80;
+        let total = chart.series.len() + chart.reference_lines.len();
         let entries = chart
             .series
             .iter()
@@ -331,7 +337,12 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
                     .iter()
                     .map(|r| (r.1.as_str(), BLACK, Style::Dashed)),
             );
-        for (label, color, style) in entries {
+        for (drawn, (label, color, style)) in entries.enumerate() {
+            if y > last_y {
+                let left = format!("and {} more (the README lists them)", total - drawn);
+                y += wrapped_label(&legend, path, &left, y)?;
+                break;
+            }
             let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
             if style == Style::Crosses {
                 legend
@@ -383,7 +394,7 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<()> {
             }
             y += wrapped_label(&legend, path, label, y)?;
         }
-        if chart.series.iter().any(|s| s.ringed.iter().any(|&r| r)) {
+        if ringed {
             legend
                 .draw(&Circle::new((35, y), 11, RING.stroke_width(2)))
                 .map_err(|e| chart_error(path, e))?;
@@ -429,7 +440,7 @@ mod tests {
             title: "t",
             lines: &[],
         };
-        line_chart(&path, &title, &chart).unwrap();
+        std::fs::write(&path, line_chart(&path, &title, &chart).unwrap()).unwrap();
         let image = image::open(&path).unwrap().to_rgb8();
         let (w, h) = image.dimensions();
         let right_edge_ink = (w - 8..w)
@@ -477,15 +488,14 @@ mod tests {
             reference_lines: vec![(1e-4, "tol = 1e-4".into())],
             y_format: compact,
         };
-        line_chart(
+        std::fs::write(&path, line_chart(
             &path,
             &Title {
                 title: "t",
                 lines: &[],
             },
             &chart,
-        )
-        .unwrap();
+        ).unwrap()).unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1280);
         assert!(colours > 10);
@@ -520,7 +530,7 @@ mod tests {
                 title: "t",
                 lines: &[],
             };
-            line_chart(&path, &title, &chart).unwrap();
+            std::fs::write(&path, line_chart(&path, &title, &chart).unwrap()).unwrap();
             image::open(&path)
                 .unwrap()
                 .to_rgb8()

@@ -92,19 +92,35 @@ fn wrap_words(text: &str, indent: &str, fits: impl Fn(&str) -> bool) -> Vec<Stri
     lines
 }
 
+/// The most smaller lines a title block draws.
+const MAX_TITLE_LINES: usize = 8;
+
+/// The largest canvas a chart is drawn on, in pixels each way: a chart whose content would need
+/// more is drawn on this much and says so in its title (it never allocates without bound).
+pub const MAX_CANVAS: (u32, u32) = (4000, 6000);
+
 /// The smaller lines' font size.
 const TITLE_LINE_FONT: u32 = 18;
 
 impl Title<'_> {
     /// The smaller lines as drawn on a canvas `width` pixels wide: each wrapped at spaces to fit.
+    /// At most [`MAX_TITLE_LINES`] lines, whatever the text: a longer text ends in a line
+    /// saying how many were left off.
     fn wrapped(&self, width: u32) -> Vec<String> {
         let font = (FONT, TITLE_LINE_FONT).into_font();
         let room = width.saturating_sub(60);
         let fits = |s: &str| font.box_size(s).map_or(true, |(w, _)| w <= room);
-        self.lines
+        let mut lines: Vec<String> = self
+            .lines
             .iter()
             .flat_map(|line| wrap_words(line, "  ", fits))
-            .collect()
+            .collect();
+        if lines.len() > MAX_TITLE_LINES {
+            let left_off = lines.len() - (MAX_TITLE_LINES - 1);
+            lines.truncate(MAX_TITLE_LINES - 1);
+            lines.push(format!("(and {left_off} more lines: see the README's tables)"));
+        }
+        lines
     }
 
     /// The title block's height on a canvas `width` pixels wide.
@@ -113,37 +129,52 @@ impl Title<'_> {
     }
 }
 
-/// Opens a white canvas of `size` pixels at `path`, draws the title block, and hands the area
-/// below it to `draw`.
+/// Draws on a white canvas of `size` pixels (at most [`MAX_CANVAS`]): the title block, then
+/// `draw` on the area below it. Returns the PNG's bytes; `path` is where they will be written
+/// (for messages).
 fn canvas(
     path: &Path,
     size: (u32, u32),
     title: &Title,
     draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     register_fonts();
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| chart_error(path, e))?;
-    let (head, body) = root.split_vertically(title.height(size.0));
-    head.draw_text(
-        title.title,
-        &(FONT, 26).into_font().style(FontStyle::Bold).color(&BLACK),
-        (30, 20),
-    )
-    .map_err(|e| chart_error(path, e))?;
-    for (i, line) in title.wrapped(size.0).iter().enumerate() {
+    let size = (size.0.clamp(1, MAX_CANVAS.0), size.1.clamp(1, MAX_CANVAS.1));
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| chart_error(path, e))?;
+        let (head, body) = root.split_vertically(title.height(size.0).min(size.1));
         head.draw_text(
-            line,
-            &(FONT, TITLE_LINE_FONT)
-                .into_font()
-                .color(&RGBColor(60, 60, 60)),
-            (30, 58 + 24 * i as i32),
+            title.title,
+            &(FONT, 26).into_font().style(FontStyle::Bold).color(&BLACK),
+            (30, 20),
         )
         .map_err(|e| chart_error(path, e))?;
+        for (i, line) in title.wrapped(size.0).iter().enumerate() {
+            head.draw_text(
+                line,
+                &(FONT, TITLE_LINE_FONT)
+                    .into_font()
+                    .color(&RGBColor(60, 60, 60)),
+                (30, 58 + 24 * i as i32),
+            )
+            .map_err(|e| chart_error(path, e))?;
+        }
+        draw(&body)?;
+        root.present().map_err(|e| chart_error(path, e))?;
     }
-    draw(&body)?;
-    root.present().map_err(|e| chart_error(path, e))?;
-    Ok(())
+    png_bytes(path, &pixels, size)
+}
+
+/// RGB pixels encoded as PNG.
+fn png_bytes(path: &Path, pixels: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    let mut bytes = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut bytes)
+        .write_image(pixels, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| chart_error(path, e))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

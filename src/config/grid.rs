@@ -117,7 +117,7 @@ fn range(key: &str, spec: &toml::Table) -> ValueResult<Vec<Toml>> {
             )))
         }
     };
-    Ok((0..num)
+    (0..num)
         .map(|i| {
             let t = if num == 1 {
                 a
@@ -125,14 +125,19 @@ fn range(key: &str, spec: &toml::Table) -> ValueResult<Vec<Toml>> {
                 a + (b - a) * i as f64 / (num - 1) as f64
             };
             let v = if log { 10f64.powf(t) } else { t };
+            if !v.is_finite() || (log && v == 0.0) {
+                return Err(fail(&format!(
+                    "10^{t} is beyond what a 64-bit float holds: keep the exponents between -300 and 300"
+                )));
+            }
             let v: f64 = format!("{v:.11e}").parse().unwrap_or(v);
-            if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            Ok(if v.fract() == 0.0 && v.abs() < 9.0e15 {
                 Toml::Integer(v as i64)
             } else {
                 Toml::Float(v)
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Why a grid point cannot be a run.
@@ -239,6 +244,10 @@ mod tests {
                 "num must be a whole number from 1 to 1000",
             ),
             ("{ logspace = [-4], num = 3 }", "it needs its two ends"),
+            (
+                "{ logspace = [-4, 400], num = 3 }",
+                "beyond what a 64-bit float holds",
+            ),
             (
                 "{ geomspace = [1, 2], num = 3 }",
                 "give exactly one of logspace and linspace",

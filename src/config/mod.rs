@@ -11,7 +11,7 @@
 //! TOML as written), `sections` (`[data]`, `[output]`, `[selection]`, `[published]`); this file
 //! puts them together.
 //!
-//! May touch: `error`, `model` and `split` (parameter rules), `stats` (grouping), and its own
+//! May touch: `folder` (results files and inputs through one handle), `error`, `model` and `split` (parameter rules), `stats` (grouping), and its own
 //! modules.
 
 mod grid;
@@ -28,6 +28,12 @@ use crate::error::{Error, Result};
 
 use grid::{resolve, Axes, Unresolved};
 pub use overrides::{Override, OverrideError};
+
+/// Whether `text` has the form of a run id: 12 lowercase hex digits (see
+/// [`RunParams::run_id`]).
+pub fn is_run_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
 pub use params::{summary_params, Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
 use sections::{check_name, parse_data, parse_margin, parse_run_charts, parse_selection};
@@ -102,10 +108,13 @@ impl Messages<'_> {
     }
 }
 
+/// The largest config file read (the committed ones are under 10 KB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        let bytes = crate::folder::read_input(path, MAX_CONFIG_BYTES).map_err(|e| Error::Config {
             file: path.to_path_buf(),
             line: None,
             message: match e.kind() {
@@ -114,6 +123,12 @@ impl Config {
                 }
                 _ => format!("cannot read the config: {e}"),
             },
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+            file: path.to_path_buf(),
+            line: None,
+            message: "not UTF-8 text: a config is a TOML file (the examples are in experiments/)"
+                .into(),
         })?;
         Config::parse(path, &text)
     }

@@ -119,7 +119,7 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<(String, Vec<usize>),
         // A key a [[grid]] sets keeps the grid's values in those runs: the override would be
         // silently half-applied.
         if let Some(grids) = doc.get("grid").and_then(Item::as_array_of_tables) {
-            if grids.iter().any(|g| g.contains_key(&o.key)) {
+            if grids.iter().any(|g| grid_sets(g, o)) {
                 return Err(OverrideError {
                     given: o.to_string(),
                     problem: format!(
@@ -148,6 +148,26 @@ pub fn apply(text: &str, overrides: &[Override]) -> Result<(String, Vec<usize>),
         .collect();
     Ok((edited, lines))
 }
+
+/// Whether a `[[grid]]` table sets the parameter the override sets. A grid names most
+/// parameters by their key alone; a key two sections share is the split's when written alone
+/// (`random_state`) and the model's inside `model = { ... }`.
+fn grid_sets(grid: &Table, o: &Override) -> bool {
+    let nested = grid
+        .get(&o.section)
+        .and_then(|item| match item {
+            Item::Table(t) => Some(t.contains_key(&o.key)),
+            Item::Value(Value::InlineTable(t)) => Some(t.contains_key(&o.key)),
+            _ => None,
+        })
+        .unwrap_or(false);
+    let shared = SHARED_KEYS.contains(&o.key.as_str());
+    let plain = grid.contains_key(&o.key) && (!shared || o.section == "split");
+    nested || plain
+}
+
+/// Keys that more than one section has: written alone in a `[[grid]]`, the split's.
+const SHARED_KEYS: [&str; 1] = ["random_state"];
 
 /// The line of `key = ...` inside `[section]` of `text`.
 fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
@@ -221,6 +241,18 @@ mod tests {
         let e = apply(text, &[o("model.C=5")]).unwrap_err().to_string();
         assert!(e.contains("a [[grid]] of this config sets C too"), "{e}");
         assert!(apply(text, &[o("model.max_iter=5")]).is_ok());
+    }
+
+    /// `random_state` alone in a [[grid]] is the split's seed, `model = { random_state = ... }`
+    /// the model's: an override of one is refused only where the grid sets that one.
+    #[test]
+    fn a_shared_key_is_matched_by_its_section() {
+        let split_grid = "[model]\nsolver = \"sag\"\n[[grid]]\nrandom_state = [0, 1]\n";
+        let model_grid = "[model]\nsolver = \"sag\"\n[[grid]]\nmodel = { random_state = [0, 1] }\n";
+        assert!(apply(split_grid, &[o("model.random_state=3")]).is_ok());
+        assert!(apply(split_grid, &[o("split.random_state=3")]).is_err());
+        assert!(apply(model_grid, &[o("model.random_state=3")]).is_err());
+        assert!(apply(model_grid, &[o("split.random_state=3")]).is_ok());
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub const PARAMS: &[Param] = &[
     Param {
         name: "fit_intercept",
         section: Section::Model,
-        summary: Summary::Hidden,
+        summary: Summary::Set,
         in_subtitle: false,
         default: || ParamValue::Flag(ModelParams::default().fit_intercept),
         read: |v| flag("fit_intercept", v),

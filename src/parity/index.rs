@@ -1,7 +1,7 @@
 //! `results/README.md`: one index of every results folder the parity report covers, with what
 //! each shows, its headline numbers against scikit-learn, and the reports across folders.
 //!
-//! May touch: `config`, `manifest` (when the fits were made), `parity` (its rows), `report` (the
+//! May touch: `folder` (results files and inputs through one handle), `config`, `manifest` (when the fits were made), `parity` (its rows), `report` (the
 //! reference run a folder names), `stats`.
 
 use std::path::Path;
@@ -110,15 +110,13 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             count(Finding::Different),
             count(Finding::Inconclusive)
         );
-        let mut charts: Vec<String> = std::fs::read_dir(&folder)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .filter(|n| n.ends_with(".png"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        charts.sort();
+        let results = crate::store::ResultsDir::new(folder.clone());
+        let charts: Vec<String> = results
+            .list(&folder)
+            .into_iter()
+            .filter(|(n, kind)| *kind == crate::folder::Kind::File && n.ends_with(".png"))
+            .map(|(n, _)| n)
+            .collect();
         let charts = charts
             .iter()
             .map(|c| format!("[{}]({}/{c})", c.trim_end_matches(".png"), config.name))

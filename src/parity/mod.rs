@@ -15,7 +15,6 @@ use crate::config::{Config, Published, Run};
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::csv_bytes;
-use crate::files::write_atomic;
 use crate::stats::wilson;
 use crate::tables::{self, ClassRecord, MetricsRecord};
 
@@ -210,10 +209,22 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             config.path.display()
         );
         let by_run_id = |path: PathBuf, hint: &str| -> Result<HashMap<String, MetricsRecord>> {
-            Ok(tables::read::<MetricsRecord>(&path, hint)?
-                .into_iter()
-                .map(|r| (r.run_id.clone(), r))
-                .collect())
+            let rows = tables::read::<MetricsRecord>(&path, hint)?;
+            // A score that no fit can have is a damaged table, never a number to compare.
+            let impossible = |v: Option<f64>| v.is_some_and(|v| !(0.0..=1.0).contains(&v));
+            if let Some(r) = rows
+                .iter()
+                .find(|r| impossible(r.accuracy) || r.cv_mean.is_some_and(f64::is_infinite))
+            {
+                return Err(Error::Data {
+                    file: path.clone(),
+                    message: format!(
+                        "run {}: accuracy {:?} / CV mean {:?} is not a possible score: {hint}",
+                        r.run_id, r.accuracy, r.cv_mean
+                    ),
+                });
+            }
+            Ok(rows.into_iter().map(|r| (r.run_id.clone(), r)).collect())
         };
         let harness = by_run_id(dir.join("metrics.csv"), &sweep_hint)?;
         let sklearn = by_run_id(dir.join("sklearn/metrics.csv"), &sk_hint)?;
@@ -396,11 +407,13 @@ fn add_seed_spreads(
 /// Compares and writes `<out>/parity.md` and `<out>/parity.csv`.
 pub fn run(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
     let rows = compare(configs, out)?;
+    // The results root is a results folder too: written through its handle.
+    let root = crate::store::ResultsDir::new(out.to_path_buf());
     let csv_path = out.join("parity.csv");
-    write_atomic(&csv_path, &csv_bytes(&csv_path, &rows)?)?;
-    write_atomic(&out.join("parity.md"), markdown(configs, &rows).as_bytes())?;
+    root.write(&csv_path, &csv_bytes(&csv_path, &rows)?)?;
+    root.write(&out.join("parity.md"), markdown(configs, &rows).as_bytes())?;
     let index = index::markdown(configs, &rows, out);
-    write_atomic(&out.join("README.md"), index.as_bytes())?;
+    root.write(&out.join("README.md"), index.as_bytes())?;
     Ok(rows)
 }
 

@@ -142,8 +142,14 @@ pub fn paired(a: &RunResult, b: &RunResult) -> Option<McNemar> {
 pub fn cv_text(r: &RunResult) -> Option<String> {
     let cv = r.cv.as_ref()?;
     let (mean, sd) = cv.mean_sd();
-    Some(match cv.selection.scoring {
-        Scoring::Accuracy => format!("{:.2} ± {:.2}", 100.0 * mean, 100.0 * sd),
-        Scoring::NegLogLoss => format!("{:.4} ± {:.4}", -mean, sd),
+    let failed = cv.scores.iter().filter(|s| s.is_nan()).count();
+    Some(if failed > 0 {
+        format!("not scored: {failed} of {} fold fits failed", cv.scores.len())
+    } else {
+        match cv.selection.scoring {
+            Scoring::Accuracy => format!("{:.2} ± {:.2}", 100.0 * mean, 100.0 * sd),
+            // As scikit-learn's neg_log_loss, which the column names: minus the log-loss.
+            Scoring::NegLogLoss => format!("{mean:.4} ± {sd:.4}"),
+        }
     })
 }

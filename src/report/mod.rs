@@ -3,7 +3,7 @@
 //! is written to a temporary file and renamed into place, so a reader never sees a half-written
 //! file, and `sweep --report-only` can redraw everything without refitting.
 //!
-//! May touch: `charts`, `config`, `error`, `files`, `metrics`, `model`, `model_file`, `stats`, `store`, `tables` (it reads records and writes presentation; nothing imports it but `sweep`).
+//! May touch: `folder` (results files and inputs through one handle), `charts`, `config`, `error`, `files`, `metrics`, `model`, `model_file`, `stats`, `store`, `tables` (it reads records and writes presentation; nothing imports it but `sweep`).
 
 mod comparison;
 mod readme;
@@ -18,8 +18,6 @@ use ndarray::Array2;
 use crate::charts::{self, Cells, Title};
 use crate::config::{Config, RunCharts};
 use crate::error::{Error, Result};
-use crate::files::{write_atomic, write_atomic_with};
-use crate::store::REFERENCE_JSON;
 use crate::store::{ResultsDir, RunResult};
 
 pub use readme::readme_markdown;
@@ -53,7 +51,7 @@ fn write_confusion(dir: &ResultsDir, result: &RunResult) -> Result<()> {
         }
         text.push('\n');
     }
-    write_atomic(&dir.confusion_csv(id), text.as_bytes())?;
+    dir.write(&dir.confusion_csv(id), text.as_bytes())?;
     let lines = [
         result.run.params.describe(),
         format!("{}; colour: share of the true digit", split_text(result)),
@@ -62,17 +60,19 @@ fn write_confusion(dir: &ResultsDir, result: &RunResult) -> Result<()> {
         "Confusion matrix, run {id}: accuracy {:.2} %",
         100.0 * m.accuracy
     );
-    write_atomic_with(&dir.confusion_png(id), |tmp| {
-        charts::confusion_heatmap(
-            tmp,
+    let png = dir.confusion_png(id);
+    dir.write(
+        &png,
+        &charts::confusion_heatmap(
+            &png,
             &m.confusion,
             &Title {
                 title: &title,
                 lines: &lines,
             },
             Cells::Counts,
-        )
-    })
+        )?,
+    )
 }
 
 /// The runs that get per-run charts under `[output] run_charts`.
@@ -104,6 +104,21 @@ pub struct Figure {
 
 /// Writes the whole report of `results` (config order): tables, confusion matrices, sweep
 /// charts, per-run charts and `README.md`. `images` are the data set's pixels (for digit charts).
+/// Removes a report whose runs are all gone (after `--prune`): the tables, charts, confusion
+/// matrices, README and reference, so that nothing describes runs that no longer exist.
+pub fn remove_report(dir: &ResultsDir) -> Result<()> {
+    for (name, kind) in dir.list(&dir.root) {
+        let derived = name.ends_with(".png")
+            || ["metrics.csv", "per_class.csv", "README.md", crate::store::REFERENCE_JSON]
+                .contains(&name.as_str())
+            || (name == "confusion" && kind == crate::folder::Kind::Dir);
+        if derived {
+            dir.remove(&dir.root.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn write_report(
     config: &Config,
     dir: &ResultsDir,
@@ -141,7 +156,7 @@ pub fn write_report(
         }
     }
     let text = readme_markdown(config, results, &sweep_figures, &run_figures);
-    write_atomic(&dir.readme_md(), text.as_bytes())?;
+    dir.write(&dir.readme_md(), text.as_bytes())?;
     write_reference(config, dir, results)
 }
 
@@ -164,9 +179,35 @@ pub struct Reference {
 impl Reference {
     /// The reference a results folder's `reference.json` names: none when the file is absent,
     /// the parse error when it is not the report's.
+    /// It is read through the folder's handle (a link in its place is refused), and checked: its
+    /// model is the named run's `runs/<id>/model.npz` and its scores are possible ones.
     pub fn read(results_dir: &Path) -> Option<std::result::Result<Reference, String>> {
-        let text = std::fs::read_to_string(results_dir.join(REFERENCE_JSON)).ok()?;
-        Some(serde_json::from_str(&text).map_err(|e| e.to_string()))
+        let dir = ResultsDir::new(results_dir.to_path_buf());
+        let bytes = match dir.read(&dir.reference_json()) {
+            Ok(bytes) => bytes?,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let reference: Reference = match serde_json::from_slice(&bytes) {
+            Ok(reference) => reference,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        let expected = Path::new("runs").join(&reference.run_id).join(crate::store::MODEL_NPZ);
+        Some(if !crate::config::is_run_id(&reference.run_id) {
+            Err(format!("run_id {:?} is not a run id", reference.run_id))
+        } else if Path::new(&reference.model) != expected {
+            Err(format!(
+                "model {:?} is not its run's model file ({})",
+                reference.model,
+                expected.display()
+            ))
+        } else if !(0.0..=1.0).contains(&reference.test_accuracy) {
+            Err(format!(
+                "test_accuracy {} is not an accuracy",
+                reference.test_accuracy
+            ))
+        } else {
+            Ok(reference)
+        })
     }
 
     /// The closing line of a sweep: which run, why, its scores and its model.
@@ -192,7 +233,7 @@ impl Reference {
 fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
     let path = dir.reference_json();
     let Some(group) = comparison::test_groups(config, results).into_iter().next() else {
-        return crate::files::remove_stale(&path);
+        return dir.remove(&path);
     };
     let r = group.reference;
     let interval = r
@@ -215,7 +256,7 @@ fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> 
         path: path.clone(),
         message: e.to_string(),
     })?;
-    write_atomic(&path, text.as_bytes())
+    dir.write(&path, text.as_bytes())
 }
 
 /// Draws one chart of the report to `file` (relative to the results folder).
@@ -223,9 +264,10 @@ fn figure(
     dir: &ResultsDir,
     file: String,
     heading: String,
-    draw: impl FnOnce(&Path) -> Result<()>,
+    draw: impl FnOnce(&Path) -> Result<Vec<u8>>,
 ) -> Result<Figure> {
-    write_atomic_with(&dir.root.join(&file), draw)?;
+    let path = dir.root.join(&file);
+    dir.write(&path, &draw(&path)?)?;
     Ok(Figure {
         file,
         heading,

@@ -16,7 +16,6 @@ use crate::charts::{
     BAD, PALETTE,
 };
 use crate::error::{Error, Result};
-use crate::files::remove_stale;
 use crate::model::MultiClass;
 use crate::model_file::SavedModel;
 use crate::store::{ResultsDir, RunResult};
@@ -36,7 +35,7 @@ const FILES: [&str; 8] = [
 /// Removes a run's charts (when it is no longer selected for them).
 pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
     for file in FILES {
-        remove_stale(&dir.run_dir(run_id).join(file))?;
+        dir.remove(&dir.run_dir(run_id).join(file))?;
     }
     Ok(())
 }
@@ -66,7 +65,7 @@ fn zoomed_bars(
     context: &[String],
     what: &str,
     chart: &BarChart,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let mut lines = context.to_vec();
     lines.push(format!(
         "The {what} axis starts at {} to show the differences",
@@ -271,7 +270,7 @@ pub fn draw(
             zoomed_bars(tmp, &heading, &context, "accuracy", &chart)
         })?);
     } else {
-        remove_stale(&dir.run_dir(id).join(FILES[4]))?;
+        dir.remove(&dir.run_dir(id).join(FILES[4]))?;
     }
 
     let heading = format!(

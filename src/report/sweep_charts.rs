@@ -15,7 +15,6 @@ use super::{figure, Figure};
 use crate::charts::{coefficient_maps, line_chart, LineChart, Series, Style, Title, PALETTE};
 use crate::config::{Scoring, SelectionRule};
 use crate::error::Result;
-use crate::files::remove_stale;
 use crate::model_file::SavedModel;
 use crate::stats;
 use crate::store::{ResultsDir, RunResult};
@@ -167,7 +166,7 @@ fn penalty_maps(
     let chosen = match chosen {
         Some(chosen) if ratios.len() >= 2 => chosen,
         _ => {
-            remove_stale(&dir.root.join(file))?;
+            dir.remove(&dir.root.join(file))?;
             return Ok(None);
         }
     };
@@ -440,28 +439,44 @@ fn chosen_marks(results: &[RunResult], axis: Axis, rule: SelectionRule) -> Vec<(
 }
 
 /// A title line naming test-accuracy lines drawn exactly on top of each other (the last drawn
-/// hides the others), if any.
+/// hides the others), if any: by group, a few groups and a few names each, the rest by count,
+/// so that the line stays short whatever the grid.
 fn coinciding(chart: &LineChart) -> Option<String> {
-    let tests: Vec<&Series> = chart
-        .series
-        .iter()
-        .filter(|s| s.style == Style::Solid)
-        .collect();
-    let mut same: Vec<String> = Vec::new();
-    for (i, a) in tests.iter().enumerate() {
-        for b in &tests[i + 1..] {
-            if a.points == b.points {
-                let name = |s: &Series| s.label.trim_end_matches(": test").to_string();
-                same.push(format!("{} and {}", name(a), name(b)));
-            }
+    const NAMED_GROUPS: usize = 3;
+    const NAMED_PER_GROUP: usize = 3;
+    let mut groups: Vec<(&Vec<(f64, f64)>, Vec<&Series>)> = Vec::new();
+    for series in chart.series.iter().filter(|s| s.style == Style::Solid) {
+        match groups.iter_mut().find(|(points, _)| **points == series.points) {
+            Some((_, members)) => members.push(series),
+            None => groups.push((&series.points, vec![series])),
         }
     }
-    (!same.is_empty()).then(|| {
-        format!(
-            "Drawn on top of each other (the same test accuracy at every point): {}",
-            same.join("; ")
-        )
-    })
+    groups.retain(|(_, members)| members.len() > 1);
+    if groups.is_empty() {
+        return None;
+    }
+    let name = |s: &Series| s.label.trim_end_matches(": test").to_string();
+    let mut named: Vec<String> = groups
+        .iter()
+        .take(NAMED_GROUPS)
+        .map(|(_, members)| {
+            let mut names: Vec<String> =
+                members.iter().take(NAMED_PER_GROUP).map(|s| name(s)).collect();
+            if members.len() > NAMED_PER_GROUP {
+                names.push(format!("{} more", members.len() - NAMED_PER_GROUP));
+            }
+            names.join(" = ")
+        })
+        .collect();
+    if groups.len() > NAMED_GROUPS {
+        named.push(format!("and {} more groups", groups.len() - NAMED_GROUPS));
+    }
+    Some(format!(
+        "Drawn on top of each other (the same test accuracy at every point), {} group{}: {}",
+        groups.len(),
+        if groups.len() == 1 { "" } else { "s" },
+        named.join("; ")
+    ))
 }
 
 /// Draws every sweep chart that has data; the others come back with the reason.
@@ -510,7 +525,7 @@ pub fn draw(
     let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
     let (paths, fixed, left_out) = fit_paths(results);
     if paths.series.is_empty() {
-        remove_stale(&dir.root.join("fit_paths.png"))?;
+        dir.remove(&dir.root.join("fit_paths.png"))?;
     } else {
         let mut lines = vec![
             if fixed.is_empty() {
@@ -539,7 +554,7 @@ pub fn draw(
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
         if matches!(measure, Measure::ZeroWeights) && !any_l1 {
-            remove_stale(&dir.root.join(&file))?;
+            dir.remove(&dir.root.join(&file))?;
             continue;
         }
         let (mut chart, fixed) = chart(results, axis, measure, sklearn);
@@ -547,7 +562,7 @@ pub fn draw(
             chart.x_marks = chosen_marks(results, axis, rule);
         }
         if chart.series.is_empty() {
-            remove_stale(&dir.root.join(&file))?;
+            dir.remove(&dir.root.join(&file))?;
             figures.push(Figure {
                 file,
                 heading: heading.into(),

@@ -3,17 +3,18 @@
 //! Everything else in the folder (tables, charts, README) is derived from the records, so a
 //! sweep can be killed at any point, resumed, sharded over machines and merged.
 //!
-//! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics),
+//! May touch: `folder` (results files and inputs through one handle), `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics),
 //! `model_file` (a model's zero weights for older records).
 
 mod record;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::config::{Config, Run};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
-use crate::files::{remove_stale, write_atomic};
+use crate::folder::{Folder, Kind};
 
 pub use record::{CvScores, FoldKey, FoldRecord, RunResult, TestSet};
 
@@ -35,15 +36,98 @@ pub const REFERENCE_JSON: &str = "reference.json";
 /// A run's test predictions, beside its record.
 pub const PREDICTIONS_CSV: &str = "predictions.csv";
 
-/// The results folder of one experiment and the files in it.
-#[derive(Debug, Clone)]
+/// The results folder of one experiment and the files in it. Every file under it is read,
+/// written and deleted through one capability handle of the folder ([`Folder`]): the paths its
+/// methods name are under `root`, and nothing it does can reach outside it.
+#[derive(Debug)]
 pub struct ResultsDir {
+    /// The folder as the user named it (for messages and links).
     pub root: PathBuf,
+    folder: OnceLock<Folder>,
+}
+
+impl Clone for ResultsDir {
+    fn clone(&self) -> Self {
+        ResultsDir::new(self.root.clone())
+    }
 }
 
 impl ResultsDir {
     pub fn new(root: PathBuf) -> Self {
-        ResultsDir { root }
+        ResultsDir {
+            root,
+            folder: OnceLock::new(),
+        }
+    }
+
+    /// The folder's handle: opened on first use (created where `create`); `None` where it does
+    /// not exist and is not to be created.
+    fn folder(&self, create: bool) -> Result<Option<&Folder>> {
+        if let Some(folder) = self.folder.get() {
+            return Ok(Some(folder));
+        }
+        let opened = if create {
+            Folder::create(&self.root)?
+        } else if self.root.is_dir() {
+            Folder::open(&self.root)?
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(self.folder.get_or_init(|| opened)))
+    }
+
+    /// `path` relative to the root (every path this type hands out is under it).
+    fn rel<'a>(&self, path: &'a Path) -> Result<&'a Path> {
+        path.strip_prefix(&self.root).map_err(|_| Error::Output {
+            path: path.to_path_buf(),
+            message: format!(
+                "outside the results folder {}: the harness writes only there; this is a bug, please report it",
+                self.root.display()
+            ),
+        })
+    }
+
+    /// Writes `path` (under the root) atomically.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let rel = self.rel(path)?;
+        self.folder(true)?.expect("created").write(rel, bytes)
+    }
+
+    /// Reads `path` (under the root), a plain file; `None` where it is not there.
+    pub fn read(&self, path: &Path) -> Result<Option<Vec<u8>>> {
+        let rel = self.rel(path)?;
+        match self.folder(false)? {
+            Some(folder) => folder.read(rel),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes `path` (under the root) if it is there: a file, a link (as a link) or a folder.
+    pub fn remove(&self, path: &Path) -> Result<()> {
+        let rel = self.rel(path)?;
+        match self.folder(false)? {
+            Some(folder) => folder.remove(rel),
+            None => Ok(()),
+        }
+    }
+
+    /// What `path` (under the root) is, links not followed.
+    pub fn kind(&self, path: &Path) -> Option<Kind> {
+        let rel = self.rel(path).ok()?;
+        self.folder(false).ok()??.kind(rel)
+    }
+
+    /// Whether `path` (under the root) is a plain file.
+    pub fn is_file(&self, path: &Path) -> bool {
+        self.kind(path) == Some(Kind::File)
+    }
+
+    /// The entries of the folder `path` (under the root), sorted, links not followed.
+    pub fn list(&self, path: &Path) -> Vec<(String, Kind)> {
+        match (self.rel(path), self.folder(false)) {
+            (Ok(rel), Ok(Some(folder))) => folder.list(rel),
+            _ => Vec::new(),
+        }
     }
 
     pub fn metrics_csv(&self) -> PathBuf {
@@ -92,81 +176,63 @@ impl ResultsDir {
     /// A fold's record, if one was written for exactly this selection, engine and data.
     pub fn fold_record(&self, run_id: &str, fold: usize, expected: &FoldKey) -> Option<FoldRecord> {
         let path = self.fold_json(run_id, fold, expected.selection.cv);
-        let record: FoldRecord = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-        (record.key == *expected).then_some(record)
+        let record: FoldRecord = serde_json::from_slice(&self.read(&path).ok()??).ok()?;
+        (record.key == *expected && record.check().is_ok()).then_some(record)
     }
 
     /// Writes a fold's record, so that an interrupted cross-validation resumes at its first
     /// missing fold.
     pub fn save_fold(&self, run_id: &str, fold: usize, record: &FoldRecord) -> Result<()> {
         let path = self.fold_json(run_id, fold, record.key.selection.cv);
-        for folder in [self.root.join("cv"), self.root.join("cv").join(run_id)] {
-            if is_symlink(&folder) {
-                return Err(Error::Output {
-                    path: folder,
-                    message: "a symbolic link where the sweep keeps its fold records: the sweep \
-                              writes only inside its results folder; remove the link"
-                        .into(),
-                });
-            }
-        }
         let text = serde_json::to_string_pretty(record).map_err(|e| Error::Output {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::Output {
-                path: parent.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        }
-        write_atomic(&path, text.as_bytes())
+        self.write(&path, text.as_bytes())
     }
 
     /// The run folders (`runs/<id>/`) of runs that are not in `config`'s grid, sorted.
     pub fn runs_outside(&self, config: &Config) -> Vec<String> {
-        let mut ids: Vec<String> = std::fs::read_dir(self.root.join("runs"))
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.path().is_dir())
-                    .filter_map(|e| e.file_name().into_string().ok())
-                    .filter(|id| !config.runs.iter().any(|r| &r.id == id))
-                    .collect()
+        self.list(&self.root.join("runs"))
+            .into_iter()
+            .filter(|(id, kind)| {
+                // A run's folder: a run id's name and a file the sweep writes in it (a user's
+                // own folder is never one), or a link in its place (removed as a link).
+                let harness = || {
+                    ["run.json", MODEL_NPZ, PREDICTIONS_CSV]
+                        .iter()
+                        .any(|f| self.is_file(&self.run_dir(id).join(f)))
+                };
+                crate::config::is_run_id(id)
+                    && !config.runs.iter().any(|r| &r.id == id)
+                    && (*kind == Kind::Link || (*kind == Kind::Dir && harness()))
             })
-            .unwrap_or_default();
-        ids.sort();
-        ids
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// Deletes a run's folder (a symbolic link in its place: the link only, never what it points
-    /// to) and its confusion matrix files.
+    /// to), its fold records and its confusion matrix files.
     pub fn remove_run(&self, run_id: &str) -> Result<()> {
-        let runs = self.root.join("runs");
-        if is_symlink(&runs) {
-            return Err(Error::Output {
-                path: runs,
-                message: "a symbolic link: the sweep deletes only inside its results folder; \
-                          remove the link"
-                    .into(),
-            });
-        }
-        remove_folder_here(&self.run_dir(run_id))?;
-        remove_stale(&self.confusion_csv(run_id))?;
-        remove_stale(&self.confusion_png(run_id))
+        self.remove(&self.run_dir(run_id))?;
+        self.remove_folds(&[run_id])?;
+        self.remove(&self.confusion_csv(run_id))?;
+        self.remove(&self.confusion_png(run_id))
     }
 
     /// Removes the fold records of `run_ids` (and the `cv` folder once it is empty).
     pub fn remove_folds(&self, run_ids: &[&str]) -> Result<()> {
         let cv = self.root.join("cv");
-        if is_symlink(&cv) || !cv.is_dir() {
+        if self.kind(&cv) != Some(Kind::Dir) {
             return Ok(());
         }
         for id in run_ids {
-            remove_folder_here(&cv.join(id))?;
+            self.remove(&cv.join(id))?;
         }
         // Only an empty folder is removed; another group's records may still be there.
-        let _ = std::fs::remove_dir(&cv);
+        if let Some(folder) = self.folder(false)? {
+            folder.remove_empty_dir(Path::new("cv"));
+        }
         Ok(())
     }
 
@@ -181,14 +247,9 @@ impl ResultsDir {
     /// error. With the exclusive lock, temporary files left by a killed process are removed.
     /// The lock is released when the returned file is dropped.
     pub fn lock(&self, shared: bool) -> Result<std::fs::File> {
+        let folder = self.folder(true)?.expect("created");
         let path = self.root.join(".lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::output(&path, e))?;
+        let mut file = folder.open_lock_file(Path::new(".lock"))?;
         let taken = if shared {
             file.try_lock_shared()
         } else {
@@ -197,7 +258,11 @@ impl ResultsDir {
         match taken {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                let mut holder = String::new();
+                let _ = std::io::Read::read_to_string(
+                    &mut std::io::Read::take(&file, 4096),
+                    &mut holder,
+                );
                 // The text names the last exclusive holder; shards (shared holders) write none,
                 // so a text naming a process that has ended is not the holder.
                 let holder = if holder_is_running(&holder) {
@@ -222,44 +287,21 @@ impl ResultsDir {
                 std::process::id(),
                 humantime::format_rfc3339_seconds(std::time::SystemTime::now())
             );
-            // Best effort: the lock itself is what excludes; the text only names the holder.
-            let _ = std::fs::write(&path, who);
-            self.remove_temporaries(&self.root)?;
+            // Best effort, through the locked file itself: the lock is what excludes; the text
+            // only names the holder.
+            use std::io::{Seek, Write};
+            let _ = file
+                .set_len(0)
+                .and_then(|_| file.rewind())
+                .and_then(|_| file.write_all(who.as_bytes()));
+            folder.remove_temporaries(Path::new(""))?;
         }
         Ok(file)
     }
 
-    /// Removes `.tmp-*` files under `dir`, left by a process killed mid-write. Symbolic links
-    /// are not followed: a link to a folder elsewhere is not a folder of the results.
-    fn remove_temporaries(&self, dir: &Path) -> Result<()> {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return Ok(());
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                self.remove_temporaries(&path)?;
-            } else if entry.file_name().to_string_lossy().starts_with(".tmp-") {
-                remove_stale(&path)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Creates the folder, or says why it cannot be written to (before any work is done).
     pub fn check_writable(&self) -> Result<()> {
-        let unusable = |e: std::io::Error| Error::Folder {
-            path: self.root.clone(),
-            message: format!(
-                "{e} (check that the folder exists and is writable, or pass --out DIR)"
-            ),
-        };
-        std::fs::create_dir_all(&self.root).map_err(unusable)?;
-        tempfile::tempfile_in(&self.root).map_err(unusable)?;
-        Ok(())
+        self.folder(true)?.expect("created").check_writable()
     }
 
     /// The files a run keeps beside its record, by name (see [`RunResult::files`]).
@@ -277,10 +319,8 @@ impl ResultsDir {
     ) -> Result<std::collections::BTreeMap<String, String>> {
         let mut digests = std::collections::BTreeMap::new();
         for (name, path) in self.run_files(run_id) {
-            if path.is_file() {
-                let digest =
-                    crate::files::sha256_file(&path).map_err(|e| Error::output(&path, e))?;
-                digests.insert(name.to_string(), digest);
+            if let Some(bytes) = self.read(&path)? {
+                digests.insert(name.to_string(), crate::files::sha256_hex(&bytes));
             }
         }
         Ok(digests)
@@ -292,9 +332,10 @@ impl ResultsDir {
             let Some(expected) = result.files.get(name) else {
                 continue;
             };
-            match crate::files::sha256_file(&path) {
-                Ok(digest) if &digest == expected => {}
-                Ok(_) => {
+            match self.read(&path).map(|b| b.map(|b| crate::files::sha256_hex(&b))) {
+                Ok(Some(digest)) if &digest == expected => {}
+                Ok(None) => return Some(format!("{}: missing", path.display())),
+                Ok(Some(_)) => {
                     return Some(format!(
                         "{}: not the file its record describes (SHA-256 differs)",
                         path.display()
@@ -310,7 +351,7 @@ impl ResultsDir {
     pub fn save_record(&self, result: &RunResult) -> Result<()> {
         let path = self.record_json(&result.run.id);
         let json = serde_json::to_vec_pretty(result).map_err(|e| Error::output(&path, e))?;
-        write_atomic(&path, &json)
+        self.write(&path, &json)
     }
 
     /// Reads the record of `run`, if there is one, and says whether it can be reused with `data`
@@ -325,10 +366,10 @@ impl ResultsDir {
     /// unchanged).
     pub fn prior_on(&self, run: &Run, config: &Config, data: Option<&Mnist>) -> Prior {
         let path = self.record_json(&run.id);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Prior::Missing,
-            Err(e) => return Prior::Stale(format!("{}: {e}", path.display())),
+        let bytes = match self.read(&path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Prior::Missing,
+            Err(e) => return Prior::Stale(e.one_line()),
         };
         let result: RunResult = match serde_json::from_slice(&bytes) {
             Ok(result) => result,
@@ -356,9 +397,9 @@ impl ResultsDir {
                 "{}: an older harness wrote this record (no per-image test predictions)",
                 path.display()
             ))
-        } else if let Some(Err(why)) = data.map(|data| result.check(data.labels.len())) {
+        } else if let Err(why) = result.check(data.map(|data| data.labels.len())) {
             Prior::Stale(format!("{}: damaged record: {why}", path.display()))
-        } else if result.metrics.is_some() && !self.model_npz(&run.id).is_file() {
+        } else if result.metrics.is_some() && !self.is_file(&self.model_npz(&run.id)) {
             Prior::Stale(format!(
                 "{}: the run's model file is missing",
                 self.model_npz(&run.id).display()
@@ -379,7 +420,7 @@ impl ResultsDir {
             ))
         } else if config.output.predictions
             && result.metrics.is_some()
-            && !self.predictions_csv(&run.id).is_file()
+            && !self.is_file(&self.predictions_csv(&run.id))
         {
             Prior::Stale(format!(
                 "{}: the config asks for predictions and there is none",
@@ -392,10 +433,15 @@ impl ResultsDir {
             if result.diagnostics.zero_weights.is_none() && result.metrics.is_some() {
                 // Records written before the share was recorded: from the model file (checked
                 // against its digest above).
-                result.diagnostics.zero_weights =
-                    crate::model_file::SavedModel::read(&self.model_npz(&run.id), "")
-                        .ok()
-                        .map(|m| crate::model::zero_share(m.coef.iter()));
+                let path = self.model_npz(&run.id);
+                result.diagnostics.zero_weights = self
+                    .read(&path)
+                    .ok()
+                    .flatten()
+                    .and_then(|bytes| {
+                        crate::model_file::SavedModel::from_bytes(&bytes, &path, "").ok()
+                    })
+                    .map(|m| crate::model::zero_share(m.coef.iter()));
             }
             Prior::Finished(Box::new(result))
         }
@@ -442,9 +488,8 @@ impl ResultsDir {
                 ),
                 (other.model_npz(&run.id), self.model_npz(&run.id)),
             ] {
-                if from.is_file() {
-                    let bytes = std::fs::read(&from).map_err(|e| Error::output(&from, e))?;
-                    write_atomic(&to, &bytes)?;
+                if let Some(bytes) = other.read(&from)? {
+                    self.write(&to, &bytes)?;
                 }
             }
             self.save_record(&result)?;
@@ -467,20 +512,3 @@ fn holder_is_running(text: &str) -> bool {
     !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Whether `path` is a symbolic link (not followed).
-fn is_symlink(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-}
-
-/// Removes a folder inside a results folder; a symbolic link in its place is removed as a link,
-/// never followed; a folder that is not there is fine.
-fn remove_folder_here(folder: &Path) -> Result<()> {
-    let removed = if is_symlink(folder) {
-        std::fs::remove_file(folder)
-    } else if folder.is_dir() {
-        std::fs::remove_dir_all(folder)
-    } else {
-        Ok(())
-    };
-    removed.map_err(|e| Error::output(folder, e))
-}

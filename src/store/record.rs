@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Run, Selection};
+use crate::config::{Run, Scoring, Selection};
 use crate::digits::N_CLASSES;
 use crate::metrics::{Examples, Inconsistent, Metrics};
 use crate::model::Diagnostics;
@@ -47,7 +47,9 @@ pub struct RunResult {
 pub struct CvScores {
     /// The folds and the scoring the scores come from.
     pub selection: Selection,
-    /// Per fold, in `selection.scoring` units (higher is better); NaN where the fit failed.
+    /// Per fold, in `selection.scoring` units (higher is better); NaN (null) where the fit
+    /// failed.
+    #[serde(with = "nan_vec_as_null")]
     pub scores: Vec<f64>,
     /// Per fold: whether the fit met `tol`.
     pub converged: Vec<bool>,
@@ -58,6 +60,41 @@ impl CvScores {
     /// the population one (n, not n - 1), as GridSearchCV's `std_test_score`.
     pub fn mean_sd(&self) -> (f64, f64) {
         crate::stats::mean_population_sd(&self.scores)
+    }
+
+    /// Checks the scores as strictly as fresh ones: one per fold, each in its scoring's range
+    /// or NaN (a failed fit).
+    pub fn check(&self) -> std::result::Result<(), Inconsistent> {
+        if self.scores.len() != self.selection.cv || self.converged.len() != self.selection.cv {
+            return Err(Inconsistent(format!(
+                "{} CV scores and {} convergence flags for {} folds",
+                self.scores.len(),
+                self.converged.len(),
+                self.selection.cv
+            )));
+        }
+        for &score in &self.scores {
+            check_score(self.selection.scoring, score)?;
+        }
+        Ok(())
+    }
+}
+
+/// A fold's score is NaN (a failed fit) or in its scoring's range: accuracy in [0, 1], minus a
+/// log-loss in (-inf, 0].
+fn check_score(scoring: Scoring, score: f64) -> std::result::Result<(), Inconsistent> {
+    let ok = score.is_nan()
+        || match scoring {
+            Scoring::Accuracy => (0.0..=1.0).contains(&score),
+            Scoring::NegLogLoss => score <= 0.0 && score.is_finite(),
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(Inconsistent(format!(
+            "a CV score of {score} is not a possible {}",
+            crate::named::Named::as_str(scoring)
+        )))
     }
 }
 
@@ -79,6 +116,29 @@ pub struct FoldRecord {
     #[serde(with = "nan_as_null")]
     pub score: f64,
     pub converged: bool,
+}
+
+impl FoldRecord {
+    /// Checks the score (see [`CvScores::check`]).
+    pub fn check(&self) -> std::result::Result<(), Inconsistent> {
+        check_score(self.key.selection.scoring, self.score)
+    }
+}
+
+/// Floats that may be NaN, as a JSON list (null for NaN).
+pub(crate) mod nan_vec_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| (!x.is_nan()).then_some(*x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(d)?
+            .into_iter()
+            .map(|x| x.unwrap_or(f64::NAN))
+            .collect())
+    }
 }
 
 /// A float that may be NaN, as JSON (null for NaN).
@@ -128,10 +188,12 @@ impl TestSet {
 }
 
 impl RunResult {
-    /// Checks that the record holds together, for a data set of `n_images` images: a finished
-    /// fit has metrics and examples, a failed one has neither, its metrics agree with its
-    /// confusion matrix, and its example images exist and carry digits.
-    pub fn check(&self, n_images: usize) -> std::result::Result<(), Inconsistent> {
+    /// Checks that the record holds together, for a data set of `n_images` images (where
+    /// known: `--dry-run` does not load the data): a finished fit has metrics and examples, a
+    /// failed one has neither, its metrics agree with its confusion matrix, its CV scores are
+    /// possible ones, and its example images exist and carry digits.
+    pub fn check(&self, n_images: Option<usize>) -> std::result::Result<(), Inconsistent> {
+        let n_images = n_images.unwrap_or(usize::MAX);
         let ok = self.diagnostics.status == crate::model::FitStatus::Ok;
         match (&self.metrics, &self.examples) {
             (Some(_), Some(_)) if ok => {}
@@ -163,6 +225,9 @@ impl RunResult {
         }
         if let Some(m) = &self.metrics {
             m.check(&self.test_set.labels)?;
+        }
+        if let Some(cv) = &self.cv {
+            cv.check()?;
         }
         if let Some(e) = &self.examples {
             let digits = e.train.iter().map(|d| (d.index, d.label, d.label));

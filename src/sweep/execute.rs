@@ -89,16 +89,21 @@ fn evaluate<F: FitFloat>(
                 probabilities.view(),
                 ovr.then(|| decision.view()),
             );
-            crate::model_file::write(
-                &dir.model_npz(&run.id),
-                run,
-                data_checksum,
-                &outcome.model,
-                &data.scaler_offset,
-                &data.scaler_scale,
+            let model_npz = dir.model_npz(&run.id);
+            dir.write(
+                &model_npz,
+                &crate::model_file::to_bytes(
+                    &model_npz,
+                    run,
+                    data_checksum,
+                    &outcome.model,
+                    &data.scaler_offset,
+                    &data.scaler_scale,
+                )?,
             )?;
             if config.output.predictions {
                 crate::tables::write_predictions(
+                    dir,
                     &dir.predictions_csv(&run.id),
                     &indices.test,
                     &data.y_test,

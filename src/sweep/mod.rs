@@ -79,17 +79,17 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .map(|(_, run)| run)
         .collect();
     let planned = plan::plan(config, &mine, &mnist.labels)?;
-    let dir = ResultsDir::new(options.out.join(&config.name));
-    crate::manifest::check_owner(config, &dir, options.adopt)?;
-    dir.check_writable()?;
-    let _lock = dir.lock(options.shard.is_some())?;
+    let (dir, _lock) = open_for_writing(config, options, options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
     let total = config.runs.len();
     let mut refitting = Vec::new();
-    let mut results = if options.force {
-        Vec::new()
+    let finished = dir.finished(config, &mnist, |why| refitting.push(why));
+    // With --force every run is refitted; until its new record replaces it, an old one still
+    // describes a finished run and stays in the tables (a killed sweep loses nothing).
+    let (mut results, mut replaced) = if options.force {
+        (Vec::new(), finished)
     } else {
-        dir.finished(config, &mnist, |why| refitting.push(why))
+        (finished, Vec::new())
     };
     // The planned groups, less the runs already finished.
     let groups: Vec<plan::Group> = planned
@@ -101,6 +101,14 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             (!group.runs.is_empty()).then_some(group)
         })
         .collect();
+    if options.force {
+        // --force refits everything, cross-validation folds included.
+        let ids: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| g.runs.iter().map(|r| r.id.as_str()))
+            .collect();
+        dir.remove_folds(&ids)?;
+    }
     let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
     let reused = results.len();
     let work: f64 = groups.iter().map(|g| group_work(config, g)).sum();
@@ -138,11 +146,14 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
                 .iter()
                 .find(|(id, _)| *id == result.run.id)
                 .map_or(0.0, |(_, w)| *w);
+            replaced.retain(|r| r.run.id != result.run.id);
             results.push(result);
             fitted += 1;
             progress.finish(fitted, todo, results.last().expect("just pushed"), share);
-            in_config_order(config, &mut results);
-            crate::tables::write_tables(&dir, &results)
+            let mut tables: Vec<RunResult> =
+                results.iter().chain(&replaced).cloned().collect();
+            in_config_order(config, &mut tables);
+            crate::tables::write_tables(&dir, &tables)
         };
         match group.dtype {
             Dtype::F64 => {
@@ -164,7 +175,9 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     {
         return Err(Error::Output {
             path: dir.run_dir(lost),
-            message: "the run was fitted and its record written, but it does not read back as                       this run's: nothing was reported; this is a bug, please report it with the                       config"
+            message: "the run was fitted and its record written, but it does not read back as \
+                      this run's: nothing was reported; this is a bug, please report it with the \
+                      config"
                 .into(),
         });
     }
@@ -179,19 +192,76 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     })
 }
 
+/// Opens `<out>/<name>/` for a mode that writes (a sweep or shard, `--report-only`, `--merge`,
+/// `--prune --yes`): the one place where the folder is created, its lock taken (shared for a
+/// shard, else exclusive) and its owner checked (under the lock, so that it cannot change
+/// before the writes), whatever the mode.
+fn open_for_writing(
+    config: &Config,
+    options: &SweepOptions,
+    shared: bool,
+) -> Result<(ResultsDir, std::fs::File)> {
+    let dir = ResultsDir::new(options.out.join(&config.name));
+    crate::manifest::check_owner(config, &dir, options.adopt)?;
+    dir.check_writable()?;
+    let lock = dir.lock(shared)?;
+    crate::manifest::check_owner(config, &dir, options.adopt)?;
+    Ok((dir, lock))
+}
+
 /// Redraws the report of `config` from the records already written, without fitting.
 pub fn report_only(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let mnist = data::load(&config.data)?;
-    let dir = ResultsDir::new(options.out.join(&config.name));
-    // Nothing to lock (and nothing to report) where the folder does not exist; a folder that
-    // cannot be written is input to fix (exit 2), as for a sweep.
-    let _lock = if dir.root.is_dir() {
-        dir.check_writable()?;
-        Some(dir.lock(false)?)
+    // Nothing to lock (and nothing to report) where the folder does not exist.
+    let _lock = if options.out.join(&config.name).is_dir() {
+        Some(open_for_writing(config, options, false)?)
     } else {
         None
     };
     redraw(config, options, &mnist)
+}
+
+/// What `--prune` found and did.
+#[derive(Debug)]
+pub struct Pruned {
+    /// The run folders not in the grid (`runs/<id>/`).
+    pub stale: Vec<PathBuf>,
+    /// Whether they were deleted (and the report redrawn).
+    pub deleted: bool,
+}
+
+/// `--prune`: the finished runs in `<out>/<name>/` that the grid no longer has; with `yes`,
+/// deletes them (their folders, fold records and confusion matrices) and redraws the report,
+/// under the folder's lock and only in a folder this config owns.
+pub fn prune(config: &Config, options: &SweepOptions, yes: bool) -> Result<Pruned> {
+    let listed = ResultsDir::new(options.out.join(&config.name));
+    crate::manifest::check_owner(config, &listed, options.adopt)?;
+    let ids = listed.runs_outside(config);
+    let stale = ids.iter().map(|id| listed.run_dir(id)).collect();
+    // With --yes the report is redrawn even when nothing is deleted: it then describes exactly
+    // the finished runs (after an interrupted sweep, say).
+    if !yes || !listed.root.is_dir() {
+        return Ok(Pruned {
+            stale,
+            deleted: false,
+        });
+    }
+    let mnist = data::load(&config.data)?;
+    let (dir, _lock) = open_for_writing(config, options, false)?;
+    // Listed again under the lock: what another process did meanwhile counts.
+    for id in dir.runs_outside(config) {
+        dir.remove_run(&id)?;
+    }
+    if dir.finished(config, &mnist, |_| {}).is_empty() {
+        // Nothing of this grid is left to report: the derived files go with the runs.
+        crate::report::remove_report(&dir)?;
+    } else {
+        redraw(config, options, &mnist)?;
+    }
+    Ok(Pruned {
+        stale,
+        deleted: true,
+    })
 }
 
 /// Writes the report of the records in `<out>/<name>/` on already loaded data.
@@ -247,10 +317,21 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
         })
         .collect::<Result<Vec<_>>>()?;
     let mnist = data::load(&config.data)?;
-    let dir = ResultsDir::new(options.out.join(&config.name));
-    crate::manifest::check_owner(config, &dir, options.adopt)?;
-    dir.check_writable()?;
-    let _lock = dir.lock(false)?;
+    // Nothing is created where nothing can be merged.
+    let target = ResultsDir::new(options.out.join(&config.name));
+    let available = std::iter::once(&target)
+        .chain(&shard_dirs.iter().map(|d| ResultsDir::new(d.clone())).collect::<Vec<_>>())
+        .any(|d| !d.finished(config, &mnist, |_| {}).is_empty());
+    if !available {
+        return Err(Error::Folder {
+            path: shards[0].clone(),
+            message: format!(
+                "no finished run of {} in the folders to merge: pass the --out folders of the shards that ran",
+                config.path.display()
+            ),
+        });
+    }
+    let (dir, _lock) = open_for_writing(config, options, false)?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
     for shard in &shard_dirs {
         let n = dir.merge_from(&ResultsDir::new(shard.clone()), config, &mnist)?;

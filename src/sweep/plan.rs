@@ -109,11 +109,21 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         dir.root.display(),
         config.data.n_samples()
     );
-    let finished: Vec<Option<RunResult>> = config
+    if let Err(e) = crate::manifest::check_owner(config, &dir, false) {
+        s.push_str(&format!(
+            "a sweep would stop here: {} (its records are not this config's)\n",
+            e.one_line()
+        ));
+    }
+    let priors: Vec<Prior> = config
         .runs
         .iter()
-        .map(|run| match dir.prior_on(run, config, None) {
-            Prior::Finished(result) => Some(*result),
+        .map(|run| dir.prior_on(run, config, None))
+        .collect();
+    let finished: Vec<Option<RunResult>> = priors
+        .iter()
+        .map(|prior| match prior {
+            Prior::Finished(result) => Some((**result).clone()),
             _ => None,
         })
         .collect();
@@ -121,14 +131,22 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         .chain(PARAMS.iter().map(|p| p.name.to_string()))
         .chain(std::iter::once("status".to_string()))
         .collect()];
-    for (run, done) in config.runs.iter().zip(&finished) {
-        let status = match done {
-            Some(r) => format!(
-                "finished: {:.2} %, {:.1} s",
-                100.0 * r.accuracy().unwrap_or(f64::NAN),
-                r.diagnostics.fit_seconds
-            ),
-            None => "to fit".into(),
+    let mut stale = Vec::new();
+    for (run, prior) in config.runs.iter().zip(&priors) {
+        let status = match prior {
+            Prior::Finished(r) => match r.accuracy() {
+                Some(accuracy) => format!(
+                    "finished: {:.2} %, {:.1} s",
+                    100.0 * accuracy,
+                    r.diagnostics.fit_seconds
+                ),
+                None => "finished: the fit failed".into(),
+            },
+            Prior::Missing => "to fit".into(),
+            Prior::Stale(why) => {
+                stale.push(format!("{}: {}", run.id, crate::text::escaped(why)));
+                "to refit (its record fails its checks, below)".into()
+            }
         };
         rows.push(
             std::iter::once(run.id.clone())
@@ -148,6 +166,9 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
             .collect();
         s.push_str(cells.join("  ").trim_end());
         s.push('\n');
+    }
+    for why in stale {
+        s.push_str(&format!("refit {why}\n"));
     }
     s.push_str(&estimate(config, &finished));
     s
