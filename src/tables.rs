@@ -210,7 +210,7 @@ pub fn sklearn_results(dir: &ResultsDir) -> Result<HashMap<String, MetricsRecord
         return Ok(HashMap::new());
     }
     let hint = "rerun `.venv/bin/python scripts/sklearn_reference.py CONFIG`, or delete the sklearn folder";
-    Ok(read::<MetricsRecord>(&path, hint)?
+    Ok(read::<MetricsRecord>(dir, &path, hint)?
         .into_iter()
         .map(|r| (r.run_id.clone(), r))
         .collect())
@@ -218,13 +218,21 @@ pub fn sklearn_results(dir: &ResultsDir) -> Result<HashMap<String, MetricsRecord
 
 /// Reads every row of a CSV file written by [`write_tables`], [`write_predictions`] or
 /// `scripts/sklearn_reference.py`; `hint` says how to produce a missing or damaged file.
-pub fn read<T: for<'de> Deserialize<'de>>(path: &Path, hint: &str) -> Result<Vec<T>> {
+/// It is read through the results folder's handle (`dir`, which holds `path`): a link in its
+/// place is refused, never followed.
+pub fn read<T: for<'de> Deserialize<'de>>(
+    dir: &ResultsDir,
+    path: &Path,
+    hint: &str,
+) -> Result<Vec<T>> {
     let err = |message: String| Error::Data {
         file: path.to_path_buf(),
         message,
     };
-    let bytes = crate::folder::read_input(path, crate::folder::READ_CAP)
-        .map_err(|e| err(format!("{e}: {hint}")))?;
+    let bytes = dir
+        .read(path)
+        .map_err(|e| err(format!("{e}: {hint}")))?
+        .ok_or_else(|| err(format!("no such file: {hint}")))?;
     let mut reader = csv::Reader::from_reader(bytes.as_slice());
     reader
         .deserialize::<T>()
@@ -233,8 +241,12 @@ pub fn read<T: for<'de> Deserialize<'de>>(path: &Path, hint: &str) -> Result<Vec
 }
 
 /// The rows of a predictions.csv, in test order, with their digits checked.
-pub fn read_predictions(path: &Path, hint: &str) -> Result<Vec<PredictionRecord>> {
-    let rows: Vec<PredictionRecord> = read(path, hint)?;
+pub fn read_predictions(
+    dir: &ResultsDir,
+    path: &Path,
+    hint: &str,
+) -> Result<Vec<PredictionRecord>> {
+    let rows: Vec<PredictionRecord> = read(dir, path, hint)?;
     if let Some(row) = rows
         .iter()
         .find(|r| r.label as usize >= N_CLASSES || r.predicted as usize >= N_CLASSES)

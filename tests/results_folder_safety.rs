@@ -207,11 +207,16 @@ fn a_failed_fold_fit_is_reported_and_read_back() {
                    [output]\nrun_charts = \"none\"\n";
     w.config("a", failing);
     let first = w.sweep("a", &[]);
-    assert!(first.code == 0 || first.code == 1, "{}", first.stderr);
+    assert_eq!(first.code, 1, "a failed fit is exit 1: {}", first.stderr);
     let again = w.sweep("a", &[]);
-    assert_eq!(again.code, first.code, "{}", again.stderr);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert!(again.stderr.contains("0 fitted now, 1 failed"), "{}", again.stderr);
     assert!(!again.stderr.contains("this is a bug"), "{}", again.stderr);
-    assert!(w.folder().join("README.md").exists());
+    let readme = std::fs::read_to_string(w.folder().join("README.md")).unwrap();
+    assert!(
+        readme.contains("not scored: 2 of 2 fold fits failed, so the choice left it out"),
+        "{readme}"
+    );
 }
 
 // ---- High 3: chart text and canvas bounded ----

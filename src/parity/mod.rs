@@ -4,7 +4,7 @@
 //! Writes `<out>/parity.md`, `<out>/parity.csv` and the index of every results folder,
 //! `<out>/README.md`.
 //!
-//! May touch: `config`, `digits`, `error`, `files`, `stats`, `tables`, `text` (reads results folders, never writes into them).
+//! May touch: `config`, `digits`, `error`, `files`, `stats`, `store` (each results folder's handle: it reads the folders and writes only the root's parity.md, parity.csv and README.md), `tables`, `text`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::csv_bytes;
 use crate::stats::wilson;
+use crate::store::ResultsDir;
 use crate::tables::{self, ClassRecord, MetricsRecord};
 
 mod index;
@@ -38,16 +39,16 @@ pub const PATH_AGREEMENT_PCT: f64 = 99.95;
 pub const PATH_OBJECTIVE_REL: f64 = 1e-8;
 
 /// `index -> (label, predicted)` from a predictions.csv.
-fn read_predictions(path: &Path, hint: &str) -> Result<Predictions> {
-    Ok(tables::read_predictions(path, hint)?
+fn read_predictions(dir: &ResultsDir, path: &Path, hint: &str) -> Result<Predictions> {
+    Ok(tables::read_predictions(dir, path, hint)?
         .into_iter()
         .map(|row| (row.index, (row.label, row.predicted)))
         .collect())
 }
 
 /// The test images' indices in test order.
-fn read_test_order(path: &Path, hint: &str) -> Result<Vec<usize>> {
-    Ok(tables::read_predictions(path, hint)?
+fn read_test_order(dir: &ResultsDir, path: &Path, hint: &str) -> Result<Vec<usize>> {
+    Ok(tables::read_predictions(dir, path, hint)?
         .into_iter()
         .map(|row| row.index)
         .collect())
@@ -200,6 +201,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
     let mut rows = Vec::new();
     for config in configs {
         let dir = out.join(&config.name);
+        // Every file of the folder is read through its handle.
+        let results = ResultsDir::new(dir.clone());
         let sweep_hint = format!(
             "run `cargo run --bin sweep -- {}` first",
             config.path.display()
@@ -209,7 +212,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             config.path.display()
         );
         let by_run_id = |path: PathBuf, hint: &str| -> Result<HashMap<String, MetricsRecord>> {
-            let rows = tables::read::<MetricsRecord>(&path, hint)?;
+            let rows = tables::read::<MetricsRecord>(&results, &path, hint)?;
             // A score that no fit can have is a damaged table, never a number to compare.
             let impossible = |v: Option<f64>| v.is_some_and(|v| !(0.0..=1.0).contains(&v));
             if let Some(r) = rows
@@ -229,7 +232,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
         let harness = by_run_id(dir.join("metrics.csv"), &sweep_hint)?;
         let sklearn = by_run_id(dir.join("sklearn/metrics.csv"), &sk_hint)?;
         let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, usize), f64>> {
-            Ok(tables::read::<ClassRecord>(&path, hint)?
+            Ok(tables::read::<ClassRecord>(&results, &path, hint)?
                 .into_iter()
                 .filter_map(|r| Some(((r.run_id, r.class), r.binary_accuracy?)))
                 .collect())
@@ -254,8 +257,8 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             let sklearn_accuracy = s.accuracy.unwrap_or(f64::NAN);
             let preds = |base: &Path, hint: &str| -> Result<Option<Predictions>> {
                 let path = base.join("runs").join(&run.id).join("predictions.csv");
-                if path.exists() {
-                    read_predictions(&path, hint).map(Some)
+                if results.kind(&path).is_some() {
+                    read_predictions(&results, &path, hint).map(Some)
                 } else {
                     Ok(None)
                 }
@@ -343,6 +346,7 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
             row.verdict = verdict(&row);
             if let (Some(p), Some(hp), Some(sp)) = (&config.published, &hp, &sp) {
                 let order = read_test_order(
+                    &results,
                     &dir.join("runs").join(&run.id).join("predictions.csv"),
                     &sweep_hint,
                 )?;
