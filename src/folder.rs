@@ -146,6 +146,20 @@ impl Folder {
         Ok(Some((dir, last.to_os_string())))
     }
 
+    /// Whether `name` in `dir` is a plain file (`false`: nothing is there); a link, folder,
+    /// FIFO or device in its place is an error naming `shown`.
+    fn plain_file_or_absent(&self, dir: &Dir, name: &OsStr, shown: &Path) -> Result<bool> {
+        match self.kind_in(dir, name) {
+            None => Ok(false),
+            Some(Kind::File) => Ok(true),
+            Some(Kind::Link) => Err(link_refused(shown)),
+            Some(_) => Err(Error::Folder {
+                path: shown.to_path_buf(),
+                message: "not a plain file where the harness keeps one; remove it".into(),
+            }),
+        }
+    }
+
     fn kind_in(&self, dir: &Dir, name: &OsStr) -> Option<Kind> {
         let meta = dir.symlink_metadata(name).ok()?;
         let kind = meta.file_type();
@@ -180,9 +194,15 @@ impl Folder {
         self.kind(rel) == Some(Kind::Dir)
     }
 
-    /// Writes `rel` atomically: `write` fills a temporary file in the same folder, which is
-    /// then renamed into place.
-    pub fn write_with(&self, rel: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    /// Writes `bytes` to `rel` atomically: a temporary file in the same folder, renamed into
+    /// place. A file that already holds exactly these bytes is left alone (a redraw that changes
+    /// nothing writes nothing); returns whether the file changed.
+    pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<bool> {
+        if let Ok(Some(old)) = self.read(rel) {
+            if old == bytes {
+                return Ok(false);
+            }
+        }
         let shown = self.display(rel);
         let (dir, name) = self.parent(rel, true)?.expect("created");
         if self.kind_in(&dir, &name) == Some(Kind::Dir) {
@@ -192,25 +212,16 @@ impl Folder {
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
-        let (tmp_name, file) = create_temp(&dir, &suffix).map_err(|e| Error::output(&shown, e))?;
-        let written = (|| {
-            let mut out = io::BufWriter::new(file);
-            write(&mut out)?;
-            let file = out.into_inner().map_err(|e| Error::output(&shown, e.error()))?;
-            file.sync_data().map_err(|e| Error::output(&shown, e))?;
-            dir.rename(&tmp_name, &dir, &name)
-                .map_err(|e| Error::output(&shown, e))
-        })();
+        let (tmp_name, mut file) = create_temp(&dir, &suffix).map_err(|e| Error::output(&shown, e))?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|_| file.sync_data())
+            .and_then(|_| dir.rename(&tmp_name, &dir, &name))
+            .map_err(|e| Error::output(&shown, e));
         if written.is_err() {
             let _ = dir.remove_file(&tmp_name);
         }
-        written
-    }
-
-    /// Writes bytes to `rel` atomically.
-    pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
-        let shown = self.display(rel);
-        self.write_with(rel, |out| out.write_all(bytes).map_err(|e| Error::output(&shown, e)))
+        written.map(|_| true)
     }
 
     /// Reads `rel`, a plain file of at most [`READ_CAP`] bytes; `Ok(None)` where it is not
@@ -220,16 +231,8 @@ impl Folder {
         let Some((dir, name)) = self.parent(rel, false)? else {
             return Ok(None);
         };
-        match self.kind_in(&dir, &name) {
-            None => return Ok(None),
-            Some(Kind::File) => {}
-            Some(Kind::Link) => return Err(link_refused(&shown)),
-            Some(_) => {
-                return Err(Error::Folder {
-                    path: shown,
-                    message: "not a plain file where the harness keeps one; remove it".into(),
-                })
-            }
+        if !self.plain_file_or_absent(&dir, &name, &shown)? {
+            return Ok(None);
         }
         let mut options = OpenOptions::new();
         options.read(true).follow(FollowSymlinks::No);
@@ -310,16 +313,7 @@ impl Folder {
     pub fn open_lock_file(&self, rel: &Path) -> Result<std::fs::File> {
         let shown = self.display(rel);
         let (dir, name) = self.parent(rel, true)?.expect("created");
-        match self.kind_in(&dir, &name) {
-            None | Some(Kind::File) => {}
-            Some(Kind::Link) => return Err(link_refused(&shown)),
-            Some(_) => {
-                return Err(Error::Folder {
-                    path: shown,
-                    message: "not a plain file where the harness keeps its lock; remove it".into(),
-                })
-            }
-        }
+        self.plain_file_or_absent(&dir, &name, &shown)?;
         let mut options = OpenOptions::new();
         options
             .read(true)

@@ -76,8 +76,9 @@ pub struct Manifest {
     runs_finished: Option<usize>,
     merged_from: Vec<PathBuf>,
     /// The invocations that wrote this folder before this one, oldest first: when, with which
-    /// revision (and whether it was dirty), how many runs each fitted. A redraw adds to it; the
-    /// record of the fit is never erased.
+    /// revision (and whether it was dirty), how many runs each fitted. A redraw that changed
+    /// files adds to it (one that changed nothing writes no manifest); the record of the fit is
+    /// never erased.
     history: Vec<serde_json::Value>,
 }
 

@@ -323,7 +323,7 @@ pub fn chart(
         message: "--chart needs a file name".into(),
     })?;
     crate::folder::Folder::open(parent)
-        .and_then(|folder| folder.write(name, &png))
+        .and_then(|folder| folder.write(name, &png).map(|_| ()))
     // predict has no --out: the way out is another chart path.
     .map_err(|e| match e {
         Error::Output { path, message } => Error::Output {

@@ -242,13 +242,19 @@ fn report_only_on_a_read_only_folder_is_input_to_fix() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
 }
 
-/// A rerun that fits nothing keeps the record of the fit: the manifest's history holds the
-/// invocation that fitted the runs.
+/// A rerun that fits nothing keeps the record of the fit: where it changed files (here a
+/// deleted README drawn again) the manifest's history holds the invocation that fitted the
+/// runs; where it changed nothing, the manifest is not rewritten at all.
 #[test]
 fn a_redraw_keeps_the_fit_in_the_manifest_history() {
     let tmp = tempfile::tempdir().unwrap();
     let body = "name = \"history\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = [2, 3]\n[output]\nrun_charts = \"none\"\n";
     assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
+    let path = tmp.path().join("results/history/manifest.json");
+    let fitted = std::fs::read(&path).unwrap();
+    assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
+    assert_eq!(std::fs::read(&path).unwrap(), fitted, "a rerun that changed nothing wrote");
+    std::fs::remove_file(tmp.path().join("results/history/README.md")).unwrap();
     assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(tmp.path().join("results/history/manifest.json")).unwrap(),

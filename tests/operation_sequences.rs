@@ -351,6 +351,12 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             let ids = world.run_ids();
             if let Some(id) = ids.get(run % ids.len().max(1)) {
                 let dir = folder.join("runs").join(id);
+                if through_link(&world.root, &dir.join("run.json"))
+                    || through_link(&world.root, &folder.join("cv").join(id))
+                {
+                    // The user edits the harness's files, not what a link points at.
+                    return nothing;
+                }
                 match how {
                     Damage::Accuracy => edit_json(&dir.join("run.json"), |v| {
                         if let Some(m) = v.get_mut("metrics").and_then(|m| m.as_object_mut()) {
@@ -411,6 +417,9 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
         Op::Foreign => {
             for name in ["my-notes", "0123456789ab"] {
                 let dir = folder.join("runs").join(name);
+                if through_link(&world.root, &dir) {
+                    continue;
+                }
                 if std::fs::create_dir_all(&dir).is_ok() {
                     std::fs::write(dir.join("notes.txt"), b"the user's notes").unwrap();
                 }
@@ -423,6 +432,18 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             nothing
         }
     }
+}
+
+/// Whether `path` (under `root`) passes through a symbolic link, or is one.
+fn through_link(root: &Path, path: &Path) -> bool {
+    let mut at = root.to_path_buf();
+    path.strip_prefix(root)
+        .unwrap()
+        .components()
+        .any(|c| {
+            at.push(c);
+            at.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
+        })
 }
 
 fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {

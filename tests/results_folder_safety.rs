@@ -571,6 +571,67 @@ fn parity_refuses_impossible_accuracies() {
 
 // ---- Medium and low: overrides, reports and progress ----
 
+/// A logspace range whose values overflow is refused, not run as C = inf.
+#[test]
+fn an_overflowing_range_is_refused() {
+    let w = World::new();
+    w.config("a", &SMALL.replace("C = [0.5, 1.0]", "C = { logspace = [-4, 400], num = 3 }"));
+    refused(&w.sweep("a", &["--dry-run"]), "beyond what a 64-bit float holds");
+}
+
+/// A folder made unwritable for this process: by its mode, or where that does not bind (root)
+/// by the immutable attribute (`chattr +i`); restored when dropped. `None` where neither works.
+struct ReadOnly(PathBuf, bool);
+
+impl ReadOnly {
+    fn make(dir: &Path) -> Option<ReadOnly> {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = |dir: &Path| std::fs::write(dir.join("probe"), b"").is_err();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        if probe(dir) {
+            return Some(ReadOnly(dir.to_path_buf(), false));
+        }
+        std::fs::remove_file(dir.join("probe")).unwrap();
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let chattr = |flag: &str| {
+            Command::new("chattr")
+                .args([flag, dir.to_str().unwrap()])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if chattr("+i") && probe(dir) {
+            return Some(ReadOnly(dir.to_path_buf(), true));
+        }
+        chattr("-i");
+        None
+    }
+}
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.1 {
+            let _ = Command::new("chattr").args(["-i", self.0.to_str().unwrap()]).status();
+        }
+        let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
+    }
+}
+
+/// `--prune --yes` on a folder it cannot write is input to fix (exit 2), as a sweep is.
+#[test]
+fn prune_on_a_read_only_folder_is_input_to_fix() {
+    let w = World::new();
+    ok(&w.sweep("a", &[]));
+    w.config("a", &SMALL.replace("C = [0.5, 1.0]", "C = [1.0]"));
+    let Some(_read_only) = ReadOnly::make(&w.folder()) else {
+        // Root on a file system without chattr: nothing can make the folder read-only here.
+        eprintln!("NOT CHECKED: neither the folder's mode nor chattr +i makes it read-only here");
+        return;
+    };
+    let ran = w.sweep("a", &["--prune", "--yes"]);
+    refused(&ran, "writable");
+}
+
 /// `model.random_state=` is checked against the model's key in a [[grid]], not the split's.
 #[test]
 fn a_model_seed_override_is_checked_against_the_models_key() {
@@ -603,4 +664,66 @@ fn neg_log_loss_is_negative_and_progress_names_fit_intercept() {
         .unwrap_or_else(|| panic!("{readme}"));
     let cell = row.split(" | ").find(|c| c.contains(" ± ")).unwrap();
     assert!(cell.trim().starts_with('-'), "{row}");
+}
+
+/// A rerun that fits nothing and changes no result writes nothing: every file keeps its bytes
+/// and its modification time, the manifest included (a clone stays clean after the README's
+/// command).
+#[test]
+fn a_rerun_that_changes_nothing_writes_nothing() {
+    let w = World::new();
+    ok(&w.sweep("a", &[]));
+    let snapshot = |w: &World| -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+        let mut files = Vec::new();
+        let mut stack = vec![w.folder()];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let meta = e.metadata().unwrap();
+                if meta.is_dir() {
+                    stack.push(e.path());
+                } else if e.file_name() != ".lock" {
+                    files.push((e.path(), std::fs::read(e.path()).unwrap(), meta.modified().unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    };
+    let before = snapshot(&w);
+    std::thread::sleep(Duration::from_millis(20));
+    ok(&w.sweep("a", &[]));
+    ok(&w.sweep("a", &["--report-only"]));
+    assert!(before == snapshot(&w), "a rerun that fitted nothing rewrote files");
+}
+
+/// On a full disk a sweep ends with one line naming the file it could not write, exit 1 (the
+/// model file is built in memory, so no "ZipWriter drop failed" is glued to another line).
+/// Uses a 64 KiB tmpfs where this process may mount one (as root).
+#[test]
+fn a_full_disk_is_one_line() {
+    let w = World::new();
+    let tiny = w.path("tiny");
+    std::fs::create_dir_all(&tiny).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny.to_str().unwrap()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("NOT CHECKED: no tmpfs can be mounted here (not root)");
+        return;
+    }
+    let config = w.path("a/safe.toml");
+    let ran = sweep_in(w.tmp.path(), &[config.to_str().unwrap(), "--out", tiny.to_str().unwrap()]);
+    let _ = Command::new("umount").arg(&tiny).status();
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let last = ran.stderr.lines().last().unwrap();
+    assert!(last.starts_with("error: ") && last.contains("No space left"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("ZipWriter"), "{}", ran.stderr);
+    for line in ran.stderr.lines() {
+        assert!(
+            ["error: ", "safe: ", "[", "cross-validation"].iter().any(|p| line.starts_with(p)),
+            "a line glued to another: {line:?}"
+        );
+    }
 }

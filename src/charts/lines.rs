@@ -455,6 +455,44 @@ mod tests {
         assert!(legend_rows > 100, "{legend_rows} rows of legend text");
     }
 
+    /// 10,000 lines (the largest grid a config may have) and a title of 10,000 lines: drawn
+    /// without panicking, within the canvas limit, the legend and title cut to what fits.
+    #[test]
+    fn ten_thousand_lines_stay_within_the_canvas() {
+        let series: Vec<Series> = (0..10_000)
+            .map(|i| Series {
+                ringed: vec![false, true],
+                errors: Vec::new(),
+                style: Style::Solid,
+                label: format!("C={i}"),
+                color: crate::charts::PALETTE[i % 10],
+                points: vec![(1.0, 0.5), (2.0, 0.6 + (i % 7) as f64 * 0.01)],
+            })
+            .collect();
+        let chart = LineChart {
+            y_from_zero: false,
+            ring_label: "did not converge".into(),
+            x_marks: vec![],
+            x_label: "max_iter".into(),
+            y_label: "accuracy".into(),
+            x_log: false,
+            y_log: false,
+            series,
+            reference_lines: vec![],
+            y_format: compact,
+        };
+        let lines: Vec<String> = (0..10_000).map(|i| format!("line {i} of the title")).collect();
+        let title = Title {
+            title: "t",
+            lines: &lines,
+        };
+        let png = line_chart(Path::new("big.png"), &title, &chart).unwrap();
+        let image = image::load_from_memory(&png).unwrap();
+        assert!(image.width() <= crate::charts::MAX_CANVAS.0);
+        assert!(image.height() <= crate::charts::MAX_CANVAS.1);
+        assert!(png.len() < 2 << 20, "{} bytes", png.len());
+    }
+
     #[test]
     fn log_axes_and_reference_lines_render() {
         let dir = tempfile::tempdir().unwrap();

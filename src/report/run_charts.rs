@@ -17,7 +17,6 @@ use crate::charts::{
 };
 use crate::error::{Error, Result};
 use crate::model::MultiClass;
-use crate::model_file::SavedModel;
 use crate::store::{ResultsDir, RunResult};
 
 /// The chart files a run can have, relative to its folder.
@@ -337,12 +336,7 @@ pub fn draw(
             )
         })?);
     }
-    let model = dir.model_npz(id);
-    if model.is_file() {
-        let saved = SavedModel::read(
-            &model,
-            "rerun the sweep with --force to rewrite the model files",
-        )?;
+    if let Some(saved) = dir.read_model(id)? {
         let weights = saved.pixel_weights();
         let heading = if saved.multi_class == MultiClass::Ovr {
             "What each one-vs-rest classifier learned: its weight on every pixel".to_string()

@@ -14,8 +14,7 @@ use super::sweep_lines::{groups, labels, lines, Axis, Line};
 use super::{figure, Figure};
 use crate::charts::{coefficient_maps, line_chart, LineChart, Series, Style, Title, PALETTE};
 use crate::config::{Scoring, SelectionRule};
-use crate::error::Result;
-use crate::model_file::SavedModel;
+use crate::error::{Error, Result};
 use crate::stats;
 use crate::store::{ResultsDir, RunResult};
 use crate::text::display_number;
@@ -172,10 +171,10 @@ fn penalty_maps(
     };
     let mut maps = Vec::new();
     for r in &chosen {
-        let saved = SavedModel::read(
-            &dir.model_npz(&r.run.id),
-            "rerun the sweep with --force to rewrite the model files",
-        )?;
+        let saved = dir.read_model(&r.run.id)?.ok_or_else(|| Error::Output {
+            path: dir.model_npz(&r.run.id),
+            message: "missing: rerun the sweep with --force to rewrite the model files".into(),
+        })?;
         let m = &r.run.params.model;
         for (k, row) in saved.pixel_weights().rows().into_iter().enumerate() {
             let label = if k == 0 {

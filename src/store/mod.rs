@@ -9,6 +9,7 @@
 mod record;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crate::config::{Config, Run};
@@ -44,6 +45,8 @@ pub struct ResultsDir {
     /// The folder as the user named it (for messages and links).
     pub root: PathBuf,
     folder: OnceLock<Folder>,
+    /// How many files this handle changed (written with other bytes, or removed).
+    changed: AtomicUsize,
 }
 
 impl Clone for ResultsDir {
@@ -57,6 +60,7 @@ impl ResultsDir {
         ResultsDir {
             root,
             folder: OnceLock::new(),
+            changed: AtomicUsize::new(0),
         }
     }
 
@@ -87,10 +91,19 @@ impl ResultsDir {
         })
     }
 
-    /// Writes `path` (under the root) atomically.
+    /// Writes `path` (under the root) atomically; a file that already holds these bytes is left
+    /// alone.
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
         let rel = self.rel(path)?;
-        self.folder(true)?.expect("created").write(rel, bytes)
+        if self.folder(true)?.expect("created").write(rel, bytes)? {
+            self.changed.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// How many files this handle changed so far (written with other bytes, or removed).
+    pub fn changed(&self) -> usize {
+        self.changed.load(Ordering::Relaxed)
     }
 
     /// Reads `path` (under the root), a plain file; `None` where it is not there.
@@ -106,8 +119,12 @@ impl ResultsDir {
     pub fn remove(&self, path: &Path) -> Result<()> {
         let rel = self.rel(path)?;
         match self.folder(false)? {
-            Some(folder) => folder.remove(rel),
-            None => Ok(()),
+            Some(folder) if folder.kind(rel).is_some() => {
+                folder.remove(rel)?;
+                self.changed.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -239,6 +256,20 @@ impl ResultsDir {
     /// The fitted model of a finished run (see [`crate::model_file`]).
     pub fn model_npz(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join(MODEL_NPZ)
+    }
+
+    /// A run's model, read through the folder's handle and checked; `None` where it has none.
+    pub fn read_model(&self, run_id: &str) -> Result<Option<crate::model_file::SavedModel>> {
+        let path = self.model_npz(run_id);
+        let Some(bytes) = self.read(&path)? else {
+            return Ok(None);
+        };
+        crate::model_file::SavedModel::from_bytes(
+            &bytes,
+            &path,
+            "rerun the sweep with --force to rewrite the model files",
+        )
+        .map(Some)
     }
 
     /// Takes the folder's advisory lock (`.lock`) for this process: exclusive for a whole sweep,

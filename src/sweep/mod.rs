@@ -183,7 +183,11 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     }
     report::write_report(config, &dir, &results, &mnist.images)?;
     manifest.finish(fitted, results.len());
-    manifest.write(&dir)?;
+    // A rerun that fits nothing and changes no file writes nothing: the folder (and a clone of
+    // the repository) stays as it was.
+    if fitted > 0 || dir.changed() > 0 || !dir.is_file(&dir.manifest_json()) {
+        manifest.write(&dir)?;
+    }
     Ok(SweepOutcome {
         results_dir: dir.root,
         results,
