@@ -256,3 +256,23 @@ fn prune_never_follows_a_link_out_of_the_results_folder() {
     assert!(!tmp.path().join("res/exp/runs/0123456789ab").exists());
     assert_eq!(std::fs::read(outside.join("keep.txt")).unwrap(), b"mine");
 }
+
+/// An override that adds one setting fits only that setting: the runs with the same ids finished
+/// in the config's own folder are copied into the override's folder, and `--dry-run` there says
+/// so beforehand.
+#[test]
+fn an_override_adding_one_setting_fits_only_that_setting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = config(tmp.path(), &BASE.replace("C = 1.0", "C = [0.5, 1.5]"));
+    let out = tmp.path().join("results");
+    let base = sweep_in(tmp.path(), &[&path, "--out", out.to_str().unwrap()]);
+    assert_eq!(base.code, 0, "{}", base.stderr);
+    let args = [path.as_str(), "--out", out.to_str().unwrap(), "model.C=0.5,1.5,4.5"];
+    let dry = sweep_in(tmp.path(), &[&args[..], &["--dry-run"]].concat());
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert_eq!(dry.stdout.matches("copied, not refitted").count(), 2, "{}", dry.stdout);
+    let ran = sweep_in(tmp.path(), &args);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stderr.contains("2 finished run(s) taken from"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("3 of 3 runs finished (1 fitted now, 0 failed)"), "{}", ran.stderr);
+}

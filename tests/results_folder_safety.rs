@@ -727,3 +727,22 @@ fn a_full_disk_is_one_line() {
         );
     }
 }
+
+/// A redraw removes confusion matrices of runs that have no folder any more (they describe no
+/// run); a file of the user's in confusion/ stays.
+#[test]
+fn a_redraw_removes_confusion_matrices_of_runs_that_are_gone() {
+    let w = World::new();
+    ok(&w.sweep("a", &[]));
+    let confusion = w.folder().join("confusion");
+    std::fs::write(confusion.join("abcdefabcdef.csv"), b"stale").unwrap();
+    std::fs::write(confusion.join("abcdefabcdef.png"), b"stale").unwrap();
+    std::fs::write(confusion.join("notes.txt"), b"mine").unwrap();
+    ok(&w.sweep("a", &["--report-only"]));
+    assert!(!confusion.join("abcdefabcdef.csv").exists());
+    assert!(!confusion.join("abcdefabcdef.png").exists());
+    assert!(confusion.join("notes.txt").exists());
+    for id in w.run_ids() {
+        assert!(confusion.join(format!("{id}.png")).exists());
+    }
+}

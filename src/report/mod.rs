@@ -119,6 +119,23 @@ pub fn remove_report(dir: &ResultsDir) -> Result<()> {
     Ok(())
 }
 
+/// Removes confusion matrices (`confusion/<run_id>.csv|png`) whose run has no folder any more
+/// (deleted by hand, or by an older harness's prune): files that describe no run. Files not
+/// named after a run id are a user's and stay.
+fn remove_orphan_confusions(dir: &ResultsDir) -> Result<()> {
+    let folder = dir.root.join("confusion");
+    for (name, kind) in dir.list(&folder) {
+        let stem = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".png"));
+        let orphan = stem.is_some_and(|id| {
+            crate::config::is_run_id(id) && dir.kind(&dir.run_dir(id)).is_none()
+        });
+        if orphan && kind == crate::folder::Kind::File {
+            dir.remove(&folder.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn write_report(
     config: &Config,
     dir: &ResultsDir,
@@ -129,6 +146,7 @@ pub fn write_report(
     for result in results {
         write_confusion(dir, result)?;
     }
+    remove_orphan_confusions(dir)?;
     let sklearn = crate::tables::sklearn_results(dir)?;
     let accuracies = sklearn
         .iter()

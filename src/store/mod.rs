@@ -500,6 +500,36 @@ impl ResultsDir {
             .collect()
     }
 
+    /// The other results folders beside this one (`<out>/*/`, plain folders only): where a run
+    /// with the same id may already be finished.
+    pub fn siblings(&self) -> Vec<ResultsDir> {
+        let Some(out) = self.root.parent() else {
+            return Vec::new();
+        };
+        let name = self.root.file_name();
+        ResultsDir::new(out.to_path_buf())
+            .list(out)
+            .into_iter()
+            .filter(|(n, kind)| *kind == Kind::Dir && Some(std::ffi::OsStr::new(n)) != name)
+            .map(|(n, _)| ResultsDir::new(out.join(n)))
+            .collect()
+    }
+
+    /// Copies the runs of `config` that are finished in a folder beside this one (the same id,
+    /// so the same parameters and data; the record passing every check a reused one passes)
+    /// and not here: an override's folder, a copied config or another grid sharing runs reuses
+    /// them instead of refitting. Returns the folders taken from and how many runs each gave.
+    pub fn take_from_siblings(&self, config: &Config, data: &Mnist) -> Result<Vec<(PathBuf, usize)>> {
+        let mut taken = Vec::new();
+        for sibling in self.siblings() {
+            let n = self.merge_from(&sibling, config, data)?;
+            if n > 0 {
+                taken.push((sibling.root.clone(), n));
+            }
+        }
+        Ok(taken)
+    }
+
     /// Copies the records (and predictions) of `config`'s runs found in `other` into this folder,
     /// keeping records already here. Returns how many were copied.
     pub fn merge_from(&self, other: &ResultsDir, config: &Config, data: &Mnist) -> Result<usize> {

@@ -82,6 +82,12 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let (dir, _lock) = open_for_writing(config, options, options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
     let total = config.runs.len();
+    // Runs already finished beside this folder (same id, same data) are copied, not refitted.
+    let taken = if options.force {
+        Vec::new()
+    } else {
+        dir.take_from_siblings(config, &mnist)?
+    };
     let mut refitting = Vec::new();
     let finished = dir.finished(config, &mnist, |why| refitting.push(why));
     // With --force every run is refitted; until its new record replaces it, an old one still
@@ -113,6 +119,12 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let reused = results.len();
     let work: f64 = groups.iter().map(|g| group_work(config, g)).sum();
     let progress = Progress::new(options, work);
+    for (folder, n) in &taken {
+        progress.line(format!(
+            "{n} finished run(s) taken from {}/ (the same run ids on the same data)",
+            folder.display()
+        ));
+    }
     for why in refitting {
         progress.line(format!("refitting: {why}"));
     }

@@ -5,7 +5,7 @@
 //! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`, `stats` (grouping),
 //! `store` (records of finished runs, for `--dry-run`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -115,10 +115,34 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
             e.one_line()
         ));
     }
+    // A run missing here but finished beside this folder is copied by the sweep, not refitted.
+    let siblings = dir.siblings();
+    let elsewhere = |run: &Run| {
+        siblings.iter().find_map(|other| match other.prior_on(run, config, None) {
+            Prior::Finished(result) => Some((other.root.clone(), result)),
+            _ => None,
+        })
+    };
+    let mut copied: Vec<Option<PathBuf>> = Vec::new();
     let priors: Vec<Prior> = config
         .runs
         .iter()
-        .map(|run| dir.prior_on(run, config, None))
+        .map(|run| match dir.prior_on(run, config, None) {
+            Prior::Missing => match elsewhere(run) {
+                Some((folder, result)) => {
+                    copied.push(Some(folder));
+                    Prior::Finished(result)
+                }
+                None => {
+                    copied.push(None);
+                    Prior::Missing
+                }
+            },
+            prior => {
+                copied.push(None);
+                prior
+            }
+        })
         .collect();
     let finished: Vec<Option<RunResult>> = priors
         .iter()
@@ -132,16 +156,22 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         .chain(std::iter::once("status".to_string()))
         .collect()];
     let mut stale = Vec::new();
-    for (run, prior) in config.runs.iter().zip(&priors) {
+    for ((run, prior), from) in config.runs.iter().zip(&priors).zip(&copied) {
         let status = match prior {
-            Prior::Finished(r) => match r.accuracy() {
-                Some(accuracy) => format!(
-                    "finished: {:.2} %, {:.1} s",
-                    100.0 * accuracy,
-                    r.diagnostics.fit_seconds
-                ),
-                None => "finished: the fit failed".into(),
-            },
+            Prior::Finished(r) => {
+                let state = match r.accuracy() {
+                    Some(accuracy) => format!(
+                        "finished: {:.2} %, {:.1} s",
+                        100.0 * accuracy,
+                        r.diagnostics.fit_seconds
+                    ),
+                    None => "finished: the fit failed".into(),
+                };
+                match from {
+                    Some(folder) => format!("{state} (in {}/: copied, not refitted)", folder.display()),
+                    None => state,
+                }
+            }
             Prior::Missing => "to fit".into(),
             Prior::Stale(why) => {
                 stale.push(format!("{}: {}", run.id, crate::text::escaped(why)));
