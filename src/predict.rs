@@ -192,6 +192,68 @@ impl Prediction {
     }
 }
 
+/// `--save-prepared DIR`: each image as the model sees it (28 x 28 grey levels, light ink on
+/// black, as MNIST's own), written as `DIR/<n>-<name>.png` (n counts from 1 in the order given,
+/// so two images of the same name do not collide). The folder is created if needed and written
+/// through its handle; a file there is never an input image. Returns the paths written.
+pub fn save_prepared(dir: &Path, predictions: &[Prediction]) -> Result<Vec<PathBuf>> {
+    let folder = crate::folder::Folder::create(dir)?;
+    let mut written = Vec::new();
+    for (i, p) in predictions.iter().enumerate() {
+        let stem = p
+            .image
+            .file_stem()
+            .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+        let name = PathBuf::from(format!("{}-{stem}.png", i + 1));
+        let path = dir.join(&name);
+        if let Some(input) = predictions.iter().find(|q| same_file(&q.image, &path)) {
+            return Err(Error::Image {
+                path: path.clone(),
+                message: format!(
+                    "--save-prepared would overwrite the input image {}: give another folder",
+                    input.image.display()
+                ),
+            });
+        }
+        let side = crate::digits::SIDE as u32;
+        let image = image::GrayImage::from_raw(side, side, p.pixels.clone())
+            .expect("784 grey levels are a 28 x 28 image");
+        let mut png = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut png),
+            image.as_raw(),
+            side,
+            side,
+            image::ExtendedColorType::L8,
+        )
+        .map_err(|e| Error::output(&path, e))?;
+        folder.write(&name, &png)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+impl Prediction {
+    /// `--json`: the prediction as one JSON object on one line: the image, where its prepared
+    /// form was saved (if it was), the digit, every digit's probability and the warnings.
+    pub fn json(&self, prepared: Option<&Path>, warnings: &[String]) -> String {
+        let probabilities: serde_json::Map<String, serde_json::Value> = self
+            .classes
+            .iter()
+            .zip(&self.probabilities)
+            .map(|(digit, p)| (digit.to_string(), serde_json::json!(p)))
+            .collect();
+        serde_json::json!({
+            "image": self.image.display().to_string(),
+            "prepared": prepared.map(|p| p.display().to_string()),
+            "digit": self.digit(),
+            "probabilities": probabilities,
+            "warnings": warnings,
+        })
+        .to_string()
+    }
+}
+
 /// Brings one image file to MNIST form: centred like MNIST, or taken as is with `raw`; with a
 /// warning when the picture looks unlike one digit on plain paper.
 pub fn prepare(image: &Path, raw: bool) -> Result<(Vec<u8>, Option<String>)> {

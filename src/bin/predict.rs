@@ -1,5 +1,5 @@
-//! `predict MODEL IMAGE... [--raw] [--chart FILE]`: a saved model's prediction for each image, one
-//! line each.
+//! `predict MODEL IMAGE... [--raw] [--chart FILE] [--json] [--save-prepared DIR]`: a saved
+//! model's prediction for each image, one line each (a JSON object each with --json).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +28,14 @@ struct Args {
     /// most 40 images).
     #[arg(long, value_name = "FILE.png", value_parser = png_path)]
     chart: Option<PathBuf>,
+    /// Print one JSON object per image instead of a line of text: the image, the prepared
+    /// image's path (with --save-prepared), the digit, every digit's probability, the warnings.
+    #[arg(long)]
+    json: bool,
+    /// Save each image as the model sees it (28x28, light ink on black, as MNIST's own) in DIR,
+    /// as <n>-<name>.png.
+    #[arg(long, value_name = "DIR")]
+    save_prepared: Option<PathBuf>,
 }
 
 fn png_path(s: &str) -> Result<PathBuf, String> {
@@ -65,17 +73,19 @@ fn main() -> ExitCode {
     // Every image is read before anything is printed or drawn, so that each bad one gets its
     // line and a chart is drawn only when every image could be read.
     let mut prepared = Vec::new();
+    let mut warnings = Vec::new();
     let mut failures = Vec::new();
     for image in &args.images {
         match predict::prepare(image, args.raw) {
             Ok((pixels, warning)) => {
-                if let Some(warning) = warning {
+                if let Some(warning) = &warning {
                     eprintln!(
                         "warning: {}: {warning}",
                         mnist_logreg::text::escaped(&image.display().to_string())
                     );
                 }
-                prepared.push((image.clone(), pixels))
+                prepared.push((image.clone(), pixels));
+                warnings.push(warning.into_iter().collect::<Vec<String>>());
             }
             Err(e) => failures.push(e),
         }
@@ -84,8 +94,19 @@ fn main() -> ExitCode {
         Ok(predictions) => predictions,
         Err(e) => return cli::fail(&e),
     };
-    for p in &predictions {
-        println!("{}", p.line());
+    let saved = match &args.save_prepared {
+        Some(dir) => match predict::save_prepared(dir, &predictions) {
+            Ok(paths) => paths.into_iter().map(Some).collect(),
+            Err(e) => return cli::fail(&e),
+        },
+        None => vec![None; predictions.len()],
+    };
+    for ((p, saved), warnings) in predictions.iter().zip(&saved).zip(&warnings) {
+        if args.json {
+            println!("{}", p.json(saved.as_deref(), warnings));
+        } else {
+            println!("{}", p.line());
+        }
     }
     if let Some(first) = failures.first() {
         for e in &failures {
