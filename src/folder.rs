@@ -206,13 +206,17 @@ impl Folder {
         let shown = self.display(rel);
         let (dir, name) = self.parent(rel, true)?.expect("created");
         if self.kind_in(&dir, &name) == Some(Kind::Dir) {
-            return Err(Error::output(&shown, "a folder where the harness writes a file; move it away"));
+            return Err(Error::output(
+                &shown,
+                "a folder where the harness writes a file; move it away",
+            ));
         }
         let suffix = Path::new(&name)
             .extension()
             .map(|e| format!(".{}", e.to_string_lossy()))
             .unwrap_or_default();
-        let (tmp_name, mut file) = create_temp(&dir, &suffix).map_err(|e| Error::output(&shown, e))?;
+        let (tmp_name, mut file) =
+            create_temp(&dir, &suffix).map_err(|e| Error::output(&shown, e))?;
         let written = file
             .write_all(bytes)
             .and_then(|_| file.sync_data())
@@ -504,7 +508,10 @@ mod tests {
             .success());
         assert!(f.read(Path::new("run.json")).is_err());
         let fifo2 = outside.join("config.toml");
-        std::process::Command::new("mkfifo").arg(&fifo2).status().unwrap();
+        std::process::Command::new("mkfifo")
+            .arg(&fifo2)
+            .status()
+            .unwrap();
         let err = read_input(&fifo2, 1 << 20).unwrap_err();
         assert!(err.to_string().contains("not a plain file"), "{err}");
         let err = read_input(Path::new("/dev/zero"), 1 << 20).unwrap_err();
@@ -518,9 +525,15 @@ mod tests {
         std::fs::write(f.root().join("runs/x/.tmp-1-2-3.json"), b"half").unwrap();
         std::fs::write(f.root().join("runs/x/run.json"), b"{}").unwrap();
         f.remove_temporaries(Path::new("")).unwrap();
-        assert_eq!(f.list(Path::new("runs/x")), vec![("run.json".into(), Kind::File)]);
+        assert_eq!(
+            f.list(Path::new("runs/x")),
+            vec![("run.json".into(), Kind::File)]
+        );
         let big = f.root().join("big");
-        std::fs::File::create(&big).unwrap().set_len(READ_CAP + 1).unwrap();
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(READ_CAP + 1)
+            .unwrap();
         assert!(f.read(Path::new("big")).is_err());
     }
 }

@@ -125,12 +125,13 @@ fn check_against_record(file: &Path, bytes: &[u8]) -> Result<()> {
 pub fn load_model(path: &Path) -> Result<(PathBuf, SavedModel, Option<String>)> {
     let (file, why) = locate_model(path)?;
     let what_to_do = "rerun the sweep that wrote it with --force to rewrite it with this harness";
-    let bytes = crate::folder::read_input(&file, crate::model_file::MAX_MODEL_BYTES).map_err(
-        |e| Error::Model {
-            path: file.clone(),
-            message: format!("{e}: {FIND_A_MODEL}"),
-        },
-    )?;
+    let bytes =
+        crate::folder::read_input(&file, crate::model_file::MAX_MODEL_BYTES).map_err(|e| {
+            Error::Model {
+                path: file.clone(),
+                message: format!("{e}: {FIND_A_MODEL}"),
+            }
+        })?;
     check_against_record(&file, &bytes)?;
     let model = SavedModel::from_bytes(&bytes, &file, what_to_do)?;
     if model.n_features() != N_PIXELS {
@@ -218,15 +219,11 @@ pub fn save_prepared(dir: &Path, predictions: &[Prediction]) -> Result<Vec<PathB
         let side = crate::digits::SIDE as u32;
         let image = image::GrayImage::from_raw(side, side, p.pixels.clone())
             .expect("784 grey levels are a 28 x 28 image");
-        let mut png = Vec::new();
-        image::ImageEncoder::write_image(
-            image::codecs::png::PngEncoder::new(&mut png),
-            image.as_raw(),
-            side,
-            side,
-            image::ExtendedColorType::L8,
-        )
-        .map_err(|e| Error::output(&path, e))?;
+        let mut png = std::io::Cursor::new(Vec::new());
+        image
+            .write_to(&mut png, image::ImageFormat::Png)
+            .map_err(|e| Error::output(&path, e))?;
+        let png = png.into_inner();
         folder.write(&name, &png)?;
         written.push(path);
     }
@@ -380,21 +377,24 @@ pub fn chart(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().map(Path::new).ok_or_else(|| Error::Image {
-        path: path.to_path_buf(),
-        message: "--chart needs a file name".into(),
-    })?;
+    let name = path
+        .file_name()
+        .map(Path::new)
+        .ok_or_else(|| Error::Image {
+            path: path.to_path_buf(),
+            message: "--chart needs a file name".into(),
+        })?;
     crate::folder::Folder::open(parent)
         .and_then(|folder| folder.write(name, &png).map(|_| ()))
-    // predict has no --out: the way out is another chart path.
-    .map_err(|e| match e {
-        Error::Output { path, message } => Error::Output {
-            path,
-            message: message.replace(
-                "or pass --out DIR",
-                "or give --chart a path in a writable folder",
-            ),
-        },
-        other => other,
-    })
+        // predict has no --out: the way out is another chart path.
+        .map_err(|e| match e {
+            Error::Output { path, message } => Error::Output {
+                path,
+                message: message.replace(
+                    "or pass --out DIR",
+                    "or give --chart a path in a writable folder",
+                ),
+            },
+            other => other,
+        })
 }

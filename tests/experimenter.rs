@@ -267,12 +267,31 @@ fn an_override_adding_one_setting_fits_only_that_setting() {
     let out = tmp.path().join("results");
     let base = sweep_in(tmp.path(), &[&path, "--out", out.to_str().unwrap()]);
     assert_eq!(base.code, 0, "{}", base.stderr);
-    let args = [path.as_str(), "--out", out.to_str().unwrap(), "model.C=0.5,1.5,4.5"];
+    let args = [
+        path.as_str(),
+        "--out",
+        out.to_str().unwrap(),
+        "model.C=0.5,1.5,4.5",
+    ];
     let dry = sweep_in(tmp.path(), &[&args[..], &["--dry-run"]].concat());
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    assert_eq!(dry.stdout.matches("copied, not refitted").count(), 2, "{}", dry.stdout);
+    assert_eq!(
+        dry.stdout.matches("copied, not refitted").count(),
+        2,
+        "{}",
+        dry.stdout
+    );
     let ran = sweep_in(tmp.path(), &args);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(ran.stderr.contains("2 finished run(s) taken from"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("3 of 3 runs finished (1 fitted now, 0 failed)"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("2 finished run(s) taken from"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr
+            .contains("3 of 3 runs finished (1 fitted now, 0 failed)"),
+        "{}",
+        ran.stderr
+    );
 }

@@ -253,7 +253,11 @@ fn a_redraw_keeps_the_fit_in_the_manifest_history() {
     let path = tmp.path().join("results/history/manifest.json");
     let fitted = std::fs::read(&path).unwrap();
     assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
-    assert_eq!(std::fs::read(&path).unwrap(), fitted, "a rerun that changed nothing wrote");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        fitted,
+        "a rerun that changed nothing wrote"
+    );
     std::fs::remove_file(tmp.path().join("results/history/README.md")).unwrap();
     assert_eq!(sweep(tmp.path(), "h.toml", body, 200, &[]).code, 0);
     let manifest: serde_json::Value = serde_json::from_slice(

@@ -65,17 +65,37 @@ enum Link {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Sweep { who: Who, force: bool, adopt: bool },
-    Kill { after_ms: u64 },
-    Prune { who: Who, yes: bool },
-    ReportOnly { who: Who },
-    Shard { index: u8 },
+    Sweep {
+        who: Who,
+        force: bool,
+        adopt: bool,
+    },
+    Kill {
+        after_ms: u64,
+    },
+    Prune {
+        who: Who,
+        yes: bool,
+    },
+    ReportOnly {
+        who: Who,
+    },
+    Shard {
+        index: u8,
+    },
     Merge,
     Override,
     /// A's grid changed (0: C = [0.5, 1], 1: C = [1]).
-    EditGrid { variant: u8 },
-    Damage { run: usize, how: Damage },
-    Plant { link: Link },
+    EditGrid {
+        variant: u8,
+    },
+    Damage {
+        run: usize,
+        how: Damage,
+    },
+    Plant {
+        link: Link,
+    },
     /// A user's own folders in `runs/`: one with a run id's form, one without.
     Foreign,
     /// The user removes every link the harness named (as its error says to).
@@ -196,7 +216,10 @@ impl World {
                 if kind.is_dir() {
                     stack.push(entry.path());
                 } else {
-                    files.insert(entry.path(), std::fs::read(entry.path()).unwrap_or_default());
+                    files.insert(
+                        entry.path(),
+                        std::fs::read(entry.path()).unwrap_or_default(),
+                    );
                 }
             }
         }
@@ -264,7 +287,13 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             }
         }
         Op::Kill { after_ms } => {
-            let mut cmd = sweep_command(&[world.a.to_str().unwrap(), "--out", out, "--force", "--quiet"]);
+            let mut cmd = sweep_command(&[
+                world.a.to_str().unwrap(),
+                "--out",
+                out,
+                "--force",
+                "--quiet",
+            ]);
             cmd.current_dir(&world.root)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
@@ -292,7 +321,13 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             }
         }
         Op::ReportOnly { who } => {
-            let ran = world.sweep(&[world.config(who).to_str().unwrap(), "--out", out, "--report-only", "--quiet"]);
+            let ran = world.sweep(&[
+                world.config(who).to_str().unwrap(),
+                "--out",
+                out,
+                "--report-only",
+                "--quiet",
+            ]);
             Step {
                 ran: Some(ran),
                 // Nothing to report is input to fix (exit 2), so success is not required.
@@ -335,7 +370,13 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             }
         }
         Op::Override => {
-            let ran = world.sweep(&[world.a.to_str().unwrap(), "--out", out, "--quiet", "model.C=0.25"]);
+            let ran = world.sweep(&[
+                world.a.to_str().unwrap(),
+                "--out",
+                out,
+                "--quiet",
+                "model.C=0.25",
+            ]);
             Step {
                 ran: Some(ran),
                 // Its own folder (seq+digest): links planted in seq/ do not concern it.
@@ -344,7 +385,12 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
             }
         }
         Op::EditGrid { variant } => {
-            write_config(&world.root.join("a"), "seq.toml", &grid_a(variant), SUBSAMPLE);
+            write_config(
+                &world.root.join("a"),
+                "seq.toml",
+                &grid_a(variant),
+                SUBSAMPLE,
+            );
             nothing
         }
         Op::Damage { run, how } => {
@@ -365,7 +411,8 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
                     }),
                     Damage::TruncateModel => {
                         if let Ok(bytes) = std::fs::read(dir.join("model.npz")) {
-                            std::fs::write(dir.join("model.npz"), &bytes[..bytes.len() / 2]).unwrap();
+                            std::fs::write(dir.join("model.npz"), &bytes[..bytes.len() / 2])
+                                .unwrap();
                         }
                     }
                     Damage::FoldScore => {
@@ -437,13 +484,11 @@ fn apply(world: &World, model: &mut Model, op: &Op) -> Step {
 /// Whether `path` (under `root`) passes through a symbolic link, or is one.
 fn through_link(root: &Path, path: &Path) -> bool {
     let mut at = root.to_path_buf();
-    path.strip_prefix(root)
-        .unwrap()
-        .components()
-        .any(|c| {
-            at.push(c);
-            at.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
-        })
+    path.strip_prefix(root).unwrap().components().any(|c| {
+        at.push(c);
+        at.symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+    })
 }
 
 fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
@@ -479,7 +524,12 @@ fn check(
     op: &Op,
 ) -> Result<(), TestCaseError> {
     // 1. Nothing outside the results root changed.
-    prop_assert_eq!(&world.outside_snapshot(), before, "outside changed after {:?}", op);
+    prop_assert_eq!(
+        &world.outside_snapshot(),
+        before,
+        "outside changed after {:?}",
+        op
+    );
     // 2. Exit codes.
     if let Some(ran) = &step.ran {
         prop_assert!(
@@ -491,7 +541,11 @@ fn check(
         );
         prop_assert!(!ran.stderr.contains("panicked"), "{:?}: {}", op, ran.stderr);
         if ran.code != 0 {
-            let last = ran.stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
+            let last = ran
+                .stderr
+                .lines()
+                .rfind(|l| !l.trim().is_empty())
+                .unwrap_or("");
             prop_assert!(last.starts_with("error: "), "{:?}: {}", op, ran.stderr);
         }
         if step.must_succeed {
@@ -501,14 +555,23 @@ fn check(
     // 3. Never left locked.
     let lock = world.folder().join(".lock");
     if lock.symlink_metadata().is_ok_and(|m| m.is_file()) {
-        let file = std::fs::OpenOptions::new().read(true).write(true).open(&lock).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&lock)
+            .unwrap();
         prop_assert!(file.try_lock().is_ok(), "{:?} left the folder locked", op);
     }
     let metrics = world.folder().join("metrics.csv");
     let table = read_table(&metrics);
     // 4. Every finished run of the owner in metrics.csv and the README.
     if step.reported && step.ran.as_ref().is_some_and(|r| r.code == 0) {
-        let dry = world.sweep(&[world.a.to_str().unwrap(), "--out", world.out.to_str().unwrap(), "--dry-run"]);
+        let dry = world.sweep(&[
+            world.a.to_str().unwrap(),
+            "--out",
+            world.out.to_str().unwrap(),
+            "--dry-run",
+        ]);
         prop_assert_eq!(dry.code, 0, "{}", dry.stderr);
         let readme = std::fs::read_to_string(world.folder().join("README.md")).unwrap_or_default();
         for line in dry.stdout.lines().filter(|l| l.contains("finished:")) {
@@ -516,14 +579,30 @@ fn check(
             if !is_run_id(id) {
                 continue;
             }
-            prop_assert!(table.contains_key(id), "{:?}: finished run {} not in metrics.csv", op, id);
-            prop_assert!(readme.contains(id), "{:?}: finished run {} not in the README", op, id);
+            prop_assert!(
+                table.contains_key(id),
+                "{:?}: finished run {} not in metrics.csv",
+                op,
+                id
+            );
+            prop_assert!(
+                readme.contains(id),
+                "{:?}: finished run {} not in the README",
+                op,
+                id
+            );
         }
     }
     // 5. No record trusted that fails its checks (where the table is plain, not a planted link).
     if metrics.symlink_metadata().is_ok_and(|m| m.is_file()) {
         for (id, accuracy) in &table {
-            prop_assert!((0.0..=1.0).contains(accuracy), "{:?}: accuracy {} of {}", op, accuracy, id);
+            prop_assert!(
+                (0.0..=1.0).contains(accuracy),
+                "{:?}: accuracy {} of {}",
+                op,
+                accuracy,
+                id
+            );
         }
     }
     Ok(())
@@ -552,7 +631,10 @@ fn is_run_id(text: &str) -> bool {
 }
 
 fn env_number(name: &str, default: u32) -> u32 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[test]

@@ -63,13 +63,20 @@ impl World {
         rows.into_iter().map(|r| r[i].clone()).collect()
     }
     fn outside_unchanged(&self) {
-        assert_eq!(std::fs::read(self.path("outside/victim.txt")).unwrap(), b"the user's");
+        assert_eq!(
+            std::fs::read(self.path("outside/victim.txt")).unwrap(),
+            b"the user's"
+        );
         let mut kept: Vec<String> = std::fs::read_dir(self.path("outside/folder"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         kept.sort();
-        assert_eq!(kept, ["kept.txt"], "files appeared outside the results folder");
+        assert_eq!(
+            kept,
+            ["kept.txt"],
+            "files appeared outside the results folder"
+        );
     }
 }
 
@@ -82,7 +89,11 @@ fn refused(ran: &Ran, says: &str) {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     let last = ran.stderr.lines().last().unwrap_or("");
     assert!(last.starts_with("error: "), "{}", ran.stderr);
-    assert!(ran.stderr.contains(says), "expected {says:?} in: {}", ran.stderr);
+    assert!(
+        ran.stderr.contains(says),
+        "expected {says:?} in: {}",
+        ran.stderr
+    );
     assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
 }
 
@@ -101,7 +112,10 @@ fn prune_never_deletes_another_configs_runs() {
     ok(&w.sweep("a", &[]));
     let before = w.run_ids();
     w.config("b", &SMALL.replace("C = [0.5, 1.0]", "C = [2.0]"));
-    refused(&w.sweep("b", &["--prune", "--yes"]), "holds the results of another config");
+    refused(
+        &w.sweep("b", &["--prune", "--yes"]),
+        "holds the results of another config",
+    );
     assert_eq!(w.run_ids(), before);
     assert_eq!(w.listed().len(), 2);
 }
@@ -118,7 +132,10 @@ fn prune_respects_the_lock() {
         .open(w.folder().join(".lock"))
         .unwrap();
     lock.lock().unwrap();
-    refused(&w.sweep("a", &["--prune", "--yes"]), "another sweep is writing");
+    refused(
+        &w.sweep("a", &["--prune", "--yes"]),
+        "another sweep is writing",
+    );
     assert_eq!(w.run_ids().len(), 2);
     drop(lock);
     ok(&w.sweep("a", &["--prune", "--yes"]));
@@ -135,7 +152,10 @@ fn pruning_every_run_leaves_no_report_of_them() {
     ok(&w.sweep("a", &["--prune", "--yes"]));
     assert!(w.run_ids().is_empty());
     for file in ["metrics.csv", "README.md", "reference.json"] {
-        assert!(!w.folder().join(file).exists(), "{file} describes deleted runs");
+        assert!(
+            !w.folder().join(file).exists(),
+            "{file} describes deleted runs"
+        );
     }
 }
 
@@ -151,7 +171,11 @@ fn prune_keeps_a_users_own_folders() {
     }
     let listed = w.sweep("a", &["--prune"]);
     ok(&listed);
-    assert!(listed.stderr.contains("nothing to prune"), "{}", listed.stderr);
+    assert!(
+        listed.stderr.contains("nothing to prune"),
+        "{}",
+        listed.stderr
+    );
     ok(&w.sweep("a", &["--prune", "--yes"]));
     assert!(w.folder().join("runs/my-notes/notes.txt").exists());
     assert!(w.folder().join("runs/0123456789ab/notes.txt").exists());
@@ -164,7 +188,10 @@ fn report_only_of_another_config_is_refused() {
     ok(&w.sweep("a", &[]));
     let readme = std::fs::read(w.folder().join("README.md")).unwrap();
     w.config("b", &SMALL.replace("C = [0.5, 1.0]", "C = [1.0]"));
-    refused(&w.sweep("b", &["--report-only"]), "holds the results of another config");
+    refused(
+        &w.sweep("b", &["--report-only"]),
+        "holds the results of another config",
+    );
     assert_eq!(std::fs::read(w.folder().join("README.md")).unwrap(), readme);
 }
 
@@ -174,7 +201,10 @@ fn an_empty_merge_leaves_nothing_behind() {
     let w = World::new();
     std::fs::create_dir_all(w.path("empty")).unwrap();
     let empty = w.path("empty");
-    refused(&w.sweep("a", &["--merge", empty.to_str().unwrap()]), "no finished run");
+    refused(
+        &w.sweep("a", &["--merge", empty.to_str().unwrap()]),
+        "no finished run",
+    );
     assert!(!w.folder().exists(), "a folder was created for nothing");
 }
 
@@ -189,7 +219,8 @@ fn a_failed_fold_fit_is_reported_and_read_back() {
     // Hand the record of one run a failed fold, as a failing fit writes it.
     let id = &w.run_ids()[0];
     let record = w.folder().join("runs").join(id).join("run.json");
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     v["cv"] = serde_json::json!({
         "selection": {"cv": 2, "scoring": "accuracy", "shuffle_seed": null},
         "scores": [null, 0.9],
@@ -210,7 +241,11 @@ fn a_failed_fold_fit_is_reported_and_read_back() {
     assert_eq!(first.code, 1, "a failed fit is exit 1: {}", first.stderr);
     let again = w.sweep("a", &[]);
     assert_eq!(again.code, 1, "{}", again.stderr);
-    assert!(again.stderr.contains("0 fitted now, 1 failed"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("0 fitted now, 1 failed"),
+        "{}",
+        again.stderr
+    );
     assert!(!again.stderr.contains("this is a bug"), "{}", again.stderr);
     let readme = std::fs::read_to_string(w.folder().join("README.md")).unwrap();
     assert!(
@@ -236,7 +271,11 @@ fn chart_text_and_size_are_bounded_for_large_grids() {
             let size = std::fs::metadata(&path).unwrap().len();
             assert!(size < 4 << 20, "{}: {size} bytes", path.display());
             let (width, height) = image::image_dimensions(&path).unwrap();
-            assert!(width <= 4000 && height <= 6000, "{}: {width} x {height}", path.display());
+            assert!(
+                width <= 4000 && height <= 6000,
+                "{}: {width} x {height}",
+                path.display()
+            );
         }
     }
 }
@@ -295,10 +334,16 @@ fn predict_checks_a_model_against_its_record() {
     let w = World::new();
     ok(&w.sweep("a", &[]));
     let run = w.folder().join("runs").join(&w.run_ids()[1]);
-    let other = w.folder().join("runs").join(&w.run_ids()[0]).join("model.npz");
+    let other = w
+        .folder()
+        .join("runs")
+        .join(&w.run_ids()[0])
+        .join("model.npz");
     std::fs::copy(&other, run.join("model.npz")).unwrap();
     let image = w.path("digit.png");
-    image::GrayImage::from_pixel(28, 28, image::Luma([0])).save(&image).unwrap();
+    image::GrayImage::from_pixel(28, 28, image::Luma([0]))
+        .save(&image)
+        .unwrap();
     let ran = predict(&[run.to_str().unwrap(), image.to_str().unwrap()]);
     refused(&ran, "SHA-256 differs");
 }
@@ -309,11 +354,14 @@ fn predict_refuses_a_reference_pointing_elsewhere() {
     let w = World::new();
     ok(&w.sweep("a", &[]));
     let reference = w.folder().join("reference.json");
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&reference).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&reference).unwrap()).unwrap();
     v["model"] = "../../outside/victim.txt".into();
     std::fs::write(&reference, serde_json::to_vec(&v).unwrap()).unwrap();
     let image = w.path("digit.png");
-    image::GrayImage::from_pixel(28, 28, image::Luma([255])).save(&image).unwrap();
+    image::GrayImage::from_pixel(28, 28, image::Luma([255]))
+        .save(&image)
+        .unwrap();
     let ran = predict(&[w.folder().to_str().unwrap(), image.to_str().unwrap()]);
     refused(&ran, "is not its run's model file");
 }
@@ -328,15 +376,19 @@ fn predict_refuses_weights_beyond_floating_point() {
     let saved = mnist_logreg::model_file::SavedModel::read(&run.join("model.npz"), "").unwrap();
     let path = w.path("huge.npz");
     let mut npz = ndarray_npy::NpzWriter::new(std::fs::File::create(&path).unwrap());
-    npz.add_array("format_version", &Array1::from_elem(1, 1i64)).unwrap();
+    npz.add_array("format_version", &Array1::from_elem(1, 1i64))
+        .unwrap();
     let huge = Array2::from_shape_fn(saved.coef.dim(), |(k, _)| (k as f64 + 1.0) * 1e307);
     npz.add_array("coef", &huge).unwrap();
     npz.add_array("intercept", &saved.intercept).unwrap();
-    npz.add_array("scaler_offset", &saved.scaler_offset).unwrap();
+    npz.add_array("scaler_offset", &saved.scaler_offset)
+        .unwrap();
     npz.add_array("scaler_scale", &saved.scaler_scale).unwrap();
-    npz.add_array("classes", &Array1::from_iter(0..10i64)).unwrap();
+    npz.add_array("classes", &Array1::from_iter(0..10i64))
+        .unwrap();
     npz.add_array("ovr", &Array1::from_elem(1, 0i64)).unwrap();
-    npz.add_array("run_json", &Array1::from_vec(b"{}".to_vec())).unwrap();
+    npz.add_array("run_json", &Array1::from_vec(b"{}".to_vec()))
+        .unwrap();
     npz.finish().unwrap();
     let image = w.path("digit.png");
     let mut digit = image::GrayImage::from_pixel(28, 28, image::Luma([255]));
@@ -357,7 +409,9 @@ fn predict_chart_never_overwrites_an_input() {
     let w = World::new();
     ok(&w.sweep("a", &[]));
     let image = w.path("digit.png");
-    image::GrayImage::from_pixel(28, 28, image::Luma([255])).save(&image).unwrap();
+    image::GrayImage::from_pixel(28, 28, image::Luma([255]))
+        .save(&image)
+        .unwrap();
     let before = std::fs::read(&image).unwrap();
     let run = w.folder().join("runs").join(&w.run_ids()[0]);
     let ran = predict(&[
@@ -383,8 +437,11 @@ fn predict_reads_compressed_models_escapes_names_and_animations() {
     // Re-save every array compressed.
     let compressed = w.path("compressed.npz");
     {
-        let mut reader = ndarray_npy::NpzReader::new(std::fs::File::open(run.join("model.npz")).unwrap()).unwrap();
-        let mut npz = ndarray_npy::NpzWriter::new_compressed(std::fs::File::create(&compressed).unwrap());
+        let mut reader =
+            ndarray_npy::NpzReader::new(std::fs::File::open(run.join("model.npz")).unwrap())
+                .unwrap();
+        let mut npz =
+            ndarray_npy::NpzWriter::new_compressed(std::fs::File::create(&compressed).unwrap());
         for name in ["format_version", "classes", "ovr"] {
             let a: ndarray::ArrayD<i64> = reader.by_name(name).unwrap();
             npz.add_array(name, &a).unwrap();
@@ -405,7 +462,9 @@ fn predict_reads_compressed_models_escapes_names_and_animations() {
             digit.put_pixel(c, r, image::Luma([0]));
         }
     }
-    digit.save_with_format(&named, image::ImageFormat::Png).unwrap();
+    digit
+        .save_with_format(&named, image::ImageFormat::Png)
+        .unwrap();
     let ran = predict(&[compressed.to_str().unwrap(), named.to_str().unwrap()]);
     ok(&ran);
     assert_eq!(ran.stdout.lines().count(), 1, "{}", ran.stdout);
@@ -432,17 +491,27 @@ fn predict_reads_compressed_models_escapes_names_and_animations() {
 fn devices_and_fifos_are_refused_at_once() {
     let w = World::new();
     let fifo = w.path("pipe");
-    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let start = Instant::now();
     for input in [Path::new("/dev/zero"), fifo.as_path()] {
         let ran = sweep_in(w.tmp.path(), &[input.to_str().unwrap()]);
         refused(&ran, "not a plain file");
         ok(&w.sweep("a", &[]));
-        let model = w.folder().join("runs").join(&w.run_ids()[0]).join("model.npz");
+        let model = w
+            .folder()
+            .join("runs")
+            .join(&w.run_ids()[0])
+            .join("model.npz");
         let ran = predict(&[model.to_str().unwrap(), input.to_str().unwrap()]);
         refused(&ran, "not a plain file");
         let image = w.path("digit.png");
-        image::GrayImage::from_pixel(28, 28, image::Luma([255])).save(&image).unwrap();
+        image::GrayImage::from_pixel(28, 28, image::Luma([255]))
+            .save(&image)
+            .unwrap();
         let ran = predict(&[input.to_str().unwrap(), image.to_str().unwrap()]);
         assert_eq!(ran.code, 2, "{}", ran.stderr);
     }
@@ -532,7 +601,8 @@ fn dry_run_checks_records_and_ownership() {
     ok(&w.sweep("a", &[]));
     let id = w.run_ids()[0].clone();
     let record = w.folder().join("runs").join(&id).join("run.json");
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     v["metrics"]["accuracy"] = 7.5.into();
     std::fs::write(&record, serde_json::to_vec(&v).unwrap()).unwrap();
     let dry = w.sweep("a", &["--dry-run"]);
@@ -542,7 +612,11 @@ fn dry_run_checks_records_and_ownership() {
     w.config("b", &SMALL.replace("C = [0.5, 1.0]", "C = [2.0]"));
     let dry = w.sweep("b", &["--dry-run"]);
     ok(&dry);
-    assert!(dry.stdout.contains("holds the results of another config"), "{}", dry.stdout);
+    assert!(
+        dry.stdout.contains("holds the results of another config"),
+        "{}",
+        dry.stdout
+    );
 }
 
 /// parity refuses a table with an accuracy no fit can have.
@@ -575,8 +649,14 @@ fn parity_refuses_impossible_accuracies() {
 #[test]
 fn an_overflowing_range_is_refused() {
     let w = World::new();
-    w.config("a", &SMALL.replace("C = [0.5, 1.0]", "C = { logspace = [-4, 400], num = 3 }"));
-    refused(&w.sweep("a", &["--dry-run"]), "beyond what a 64-bit float holds");
+    w.config(
+        "a",
+        &SMALL.replace("C = [0.5, 1.0]", "C = { logspace = [-4, 400], num = 3 }"),
+    );
+    refused(
+        &w.sweep("a", &["--dry-run"]),
+        "beyond what a 64-bit float holds",
+    );
 }
 
 /// A folder made unwritable for this process: by its mode, or where that does not bind (root)
@@ -611,7 +691,9 @@ impl Drop for ReadOnly {
     fn drop(&mut self) {
         use std::os::unix::fs::PermissionsExt;
         if self.1 {
-            let _ = Command::new("chattr").args(["-i", self.0.to_str().unwrap()]).status();
+            let _ = Command::new("chattr")
+                .args(["-i", self.0.to_str().unwrap()])
+                .status();
         }
         let _ = std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o755));
     }
@@ -636,11 +718,15 @@ fn prune_on_a_read_only_folder_is_input_to_fix() {
 #[test]
 fn a_model_seed_override_is_checked_against_the_models_key() {
     let w = World::new();
-    let body = "name = \"safe\"\n[split]\ntrain_size = 0.8\n[model]\nsolver = \"sag\"\nmax_iter = 2\n\
+    let body =
+        "name = \"safe\"\n[split]\ntrain_size = 0.8\n[model]\nsolver = \"sag\"\nmax_iter = 2\n\
                 [[grid]]\nrandom_state = [0, 1]\n[output]\nrun_charts = \"none\"\n";
     w.config("a", body);
     ok(&w.sweep("a", &["--dry-run", "model.random_state=3"]));
-    refused(&w.sweep("a", &["--dry-run", "split.random_state=3"]), "a [[grid]] of this config sets");
+    refused(
+        &w.sweep("a", &["--dry-run", "split.random_state=3"]),
+        "a [[grid]] of this config sets",
+    );
 }
 
 /// The CV column named neg_log_loss shows minus the log-loss; progress lines tell runs that
@@ -648,7 +734,8 @@ fn a_model_seed_override_is_checked_against_the_models_key() {
 #[test]
 fn neg_log_loss_is_negative_and_progress_names_fit_intercept() {
     let w = World::new();
-    let body = "name = \"safe\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n\
+    let body =
+        "name = \"safe\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n\
                 fit_intercept = [true, false]\n[selection]\ncv = 2\nscoring = \"neg_log_loss\"\n\
                 [output]\nrun_charts = \"none\"\n";
     w.config("a", body);
@@ -656,7 +743,11 @@ fn neg_log_loss_is_negative_and_progress_names_fit_intercept() {
     ok(&ran);
     let lines: Vec<&str> = ran.stderr.lines().filter(|l| l.starts_with('[')).collect();
     assert_eq!(lines.len(), 2, "{}", ran.stderr);
-    assert!(lines.iter().any(|l| l.contains("fit_intercept=false")), "{}", ran.stderr);
+    assert!(
+        lines.iter().any(|l| l.contains("fit_intercept=false")),
+        "{}",
+        ran.stderr
+    );
     let readme = std::fs::read_to_string(w.folder().join("README.md")).unwrap();
     let row = readme
         .lines()
@@ -682,7 +773,11 @@ fn a_rerun_that_changes_nothing_writes_nothing() {
                 if meta.is_dir() {
                     stack.push(e.path());
                 } else if e.file_name() != ".lock" {
-                    files.push((e.path(), std::fs::read(e.path()).unwrap(), meta.modified().unwrap()));
+                    files.push((
+                        e.path(),
+                        std::fs::read(e.path()).unwrap(),
+                        meta.modified().unwrap(),
+                    ));
                 }
             }
         }
@@ -693,7 +788,10 @@ fn a_rerun_that_changes_nothing_writes_nothing() {
     std::thread::sleep(Duration::from_millis(20));
     ok(&w.sweep("a", &[]));
     ok(&w.sweep("a", &["--report-only"]));
-    assert!(before == snapshot(&w), "a rerun that fitted nothing rewrote files");
+    assert!(
+        before == snapshot(&w),
+        "a rerun that fitted nothing rewrote files"
+    );
 }
 
 /// On a full disk a sweep ends with one line naming the file it could not write, exit 1 (the
@@ -705,7 +803,14 @@ fn a_full_disk_is_one_line() {
     let tiny = w.path("tiny");
     std::fs::create_dir_all(&tiny).unwrap();
     let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny.to_str().unwrap()])
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=64k",
+            "tmpfs",
+            tiny.to_str().unwrap(),
+        ])
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
@@ -714,15 +819,24 @@ fn a_full_disk_is_one_line() {
         return;
     }
     let config = w.path("a/safe.toml");
-    let ran = sweep_in(w.tmp.path(), &[config.to_str().unwrap(), "--out", tiny.to_str().unwrap()]);
+    let ran = sweep_in(
+        w.tmp.path(),
+        &[config.to_str().unwrap(), "--out", tiny.to_str().unwrap()],
+    );
     let _ = Command::new("umount").arg(&tiny).status();
     assert_eq!(ran.code, 1, "{}", ran.stderr);
     let last = ran.stderr.lines().last().unwrap();
-    assert!(last.starts_with("error: ") && last.contains("No space left"), "{}", ran.stderr);
+    assert!(
+        last.starts_with("error: ") && last.contains("No space left"),
+        "{}",
+        ran.stderr
+    );
     assert!(!ran.stderr.contains("ZipWriter"), "{}", ran.stderr);
     for line in ran.stderr.lines() {
         assert!(
-            ["error: ", "safe: ", "[", "cross-validation"].iter().any(|p| line.starts_with(p)),
+            ["error: ", "safe: ", "[", "cross-validation"]
+                .iter()
+                .any(|p| line.starts_with(p)),
             "a line glued to another: {line:?}"
         );
     }

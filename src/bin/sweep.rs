@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mnist_logreg::{cli, text};
 use mnist_logreg::config::{Config, Override};
 use mnist_logreg::report::Reference;
 use mnist_logreg::sweep::{self, Shard, SweepOptions};
+use mnist_logreg::{cli, text};
 
 /// Fit linfa logistic regression on MNIST over the grid in CONFIG and write metrics, charts and
 /// a README under OUT/<name>/. Runs finished earlier (same parameters, same data) are reused, so
@@ -168,7 +168,10 @@ fn prune(config: &Config, options: &SweepOptions, yes: bool) -> ExitCode {
         println!("{}", text::escaped(&path.display().to_string()));
     }
     if pruned.deleted {
-        eprintln!("deleted {} run(s) and redrew the report", pruned.stale.len());
+        eprintln!(
+            "deleted {} run(s) and redrew the report",
+            pruned.stale.len()
+        );
     } else {
         eprintln!(
             "{} run(s) above are not in this grid; rerun with --prune --yes to delete them",

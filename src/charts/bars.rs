@@ -145,14 +145,19 @@ mod tests {
             y_range: (0.8, 1.0),
             value_decimals: Some(3),
         };
-        std::fs::write(&path, grouped_bars(
+        std::fs::write(
             &path,
-            &Title {
-                title: "t",
-                lines: &[],
-            },
-            &chart,
-        ).unwrap()).unwrap();
+            grouped_bars(
+                &path,
+                &Title {
+                    title: "t",
+                    lines: &[],
+                },
+                &chart,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1200);
         assert!(colours > 10);

@@ -123,16 +123,21 @@ mod tests {
                 (format!("digit {k}"), map)
             })
             .collect();
-        std::fs::write(&path, coefficient_maps(
+        std::fs::write(
             &path,
-            &Title {
-                title: "coefficients",
-                lines: &[],
-            },
-            &maps,
-            "weight per pixel",
-            5,
-        ).unwrap()).unwrap();
+            coefficient_maps(
+                &path,
+                &Title {
+                    title: "coefficients",
+                    lines: &[],
+                },
+                &maps,
+                "weight per pixel",
+                5,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let (w, h, _) = super::super::fixture::inspect(&path);
         assert!(w > 1000 && h > 500, "{w}x{h}");
         assert_eq!(diverging(0.0), RGBColor(255, 255, 255));

@@ -162,15 +162,20 @@ mod tests {
         for cells in [Cells::Counts, Cells::RowPercent] {
             let path = dir.path().join(format!("{cells:?}.png"));
             let lines = ["subtitle".to_string()];
-            std::fs::write(&path, confusion_heatmap(
+            std::fs::write(
                 &path,
-                &m,
-                &Title {
-                    title: "Confusion",
-                    lines: &lines,
-                },
-                cells,
-            ).unwrap()).unwrap();
+                confusion_heatmap(
+                    &path,
+                    &m,
+                    &Title {
+                        title: "Confusion",
+                        lines: &lines,
+                    },
+                    cells,
+                )
+                .unwrap(),
+            )
+            .unwrap();
             let (w, h, colours) = inspect(&path);
             assert_eq!((w, h), (WIDTH, 860 + 30 + 34 + 24));
             assert!(colours > 20, "cells, text and axes: {colours} colours");

@@ -201,15 +201,20 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("grid.png");
-        std::fs::write(&path, digit_grid(
+        std::fs::write(
             &path,
-            &Title {
-                title: "t",
-                lines: &[],
-            },
-            &tiles,
-            4,
-        ).unwrap()).unwrap();
+            digit_grid(
+                &path,
+                &Title {
+                    title: "t",
+                    lines: &[],
+                },
+                &tiles,
+                4,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let (_, h, colours) = inspect(&path);
         assert_eq!(h, (2 * (28 * 4 + 44) + 30) as u32 + 64);
         assert!(colours > 5);
@@ -226,14 +231,19 @@ mod tests {
             })
             .collect();
         let path = dir.path().join("panels.png");
-        std::fs::write(&path, probability_panels(
+        std::fs::write(
             &path,
-            &Title {
-                title: "t",
-                lines: &[],
-            },
-            &panels,
-        ).unwrap()).unwrap();
+            probability_panels(
+                &path,
+                &Title {
+                    title: "t",
+                    lines: &[],
+                },
+                &panels,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1300);
         assert!(colours > 5);

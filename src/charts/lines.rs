@@ -481,7 +481,9 @@ mod tests {
             reference_lines: vec![],
             y_format: compact,
         };
-        let lines: Vec<String> = (0..10_000).map(|i| format!("line {i} of the title")).collect();
+        let lines: Vec<String> = (0..10_000)
+            .map(|i| format!("line {i} of the title"))
+            .collect();
         let title = Title {
             title: "t",
             lines: &lines,
@@ -526,14 +528,19 @@ mod tests {
             reference_lines: vec![(1e-4, "tol = 1e-4".into())],
             y_format: compact,
         };
-        std::fs::write(&path, line_chart(
+        std::fs::write(
             &path,
-            &Title {
-                title: "t",
-                lines: &[],
-            },
-            &chart,
-        ).unwrap()).unwrap();
+            line_chart(
+                &path,
+                &Title {
+                    title: "t",
+                    lines: &[],
+                },
+                &chart,
+            )
+            .unwrap(),
+        )
+        .unwrap();
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1280);
         assert!(colours > 10);

@@ -118,7 +118,9 @@ impl Title<'_> {
         if lines.len() > MAX_TITLE_LINES {
             let left_off = lines.len() - (MAX_TITLE_LINES - 1);
             lines.truncate(MAX_TITLE_LINES - 1);
-            lines.push(format!("(and {left_off} more lines: see the README's tables)"));
+            lines.push(format!(
+                "(and {left_off} more lines: see the README's tables)"
+            ));
         }
         lines
     }

@@ -114,16 +114,18 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config> {
-        let bytes = crate::folder::read_input(path, MAX_CONFIG_BYTES).map_err(|e| Error::Config {
-            file: path.to_path_buf(),
-            line: None,
-            message: match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    "no such config file: check the path (the examples are in experiments/)".into()
-                }
-                _ => format!("cannot read the config: {e}"),
-            },
-        })?;
+        let bytes =
+            crate::folder::read_input(path, MAX_CONFIG_BYTES).map_err(|e| Error::Config {
+                file: path.to_path_buf(),
+                line: None,
+                message: match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        "no such config file: check the path (the examples are in experiments/)"
+                            .into()
+                    }
+                    _ => format!("cannot read the config: {e}"),
+                },
+            })?;
         let text = String::from_utf8(bytes).map_err(|_| Error::Config {
             file: path.to_path_buf(),
             line: None,

@@ -144,7 +144,10 @@ pub fn cv_text(r: &RunResult) -> Option<String> {
     let (mean, sd) = cv.mean_sd();
     let failed = cv.scores.iter().filter(|s| s.is_nan()).count();
     Some(if failed > 0 {
-        format!("not scored: {failed} of {} fold fits failed", cv.scores.len())
+        format!(
+            "not scored: {failed} of {} fold fits failed",
+            cv.scores.len()
+        )
     } else {
         match cv.selection.scoring {
             Scoring::Accuracy => format!("{:.2} ± {:.2}", 100.0 * mean, 100.0 * sd),

@@ -109,8 +109,13 @@ pub struct Figure {
 pub fn remove_report(dir: &ResultsDir) -> Result<()> {
     for (name, kind) in dir.list(&dir.root) {
         let derived = name.ends_with(".png")
-            || ["metrics.csv", "per_class.csv", "README.md", crate::store::REFERENCE_JSON]
-                .contains(&name.as_str())
+            || [
+                "metrics.csv",
+                "per_class.csv",
+                "README.md",
+                crate::store::REFERENCE_JSON,
+            ]
+            .contains(&name.as_str())
             || (name == "confusion" && kind == crate::folder::Kind::Dir);
         if derived {
             dir.remove(&dir.root.join(&name))?;
@@ -125,10 +130,11 @@ pub fn remove_report(dir: &ResultsDir) -> Result<()> {
 fn remove_orphan_confusions(dir: &ResultsDir) -> Result<()> {
     let folder = dir.root.join("confusion");
     for (name, kind) in dir.list(&folder) {
-        let stem = name.strip_suffix(".csv").or_else(|| name.strip_suffix(".png"));
-        let orphan = stem.is_some_and(|id| {
-            crate::config::is_run_id(id) && dir.kind(&dir.run_dir(id)).is_none()
-        });
+        let stem = name
+            .strip_suffix(".csv")
+            .or_else(|| name.strip_suffix(".png"));
+        let orphan = stem
+            .is_some_and(|id| crate::config::is_run_id(id) && dir.kind(&dir.run_dir(id)).is_none());
         if orphan && kind == crate::folder::Kind::File {
             dir.remove(&folder.join(&name))?;
         }
@@ -209,7 +215,9 @@ impl Reference {
             Ok(reference) => reference,
             Err(e) => return Some(Err(e.to_string())),
         };
-        let expected = Path::new("runs").join(&reference.run_id).join(crate::store::MODEL_NPZ);
+        let expected = Path::new("runs")
+            .join(&reference.run_id)
+            .join(crate::store::MODEL_NPZ);
         Some(if !crate::config::is_run_id(&reference.run_id) {
             Err(format!("run_id {:?} is not a run id", reference.run_id))
         } else if Path::new(&reference.model) != expected {

@@ -73,12 +73,11 @@ pub fn readme_markdown(
                 FitStatus::Ok => "",
             };
             // A failed setting has no cross-validation score: the choice skips it.
-            let cv = r
-                .cv
-                .as_ref()
-                .and_then(|_| super::comparison::cv_text(r))
-                .map(|text| format!("; cross-validation {text}, so the choice left it out"))
-                .unwrap_or_default();
+            let cv =
+                r.cv.as_ref()
+                    .and_then(|_| super::comparison::cv_text(r))
+                    .map(|text| format!("; cross-validation {text}, so the choice left it out"))
+                    .unwrap_or_default();
             s.push_str(&format!(
                 "- `{}` ({}; {}): {} after {} attempt(s), last fit scale {}{cv}\n",
                 r.run.id,

@@ -445,7 +445,10 @@ fn coinciding(chart: &LineChart) -> Option<String> {
     const NAMED_PER_GROUP: usize = 3;
     let mut groups: Vec<(&Vec<(f64, f64)>, Vec<&Series>)> = Vec::new();
     for series in chart.series.iter().filter(|s| s.style == Style::Solid) {
-        match groups.iter_mut().find(|(points, _)| **points == series.points) {
+        match groups
+            .iter_mut()
+            .find(|(points, _)| **points == series.points)
+        {
             Some((_, members)) => members.push(series),
             None => groups.push((&series.points, vec![series])),
         }
@@ -459,8 +462,11 @@ fn coinciding(chart: &LineChart) -> Option<String> {
         .iter()
         .take(NAMED_GROUPS)
         .map(|(_, members)| {
-            let mut names: Vec<String> =
-                members.iter().take(NAMED_PER_GROUP).map(|s| name(s)).collect();
+            let mut names: Vec<String> = members
+                .iter()
+                .take(NAMED_PER_GROUP)
+                .map(|s| name(s))
+                .collect();
             if members.len() > NAMED_PER_GROUP {
                 names.push(format!("{} more", members.len() - NAMED_PER_GROUP));
             }

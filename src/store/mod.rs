@@ -363,7 +363,10 @@ impl ResultsDir {
             let Some(expected) = result.files.get(name) else {
                 continue;
             };
-            match self.read(&path).map(|b| b.map(|b| crate::files::sha256_hex(&b))) {
+            match self
+                .read(&path)
+                .map(|b| b.map(|b| crate::files::sha256_hex(&b)))
+            {
                 Ok(Some(digest)) if &digest == expected => {}
                 Ok(None) => return Some(format!("{}: missing", path.display())),
                 Ok(Some(_)) => {
@@ -519,12 +522,32 @@ impl ResultsDir {
     /// so the same parameters and data; the record passing every check a reused one passes)
     /// and not here: an override's folder, a copied config or another grid sharing runs reuses
     /// them instead of refitting. Returns the folders taken from and how many runs each gave.
-    pub fn take_from_siblings(&self, config: &Config, data: &Mnist) -> Result<Vec<(PathBuf, usize)>> {
-        let mut taken = Vec::new();
-        for sibling in self.siblings() {
-            let n = self.merge_from(&sibling, config, data)?;
-            if n > 0 {
-                taken.push((sibling.root.clone(), n));
+    pub fn take_from_siblings(
+        &self,
+        config: &Config,
+        data: &Mnist,
+    ) -> Result<Vec<(PathBuf, usize)>> {
+        // Checked once here: only the runs missing here are looked for beside it.
+        let missing: Vec<&Run> = config
+            .runs
+            .iter()
+            .filter(|run| !matches!(self.prior(run, config, data), Prior::Finished(_)))
+            .collect();
+        let mut taken: Vec<(PathBuf, usize)> = Vec::new();
+        if missing.is_empty() {
+            return Ok(taken);
+        }
+        let siblings = self.siblings();
+        for run in missing {
+            for sibling in &siblings {
+                if let Prior::Finished(result) = sibling.prior(run, config, data) {
+                    self.copy_run(sibling, &result)?;
+                    match taken.iter_mut().find(|(root, _)| *root == sibling.root) {
+                        Some((_, n)) => *n += 1,
+                        None => taken.push((sibling.root.clone(), 1)),
+                    }
+                    break;
+                }
             }
         }
         Ok(taken)
@@ -541,22 +564,25 @@ impl ResultsDir {
             let Prior::Finished(result) = other.prior(run, config, data) else {
                 continue;
             };
-            // The run's files first, its record last (the record marks the run as done).
-            for (from, to) in [
-                (
-                    other.predictions_csv(&run.id),
-                    self.predictions_csv(&run.id),
-                ),
-                (other.model_npz(&run.id), self.model_npz(&run.id)),
-            ] {
-                if let Some(bytes) = other.read(&from)? {
-                    self.write(&to, &bytes)?;
-                }
-            }
-            self.save_record(&result)?;
+            self.copy_run(other, &result)?;
             copied += 1;
         }
         Ok(copied)
+    }
+
+    /// Copies a run checked finished in `other` into this folder: its files first, its record
+    /// last (the record marks the run as done).
+    fn copy_run(&self, other: &ResultsDir, result: &RunResult) -> Result<()> {
+        let id = &result.run.id;
+        for (from, to) in [
+            (other.predictions_csv(id), self.predictions_csv(id)),
+            (other.model_npz(id), self.model_npz(id)),
+        ] {
+            if let Some(bytes) = other.read(&from)? {
+                self.write(&to, &bytes)?;
+            }
+        }
+        self.save_record(result)
     }
 }
 
@@ -572,4 +598,3 @@ fn holder_is_running(text: &str) -> bool {
     };
     !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
 }
-

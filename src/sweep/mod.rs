@@ -162,8 +162,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             results.push(result);
             fitted += 1;
             progress.finish(fitted, todo, results.last().expect("just pushed"), share);
-            let mut tables: Vec<RunResult> =
-                results.iter().chain(&replaced).cloned().collect();
+            let mut tables: Vec<RunResult> = results.iter().chain(&replaced).cloned().collect();
             in_config_order(config, &mut tables);
             crate::tables::write_tables(&dir, &tables)
         };
@@ -218,6 +217,8 @@ fn open_for_writing(
     shared: bool,
 ) -> Result<(ResultsDir, std::fs::File)> {
     let dir = ResultsDir::new(options.out.join(&config.name));
+    // Checked before the lock file is created in another config's folder, and again under the
+    // lock, where the owner can no longer change before the writes.
     crate::manifest::check_owner(config, &dir, options.adopt)?;
     dir.check_writable()?;
     let lock = dir.lock(shared)?;
@@ -336,7 +337,12 @@ pub fn merge(config: &Config, shards: &[PathBuf], options: &SweepOptions) -> Res
     // Nothing is created where nothing can be merged.
     let target = ResultsDir::new(options.out.join(&config.name));
     let available = std::iter::once(&target)
-        .chain(&shard_dirs.iter().map(|d| ResultsDir::new(d.clone())).collect::<Vec<_>>())
+        .chain(
+            &shard_dirs
+                .iter()
+                .map(|d| ResultsDir::new(d.clone()))
+                .collect::<Vec<_>>(),
+        )
         .any(|d| !d.finished(config, &mnist, |_| {}).is_empty());
     if !available {
         return Err(Error::Folder {

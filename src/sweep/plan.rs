@@ -118,10 +118,12 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
     // A run missing here but finished beside this folder is copied by the sweep, not refitted.
     let siblings = dir.siblings();
     let elsewhere = |run: &Run| {
-        siblings.iter().find_map(|other| match other.prior_on(run, config, None) {
-            Prior::Finished(result) => Some((other.root.clone(), result)),
-            _ => None,
-        })
+        siblings
+            .iter()
+            .find_map(|other| match other.prior_on(run, config, None) {
+                Prior::Finished(result) => Some((other.root.clone(), result)),
+                _ => None,
+            })
     };
     let mut copied: Vec<Option<PathBuf>> = Vec::new();
     let priors: Vec<Prior> = config
@@ -168,7 +170,9 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
                     None => "finished: the fit failed".into(),
                 };
                 match from {
-                    Some(folder) => format!("{state} (in {}/: copied, not refitted)", folder.display()),
+                    Some(folder) => {
+                        format!("{state} (in {}/: copied, not refitted)", folder.display())
+                    }
                     None => state,
                 }
             }
