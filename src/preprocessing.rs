@@ -13,7 +13,7 @@ use linfa_logistic::ScaledBytes;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use ndarray::{s, Array1, Array2, ArrayView2};
 
-use crate::model::{Dtype, FitFloat};
+use crate::model::{Dtype, Float};
 use crate::named::named_enum;
 use crate::split::SplitIndices;
 
@@ -137,7 +137,7 @@ fn fit_scaler<F: linfa::Float>(
 }
 
 /// Builds the matrices of one group from the full image matrix and labels.
-pub fn prepare<F: FitFloat>(
+pub fn prepare<F: Float>(
     images: ArrayView2<u8>,
     labels: &[u8],
     split: &SplitIndices,

@@ -686,7 +686,7 @@ cv = 2
     assert_eq!(config.runs.len(), 8);
     assert_eq!(outcome.fitted, 8);
     for r in &outcome.results {
-        assert_eq!(r.engine, mnist_logreg::model::SAG_ENGINE);
+        assert_eq!(r.engine, linfa_logistic::identity::SAG);
         assert_eq!(r.run.params.model.random_state, Some(0));
         assert!(r.diagnostics.n_iter <= r.run.params.model.max_iter);
     }

@@ -303,7 +303,7 @@ print("ok")
     );
 }
 
-/// The vendored SAG and SAGA (`linfa_logistic::sag`) against scikit-learn's `sag` and `saga` on
+/// The vendored SAG and SAGA (`linfa_logistic::SagParams`) against scikit-learn's `sag` and `saga` on
 /// the same 1,000 MNIST images (pixels/255, tol 1e-4): random_state 0 and 3, C = 0.05 where both
 /// converge (about 120 epochs for sag, 250 for saga) and C = 1 where neither does in 300 epochs,
 /// and SAGA with an l1 part (l1_ratio 0.5 and 1 at C = 0.05): the same epoch count, the same
@@ -312,7 +312,8 @@ print("ok")
 #[test]
 #[ignore = "needs the scikit-learn venv (scripts/test.sh runs it)"]
 fn sag_and_saga_follow_scikit_learn() {
-    use linfa_logistic::sag::{sag_multinomial, SagSettings};
+    use linfa::prelude::{DatasetBase, Fit, ParamGuard};
+    use linfa_logistic::SagParams;
     use mnist_logreg::config::DataConfig;
     // (saga, random_state, C, l1_ratio)
     let mut cases: Vec<(bool, u32, f64, f64)> = Vec::new();
@@ -383,24 +384,26 @@ json.dump(result, open(out, "w"))
     for case in &cases {
         let (saga, seed, c, l1_ratio) = *case;
         let start = std::time::Instant::now();
-        let fit = sag_multinomial(
-            &train,
-            &y,
-            10,
-            &SagSettings {
-                saga,
-                alpha: (1.0 - l1_ratio) / c,
-                beta: l1_ratio / c,
-                tol: 1e-4,
-                max_iter: 300,
-                seed: mnist_logreg::split::sag_seed(seed),
-                fit_intercept: true,
-            },
-        );
+        let solver = if saga {
+            SagParams::saga()
+        } else {
+            SagParams::sag()
+        };
+        let fit = solver
+            .alpha((1.0 - l1_ratio) / c)
+            .l1_penalty(l1_ratio / c)
+            .tol(1e-4)
+            .max_epochs(300)
+            .seed(mnist_logreg::split::sag_seed(seed))
+            .check()
+            .unwrap()
+            .fit(&DatasetBase::new(train, ndarray::ArrayView1::from(&y[..])))
+            .unwrap();
+        let report = fit.report().unwrap();
         let seconds = start.elapsed().as_secs_f64();
         let key = key(case);
         let sk = &reference[&key];
-        let z = test.dot(&fit.weights) + &fit.intercept;
+        let z = test.dot(fit.params()) + fit.intercept();
         let same = z
             .rows()
             .into_iter()
@@ -408,19 +411,19 @@ json.dump(result, open(out, "w"))
             .filter(|(row, p)| mnist_logreg::digits::argmax(*row) as u64 == p.as_u64().unwrap())
             .count();
         let zeros =
-            fit.weights.iter().filter(|&&w| w == 0.0).count() as f64 / fit.weights.len() as f64;
+            fit.params().iter().filter(|&&w| w == 0.0).count() as f64 / fit.params().len() as f64;
         // Seconds are informative only (this test asserts no timing).
         eprintln!(
             "{key}: n_iter {} (scikit-learn {}), {same} of 1000 predictions the same, zero weights {:.1} % ({:.1} %); {:.1} ms per epoch (scikit-learn {:.1})",
-            fit.n_iter,
+            report.iterations,
             sk["n_iter"],
             100.0 * zeros,
             100.0 * sk["zeros"].as_f64().unwrap(),
-            1000.0 * seconds / fit.n_iter as f64,
+            1000.0 * seconds / report.iterations as f64,
             1000.0 * sk["seconds"].as_f64().unwrap() / sk["n_iter"].as_f64().unwrap()
         );
-        assert_eq!(fit.n_iter, sk["n_iter"].as_u64().unwrap(), "{key}");
-        assert_eq!(fit.converged, fit.n_iter < 300, "{key}");
+        assert_eq!(report.iterations, sk["n_iter"].as_u64().unwrap(), "{key}");
+        assert_eq!(report.converged(), report.iterations < 300, "{key}");
         assert!(same >= 999, "{key}: {same} of 1000 predictions the same");
         assert!(
             (zeros - sk["zeros"].as_f64().unwrap()).abs() <= 0.01,

@@ -537,7 +537,7 @@ max_iter = 100
             (
                 "C = 1",
                 "solver = \"saga\"\ndtype = \"f32\"",
-                "solver = \"saga\" with dtype = \"f32\": this engine's sag and saga run in f64 only",
+                "solver = \"saga\" with dtype = \"f32\": the harness runs sag and saga in f64 only",
             ),
             (
                 "C = 1",

@@ -7,8 +7,11 @@
 //! May touch: `digits`, `split` (sag's seed), `model::{params, linear}`.
 
 use linfa::prelude::*;
-use linfa_logistic::{LogisticRegression, MultiLogisticRegression, ScaledBytes};
-use ndarray::{Array1, Array2, ArrayView1, NdFloat};
+use linfa_logistic::{
+    identity, FitReport, Float, LogisticRegressionParams, LogisticRegressionValidParams,
+    MultiFittedLogisticRegression, SagParams, ScaledBytes, Termination,
+};
+use ndarray::{Array1, Array2, ArrayView1, Dimension, Ix1, Ix2};
 use rayon::prelude::*;
 
 use super::linear::LinearModel;
@@ -20,21 +23,18 @@ use crate::digits::N_CLASSES;
 #[error("{0}")]
 pub struct EngineError(pub String);
 
-/// Which engine fitted a record: records of another engine are refitted, not reused.
-/// Change it whenever a change to the engine can change a fit.
-pub const ENGINE: &str =
-    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4: L-BFGS-B, kernels of patch 2";
+impl From<linfa_logistic::error::Error> for EngineError {
+    fn from(e: linfa_logistic::error::Error) -> Self {
+        EngineError(e.to_string())
+    }
+}
 
-/// The engine of sag and saga fits (a record of another engine is refitted).
-pub const SAG_ENGINE: &str =
-    "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 6: SAG and SAGA";
-
-/// The engine that fits runs with these parameters: [`ENGINE`] for lbfgs (unchanged since the
-/// records of lbfgs runs were written), [`SAG_ENGINE`] for sag and saga.
+/// The engine that fits runs with these parameters (a record of another engine is refitted):
+/// the engine's own identity for the solver's family.
 pub fn engine_for(params: &ModelParams) -> &'static str {
     match params.solver {
-        Solver::Lbfgs => ENGINE,
-        Solver::Sag | Solver::Saga => SAG_ENGINE,
+        Solver::Lbfgs => identity::LBFGS,
+        Solver::Sag | Solver::Saga => identity::SAG,
     }
 }
 
@@ -63,7 +63,7 @@ pub struct EngineReport {
 }
 
 impl EngineReport {
-    fn from_linfa<F: linfa::Float>(report: Option<&linfa_logistic::FitReport<F>>) -> Self {
+    fn from_linfa<F: Float>(report: Option<&FitReport<F>>) -> Self {
         let Some(report) = report else {
             return EngineReport {
                 n_iter: 0,
@@ -73,32 +73,23 @@ impl EngineReport {
                 trace: Vec::new(),
             };
         };
-        use linfa_logistic::Termination as T;
-        // scipy's words for L-BFGS-B's stops, shortened; the last three are argmin's, before it.
-        let termination = match &report.termination {
-            T::GradientTolerance => "converged".to_string(),
-            T::RelativeReduction => "rel_reduction".to_string(),
-            T::MaxIterations => "max_iter".to_string(),
-            T::MaxEvaluations => "max_fun".to_string(),
-            T::LineSearchFailed => "abnormal_line_search".to_string(),
-            T::NoProgress => "no_progress".to_string(),
-            T::SolverExit(text) => format!("solver_exit: {text}"),
-            T::Other(text) => format!("other: {text}"),
+        // scipy's words for L-BFGS-B's stops, shortened; sag's rule is its convergence.
+        let termination = match report.termination {
+            Termination::GradientTolerance | Termination::WeightChangeTolerance => "converged",
+            Termination::RelativeReduction => "rel_reduction",
+            Termination::MaxIterations => "max_iter",
+            Termination::MaxEvaluations => "max_fun",
+            Termination::LineSearchFailed => "abnormal_line_search",
         };
         EngineReport {
             n_iter: report.iterations,
-            termination,
+            termination: termination.into(),
             converged: report.termination.converged(),
             evaluations: report.evaluations,
             trace: report
                 .trace
                 .iter()
-                .map(|r| {
-                    (
-                        r.objective.to_f64().unwrap_or(f64::NAN),
-                        r.gradient_max.to_f64().unwrap_or(f64::NAN),
-                    )
-                })
+                .map(|r| (r.objective.as_f64(), r.gradient_max.as_f64()))
                 .collect(),
         }
     }
@@ -146,158 +137,106 @@ type Fitted<W, B> = (W, B, EngineReport);
 /// The models a fit keeps, one per iteration count asked for.
 type Snapshots<W, B> = Result<Vec<Fitted<W, B>>, EngineError>;
 
-/// Floating-point types linfa-logistic can fit (its own `Float` trait is private).
-pub trait FitFloat: NdFloat + linfa::Float {
-    /// The matrix as f64 rows, if it is one (sag and saga run in f64 only).
-    fn as_f64(x: &ScaledBytes<Self>) -> Option<&ScaledBytes<f64>>;
-
-    /// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after
-    /// each count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
-    fn fit_multinomial(
-        x: &ScaledBytes<Self>,
-        y: ArrayView1<usize>,
-        alpha: f64,
-        max_gradient_tolerance: f64,
-        params: &ModelParams,
-        at: &[u64],
-        observer: Observer,
-    ) -> Snapshots<Array2<f64>, Array1<f64>>;
-
-    /// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision
-    /// value of each returned model is positive for `true`.
-    fn fit_binary(
-        x: &ScaledBytes<Self>,
-        y: ArrayView1<bool>,
-        alpha: f64,
-        max_gradient_tolerance: f64,
-        params: &ModelParams,
-        at: &[u64],
-        observer: Observer,
-    ) -> Snapshots<Array1<f64>, f64>;
+/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial) and
+/// checks them.
+fn lbfgs<F: Float, D: Dimension>(
+    alpha: f64,
+    max_gradient_tolerance: f64,
+    params: &ModelParams,
+    at: &[u64],
+) -> Result<LogisticRegressionValidParams<F, D>, EngineError> {
+    Ok(LogisticRegressionParams::<F, D>::default()
+        .alpha(F::cast(alpha))
+        .max_gradient_tolerance(F::cast(max_gradient_tolerance))
+        .max_iterations(params.max_iter)
+        .with_intercept(params.fit_intercept)
+        .snapshot_iterations(at.to_vec())
+        .check()?)
 }
 
-/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial; the
-/// generic builder type itself is private to linfa-logistic, hence a macro) and validates them.
-macro_rules! configured {
-    ($builder:expr, $float:ty, $alpha:expr, $tol:expr, $params:expr, $at:expr) => {
-        $builder
-            .alpha($alpha as $float)
-            .max_gradient_tolerance($tol as $float)
-            .max_iterations($params.max_iter)
-            .with_intercept($params.fit_intercept)
-            .snapshot_iterations($at.to_vec())
-            .check()
-            .map_err(|e| EngineError(e.to_string()))?
-    };
+/// The snapshots of a multinomial model in f64, each with its report.
+fn multinomial_snapshots<F: Float, C: PartialOrd + Clone>(
+    fitted: &MultiFittedLogisticRegression<F, C>,
+) -> Vec<Fitted<Array2<f64>, Array1<f64>>> {
+    fitted
+        .snapshots()
+        .iter()
+        .map(|m| {
+            (
+                m.params().mapv(F::as_f64),
+                m.intercept().mapv(F::as_f64),
+                EngineReport::from_linfa(m.report()),
+            )
+        })
+        .collect()
 }
 
-macro_rules! impl_fit_float {
-    ($float:ty, $as_f64:expr) => {
-        impl FitFloat for $float {
-            fn as_f64(x: &ScaledBytes<Self>) -> Option<&ScaledBytes<f64>> {
-                $as_f64(x)
-            }
-
-            fn fit_multinomial(
-                x: &ScaledBytes<Self>,
-                y: ArrayView1<usize>,
-                alpha: f64,
-                max_gradient_tolerance: f64,
-                params: &ModelParams,
-                at: &[u64],
-                observer: Observer,
-            ) -> Snapshots<Array2<f64>, Array1<f64>> {
-                let dataset = DatasetBase::new(x, y);
-                let fitted = configured!(
-                    MultiLogisticRegression::<$float>::default(),
-                    $float,
-                    alpha,
-                    max_gradient_tolerance,
-                    params,
-                    at
-                )
-                .fit_with_observer(&dataset, &mut |r| {
-                    observer(r.iteration, f64::from(r.objective))
-                })
-                .map_err(|e| EngineError(e.to_string()))?;
-                Ok(fitted
-                    .snapshots()
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.params().mapv(f64::from),
-                            m.intercept().mapv(f64::from),
-                            EngineReport::from_linfa(m.report()),
-                        )
-                    })
-                    .collect())
-            }
-
-            fn fit_binary(
-                x: &ScaledBytes<Self>,
-                y: ArrayView1<bool>,
-                alpha: f64,
-                max_gradient_tolerance: f64,
-                params: &ModelParams,
-                at: &[u64],
-                observer: Observer,
-            ) -> Snapshots<Array1<f64>, f64> {
-                let dataset = DatasetBase::new(x, y);
-                let fitted = configured!(
-                    LogisticRegression::<$float>::default(),
-                    $float,
-                    alpha,
-                    max_gradient_tolerance,
-                    params,
-                    at
-                )
-                .fit_with_observer(&dataset, &mut |r| {
-                    observer(r.iteration, f64::from(r.objective))
-                })
-                .map_err(|e| EngineError(e.to_string()))?;
-                // linfa's positive label is the more frequent class (linfa issue 393): for a
-                // one-vs-rest problem that is usually "rest", so flip the sign when it is.
-                let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-                Ok(fitted
-                    .snapshots()
-                    .iter()
-                    .map(|m| {
-                        (
-                            m.params().mapv(|v| sign * f64::from(v)),
-                            sign * f64::from(m.intercept()),
-                            EngineReport::from_linfa(m.report()),
-                        )
-                    })
-                    .collect())
-            }
-        }
-    };
+/// Fits a softmax model with `params.max_iter` iterations and returns it as it stood after each
+/// count in `at` (what a fit with that `max_iter` returns), in the order of `at`.
+fn fit_multinomial<F: Float>(
+    x: &ScaledBytes<F>,
+    y: ArrayView1<usize>,
+    alpha: f64,
+    max_gradient_tolerance: f64,
+    params: &ModelParams,
+    at: &[u64],
+    observer: Observer,
+) -> Snapshots<Array2<f64>, Array1<f64>> {
+    let fitted = lbfgs::<F, Ix2>(alpha, max_gradient_tolerance, params, at)?
+        .fit_with_observer(&DatasetBase::new(x, y), &mut |r| {
+            observer(r.iteration, r.objective.as_f64())
+        })?;
+    Ok(multinomial_snapshots(&fitted))
 }
-impl_fit_float!(f64, Some);
-impl_fit_float!(f32, |_| None);
+
+/// Fits a binary model of `y` (true = positive class), as `fit_multinomial`; the decision value
+/// of each returned model is positive for `true`.
+fn fit_binary<F: Float>(
+    x: &ScaledBytes<F>,
+    y: ArrayView1<bool>,
+    alpha: f64,
+    max_gradient_tolerance: f64,
+    params: &ModelParams,
+    at: &[u64],
+    observer: Observer,
+) -> Snapshots<Array1<f64>, f64> {
+    let fitted = lbfgs::<F, Ix1>(alpha, max_gradient_tolerance, params, at)?
+        .fit_with_observer(&DatasetBase::new(x, y), &mut |r| {
+            observer(r.iteration, r.objective.as_f64())
+        })?;
+    // linfa's positive label is the more frequent class (linfa issue 393): for a one-vs-rest
+    // problem that is usually "rest", so flip the sign when it is.
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    Ok(fitted
+        .snapshots()
+        .iter()
+        .map(|m| {
+            (
+                m.params().mapv(|v| sign * v.as_f64()),
+                sign * m.intercept().as_f64(),
+                EngineReport::from_linfa(m.report()),
+            )
+        })
+        .collect())
+}
 
 /// One linfa fit on features divided by `x.divisor()`, returned in feature units with the
 /// engine's report, as it stood after each iteration count in `at`.
-pub(super) fn fit_once<F: FitFloat>(
+pub(super) fn fit_once<F: Float>(
     x: &ScaledBytes<F>,
     y: &[u8],
     params: &ModelParams,
     at: &[u64],
     observer: Observer,
 ) -> Result<Vec<(LinearModel, EngineReport)>, EngineError> {
-    let scale = x.divisor().to_f64().unwrap_or(f64::NAN);
+    let scale = x.divisor().as_f64();
     let alpha = linfa_alpha(params.c, scale);
     let tol = linfa_max_gradient_tolerance(params.tol, scale);
     let models = match (params.solver, params.multi_class) {
-        (Solver::Sag | Solver::Saga, _) => {
-            let x = F::as_f64(x).ok_or_else(|| {
-                EngineError(format!("solver = \"{}\" runs in f64 only", params.solver))
-            })?;
-            fit_sag(x, y, scale, params, at, observer)?
-        }
+        (Solver::Sag | Solver::Saga, _) => fit_sag(x, y, scale, params, at, observer)?,
         (Solver::Lbfgs, MultiClass::Multinomial) => {
             let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
-            F::fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
+            fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
         }
         (Solver::Lbfgs, MultiClass::Ovr) => {
             let classes = fit_binary_parallel(x, y, alpha, tol, params, at, observer)
@@ -337,54 +276,42 @@ pub(super) fn fit_once<F: FitFloat>(
 /// `scale`, as it stood after each epoch count in `at`. scikit-learn's penalty `(1 - l1_ratio) /
 /// (2C) ||W||² + l1_ratio / C ||W||_1` in the fit's units: the l2 part as [`linfa_alpha`], the l1
 /// part divided by `scale` once. The stopping rule is relative, so `tol` is unchanged.
-fn fit_sag(
-    x: &ScaledBytes<f64>,
+fn fit_sag<F: Float>(
+    x: &ScaledBytes<F>,
     y: &[u8],
     scale: f64,
     params: &ModelParams,
     at: &[u64],
     observer: Observer,
 ) -> Snapshots<Array2<f64>, Array1<f64>> {
-    use linfa_logistic::sag::{sag_multinomial_at, SagSettings};
-    let labels: Vec<usize> = y.iter().map(|&c| c as usize).collect();
-    let settings = SagSettings {
-        saga: params.solver == Solver::Saga,
-        // scikit-learn's products, (1 / C) (1 - l1_ratio) and (1 / C) l1_ratio, to the bit.
-        alpha: linfa_alpha(params.c, scale) * (1.0 - params.l1_ratio),
-        beta: 1.0 / (params.c * scale) * params.l1_ratio,
-        tol: params.tol,
-        max_iter: params.max_iter,
-        seed: crate::split::sag_seed(params.random_state.unwrap_or(0)),
-        fit_intercept: params.fit_intercept,
+    let solver = match params.solver {
+        Solver::Saga => SagParams::<F>::saga(),
+        _ => SagParams::<F>::sag(),
     };
-    // sag computes no objective on the way: progress sees epochs only.
-    let fits = sag_multinomial_at(x, &labels, N_CLASSES, &settings, at, &mut |epoch| {
-        observer(epoch, f64::NAN)
-    });
-    Ok(fits
-        .into_iter()
-        .map(|fit| {
-            let report = EngineReport {
-                n_iter: fit.n_iter,
-                termination: if fit.converged {
-                    "converged"
-                } else {
-                    "max_iter"
-                }
-                .into(),
-                converged: fit.converged,
-                // One pass over the training images per epoch.
-                evaluations: fit.n_iter,
-                trace: Vec::new(),
-            };
-            (fit.weights, fit.intercept, report)
-        })
-        .collect())
+    let fitted = solver
+        // scikit-learn's products, (1 / C) (1 - l1_ratio) and (1 / C) l1_ratio, to the bit.
+        .alpha(F::cast(
+            linfa_alpha(params.c, scale) * (1.0 - params.l1_ratio),
+        ))
+        .l1_penalty(F::cast(1.0 / (params.c * scale) * params.l1_ratio))
+        .tol(F::cast(params.tol))
+        .max_epochs(params.max_iter)
+        .seed(crate::split::sag_seed(params.random_state.unwrap_or(0)))
+        .with_intercept(params.fit_intercept)
+        .snapshot_epochs(at.to_vec())
+        .check()?
+        // sag computes no objective on the way: progress sees epochs only.
+        .fit_with_observer(
+            &DatasetBase::new(x, ndarray::ArrayView1::from(y)),
+            &mut |r| observer(r.iteration, f64::NAN),
+        )?;
+    // No objective on the way: the trace is empty, an evaluation is an epoch's pass.
+    Ok(multinomial_snapshots(&fitted))
 }
 
 /// Fits the ten one-vs-rest binary problems, on rayon's pool: each fit is parallel inside too
 /// (blocks of rows), and every result is independent of the thread count.
-fn fit_binary_parallel<F: FitFloat>(
+fn fit_binary_parallel<F: Float>(
     x: &ScaledBytes<F>,
     y: &[u8],
     alpha: f64,
@@ -397,7 +324,7 @@ fn fit_binary_parallel<F: FitFloat>(
         .into_par_iter()
         .map(|class| {
             let target: Array1<bool> = y.iter().map(|&c| c as usize == class).collect();
-            F::fit_binary(x, target.view(), alpha, tol, params, at, observer)
+            fit_binary(x, target.view(), alpha, tol, params, at, observer)
         })
         .collect()
 }

@@ -32,10 +32,10 @@ use linfa_logistic::ScaledBytes;
 
 pub use diagnose::{Diagnostics, FitOutcome, FitStatus, TracePoint};
 pub use engine::{
-    engine_for, linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, FitFloat,
-    Observer, ENGINE, SAG_ENGINE,
+    engine_for, linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, Observer,
 };
 pub use linear::{zero_share, LinearModel};
+pub use linfa_logistic::Float;
 pub use params::{Dtype, ModelParams, MultiClass, ParamError, Solver, ValidModelParams};
 
 use diagnose::diagnose;
@@ -48,7 +48,7 @@ const MAX_ATTEMPTS: usize = 3;
 
 /// Fits one run on `x_fit` (the training features divided by its divisor, the fit scale) and
 /// checks the result; `observer` sees every iteration.
-pub fn fit<F: FitFloat>(
+pub fn fit<F: Float>(
     x_fit: &ScaledBytes<F>,
     y: &[u8],
     params: &ValidModelParams,
@@ -81,8 +81,8 @@ pub fn fit<F: FitFloat>(
 }
 
 /// The fit scale of a training matrix: the divisor its features are read with.
-fn divisor<F: FitFloat>(x: &ScaledBytes<F>) -> f64 {
-    x.divisor().to_f64().unwrap_or(f64::NAN)
+fn divisor<F: Float>(x: &ScaledBytes<F>) -> f64 {
+    x.divisor().as_f64()
 }
 
 /// Fits the runs `params` with each `max_iter` in `max_iters` from one fit of the largest: the
@@ -90,7 +90,7 @@ fn divisor<F: FitFloat>(x: &ScaledBytes<F>) -> f64 {
 /// `max_iter` returns (same weights, same report). A run whose model fails the checks is refitted
 /// on its own, with the retries of [`fit`], as a separate fit would be. Each run's `fit_seconds`
 /// is the time the shared fit took to reach its iteration count, plus its own check.
-pub fn fit_max_iters<F: FitFloat>(
+pub fn fit_max_iters<F: Float>(
     x_fit: &ScaledBytes<F>,
     y: &[u8],
     params: &ValidModelParams,
@@ -149,7 +149,7 @@ mod tests {
     }
 
     /// The toy bytes read as features near `hot` (hot pixel `hot * (1 + 0.01 k)`).
-    fn toy<F: FitFloat>(n_per_class: usize, hot: f64) -> (ScaledBytes<F>, Vec<u8>) {
+    fn toy<F: Float>(n_per_class: usize, hot: f64) -> (ScaledBytes<F>, Vec<u8>) {
         let (x, y) = toy_bytes(n_per_class);
         let d = x.ncols();
         let scale = F::from(hot / 100.0).unwrap();

@@ -192,7 +192,7 @@ impl ModelParams {
             return Err(ParamError::new(
                 "solver",
                 format!(
-                    "solver = \"{solver}\" with dtype = \"{}\": this engine's sag and saga run in f64 only; use dtype = \"f64\"",
+                    "solver = \"{solver}\" with dtype = \"{}\": the harness runs sag and saga in f64 only (their f32 path is not checked against scikit-learn); use dtype = \"f64\"",
                     self.dtype
                 ),
             ));

@@ -16,7 +16,7 @@ use crate::config::{Run, Scoring, Selection};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{engine_for, FitFloat, FitStatus};
+use crate::model::{engine_for, FitStatus, Float};
 use crate::preprocessing::prepare;
 use crate::split::{stratified_k_fold, SplitIndices};
 use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
@@ -25,7 +25,7 @@ use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
 /// training part: folds as scikit-learn's `StratifiedKFold`, the scaler refitted on each fold's
 /// training rows (a scikit-learn `Pipeline`), runs that differ only in max_iter sharing one fit
 /// per fold.
-pub(super) fn cross_validate<F: FitFloat>(
+pub(super) fn cross_validate<F: Float>(
     runs: &[&Run],
     selection: &Selection,
     group: &Group,

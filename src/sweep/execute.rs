@@ -15,13 +15,13 @@ use crate::config::{Config, Run};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{self, FitFloat, FitStatus, MultiClass};
+use crate::model::{self, FitStatus, Float, MultiClass};
 use crate::preprocessing::{prepare, PreparedData};
 use crate::split::SplitIndices;
 use crate::store::{CvScores, ResultsDir, RunResult, TestSet};
 
 /// One fit for a family of runs (they differ only in max_iter): an outcome per run, in order.
-pub(super) fn fit_family<F: FitFloat>(
+pub(super) fn fit_family<F: Float>(
     family: &[&Run],
     data: &PreparedData<F>,
     observer: model::Observer,
@@ -39,7 +39,7 @@ pub(super) fn fit_family<F: FitFloat>(
 
 /// Fits a family of runs on its group's matrices with one fit, then evaluates each run and writes
 /// its own files; results in the family's order.
-fn execute_family<F: FitFloat>(
+fn execute_family<F: Float>(
     family: &[&Run],
     data: &PreparedData<F>,
     context: &Context,
@@ -66,7 +66,7 @@ struct Context<'a> {
 }
 
 /// Evaluates one fitted run on its group's test matrix, and writes its own files and record.
-fn evaluate<F: FitFloat>(
+fn evaluate<F: Float>(
     run: &Run,
     outcome: model::FitOutcome,
     data: &PreparedData<F>,
@@ -142,7 +142,7 @@ fn evaluate<F: FitFloat>(
 }
 
 /// Runs one group's fits on `jobs` threads; results arrive in `sink` as they finish.
-pub(super) fn run_group<F: FitFloat>(
+pub(super) fn run_group<F: Float>(
     group: &Group,
     mnist: &Mnist,
     config: &Config,

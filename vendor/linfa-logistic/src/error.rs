@@ -9,8 +9,6 @@ pub enum Error {
     TooManyClasses,
     #[error("Fewer than two classes for logistic regression")]
     TooFewClasses,
-    #[error(transparent)]
-    ArgMinError(#[from] argmin::core::Error),
     #[error("Expected `x` and `y` to have same number of rows, got {0} != {1}")]
     MismatchedShapes(usize, usize),
     #[error("Values must be finite and not `Inf`, `-Inf` or `NaN`")]
@@ -26,4 +24,10 @@ pub enum Error {
     InvalidAlpha,
     #[error("Initial parameters must be finite")]
     InvalidInitialParameters,
+    #[error("tol must be a non-negative, finite number")]
+    InvalidTolerance,
+    #[error("l1_ratio must be in [0, 1], and above 0 only with SAGA")]
+    InvalidL1Ratio,
+    #[error("sag and saga fit multinomial models of at least two classes; got {0}")]
+    SagClasses(usize),
 }

@@ -1,35 +1,21 @@
-use crate::argmin_param::ArgminParam;
-use argmin::core::ArgminFloat;
-use argmin_math::ArgminMul;
-use ndarray::{Dimension, Ix1, Ix2, NdFloat};
+//! The float types a fit runs in: `f32` and `f64`.
+
+use ndarray::NdFloat;
 use num_traits::FromPrimitive;
 
-/// A Float trait that captures the requirements we need for the various
-/// places we use floats. These are basically imposed by NdArray and Argmin.
+/// A float a model can be fitted in: `f32` or `f64`. Sealed (its kernel supertrait is the
+/// crate's), so every fit path and kernel exists for both.
 pub trait Float:
-    ArgminFloat
-    + NdFloat
-    + Default
-    + Clone
-    + FromPrimitive
-    + ArgminMul<ArgminParam<Self, Ix1>, ArgminParam<Self, Ix1>>
-    + ArgminMul<ArgminParam<Self, Ix2>, ArgminParam<Self, Ix2>>
-    + linfa::Float
-    + crate::kernels_avx512::Avx512
+    NdFloat + Default + Clone + FromPrimitive + linfa::Float + crate::evaluation::kernels_avx512::Avx512
 {
+    /// The target value of a binary model's positive class.
     const POSITIVE_LABEL: Self;
+    /// The target value of a binary model's negative class.
     const NEGATIVE_LABEL: Self;
-}
 
-impl<D: Dimension> ArgminMul<ArgminParam<Self, D>, ArgminParam<Self, D>> for f64 {
-    fn mul(&self, other: &ArgminParam<Self, D>) -> ArgminParam<Self, D> {
-        ArgminParam(&other.0 * *self)
-    }
-}
-
-impl<D: Dimension> ArgminMul<ArgminParam<Self, D>, ArgminParam<Self, D>> for f32 {
-    fn mul(&self, other: &ArgminParam<Self, D>) -> ArgminParam<Self, D> {
-        ArgminParam(&other.0 * *self)
+    /// The value in f64 (exact for both types).
+    fn as_f64(self) -> f64 {
+        self.to_f64().unwrap_or(f64::NAN)
     }
 }
 

@@ -134,3 +134,9 @@ impl<F: Float, D: Dimension> LogisticRegressionParams<F, D> {
         self
     }
 }
+
+impl<F: Float, D: Dimension> Default for LogisticRegressionParams<F, D> {
+    fn default() -> Self {
+        LogisticRegressionParams::new()
+    }
+}

@@ -1,10 +1,8 @@
 //! What a fit did: iterations, why it stopped, where it ended, what it cost, and its path.
 //!
-//! linfa-logistic 0.8.1 threw argmin's result away and kept only the best parameters. The fitted
-//! models now carry a [`FitReport`], recorded by the fit as the optimiser (`lbfgsb.rs`) reports
+//! linfa-logistic 0.8.1 threw its optimiser's result away and kept only the best parameters. The fitted
+//! models now carry a [`FitReport`], recorded by the fit as the optimiser (`optim/lbfgsb.rs`, or SAG's epochs) reports
 //! each iterate.
-
-use argmin::core::ArgminFloat;
 
 #[cfg(feature = "serde")]
 use serde_crate::{Deserialize, Serialize};
@@ -20,16 +18,8 @@ pub enum Termination {
     /// The gradient met the tolerance: `gradient_tolerance` on its L2 norm, or
     /// `max_gradient_tolerance` on its largest component.
     GradientTolerance,
-    /// The objective stopped changing (argmin's rule; no longer reported since the fit runs
-    /// L-BFGS-B, kept for models serialised before).
-    NoProgress,
     /// `max_iterations` were made.
     MaxIterations,
-    /// The solver gave up; the text is argmin's (no longer reported, kept for models serialised
-    /// before).
-    SolverExit(String),
-    /// Anything else argmin reported (no longer reported, kept for models serialised before).
-    Other(String),
     /// The objective's relative reduction in the last iteration,
     /// `(f_old - f) / max(|f_old|, |f|, 1)`, was at most 64 machine epsilons: scipy's
     /// "CONVERGENCE: REL_REDUCTION_OF_F_<=_FACTR*EPSMCH", which scikit-learn does not warn about,
@@ -40,12 +30,18 @@ pub enum Termination {
     /// A line search found no acceptable step from steepest descent with an empty memory: scipy's
     /// "ABNORMAL_TERMINATION_IN_LNSRCH". The model is the last accepted iterate.
     LineSearchFailed,
+    /// SAG or SAGA: the largest change of a weight over an epoch, divided by the largest weight,
+    /// was at most `tol` (scikit-learn's rule for these solvers).
+    WeightChangeTolerance,
 }
 
 impl Termination {
-    /// True when the gradient tolerance was met.
+    /// True when the solver's own convergence rule was met.
     pub fn converged(&self) -> bool {
-        *self == Termination::GradientTolerance
+        matches!(
+            self,
+            Termination::GradientTolerance | Termination::WeightChangeTolerance
+        )
     }
 }
 
@@ -74,7 +70,7 @@ pub struct IterationRecord<F> {
     serde(crate = "serde_crate")
 )]
 pub struct FitReport<F> {
-    /// L-BFGS iterations completed.
+    /// Iterations (L-BFGS) or epochs (SAG, SAGA) completed.
     pub iterations: u64,
     pub termination: Termination,
     /// The objective at the returned parameters.
@@ -93,7 +89,7 @@ pub struct FitReport<F> {
     pub trace: Vec<IterationRecord<F>>,
 }
 
-impl<F: ArgminFloat> FitReport<F> {
+impl<F> FitReport<F> {
     /// Whether the fit met the gradient tolerance.
     pub fn converged(&self) -> bool {
         self.termination.converged()

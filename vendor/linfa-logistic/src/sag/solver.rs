@@ -20,38 +20,39 @@
 
 use ndarray::{Array1, Array2};
 
-use crate::records::RowBlocks;
+use crate::evaluation::records::RowBlocks;
+use crate::float::Float;
 
-/// How a SAG or SAGA fit runs.
+/// How a SAG or SAGA fit runs (checked by [`super::SagParams`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct SagSettings {
+pub(crate) struct SagSettings<F> {
     /// SAGA instead of SAG.
-    pub saga: bool,
+    pub(crate) saga: bool,
     /// The l2 penalty `alpha / 2 ||W||²` on the summed loss (scikit-learn's
     /// `(1 - l1_ratio) / C`).
-    pub alpha: f64,
+    pub(crate) alpha: F,
     /// The l1 penalty `beta ||W||_1` on the summed loss (scikit-learn's `l1_ratio / C`); SAGA
     /// only, by its proximal step (soft thresholding).
-    pub beta: f64,
+    pub(crate) beta: F,
     /// Stop when the largest weight change of an epoch over the largest weight is at most this.
-    pub tol: f64,
+    pub(crate) tol: F,
     /// Epochs at most.
-    pub max_iter: u64,
+    pub(crate) max_iter: u64,
     /// The sample generator's seed (not 0; 0 is taken as 1, as scikit-learn does).
-    pub seed: u32,
-    pub fit_intercept: bool,
+    pub(crate) seed: u32,
+    pub(crate) fit_intercept: bool,
 }
 
 /// A SAG or SAGA fit.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SagFit {
+pub(crate) struct SagFit<F> {
     /// Features x classes.
-    pub weights: Array2<f64>,
-    pub intercept: Array1<f64>,
+    pub(crate) weights: Array2<F>,
+    pub(crate) intercept: Array1<F>,
     /// Epochs run (scikit-learn's `n_iter_`).
-    pub n_iter: u64,
+    pub(crate) n_iter: u64,
     /// Whether the stopping rule was met before `max_iter`.
-    pub converged: bool,
+    pub(crate) converged: bool,
 }
 
 /// The sample generator: 32-bit xorshift, values below 2^31.
@@ -70,12 +71,13 @@ impl Draws {
 }
 
 /// Fits the multinomial model of `y` (class indices below `n_classes`) on the rows of `x`.
-pub fn sag_multinomial<X: RowBlocks<f64>>(
+#[cfg(test)]
+pub(crate) fn sag_multinomial<F: Float, X: RowBlocks<F>>(
     x: &X,
     y: &[usize],
     n_classes: usize,
-    settings: &SagSettings,
-) -> SagFit {
+    settings: &SagSettings<F>,
+) -> SagFit<F> {
     let at = [settings.max_iter];
     let mut fits = sag_multinomial_at(x, y, n_classes, settings, &at, &mut |_| {});
     fits.pop().expect("one fit per epoch count asked")
@@ -85,90 +87,93 @@ pub fn sag_multinomial<X: RowBlocks<f64>>(
 /// the order of `at`; counts above `settings.max_iter` or past convergence get the last model):
 /// what a fit with `max_iter` equal to that count returns, since every epoch ends with all lazy
 /// updates applied. `observer` is called after every epoch with the number done.
-pub fn sag_multinomial_at<X: RowBlocks<f64>>(
+///
+/// One function, as the published algorithm reads: its state (the weights' scale, the running
+/// sums, the memory) is shared by every step, and splitting it would hide the order of the updates
+/// the bit-exact agreement with scikit-learn depends on.
+pub(crate) fn sag_multinomial_at<F: Float, X: RowBlocks<F> + ?Sized>(
     x: &X,
     y: &[usize],
     n_classes: usize,
-    settings: &SagSettings,
+    settings: &SagSettings<F>,
     at: &[u64],
     observer: &mut dyn FnMut(u64),
-) -> Vec<SagFit> {
+) -> Vec<SagFit<F>> {
     let (n, d, k) = (x.n_rows(), x.n_columns(), n_classes);
     let mut scratch = Vec::new();
     let max_squared = (0..n)
         .map(|i| {
             x.rows(i, i + 1, &mut scratch)
                 .iter()
-                .map(|v| v * v)
-                .sum::<f64>()
+                .map(|&v| v * v)
+                .sum::<F>()
         })
-        .fold(0.0, f64::max);
-    let alpha = settings.alpha / n as f64;
-    let beta = settings.beta / n as f64;
-    let prox = settings.saga && beta > 0.0;
-    let lipschitz = 0.25 * (max_squared + f64::from(u8::from(settings.fit_intercept))) + alpha;
+        .fold(F::zero(), F::max);
+    let (zero, one, two) = (F::zero(), F::one(), F::cast(2.0));
+    let n_float = F::cast(n);
+    let alpha = settings.alpha / n_float;
+    let beta = settings.beta / n_float;
+    let prox = settings.saga && beta > zero;
+    let intercept_term = if settings.fit_intercept { one } else { zero };
+    let lipschitz = F::cast(0.25) * (max_squared + intercept_term) + alpha;
     let step = if settings.saga {
-        1.0 / (2.0 * lipschitz + (2.0 * n as f64 * alpha).min(lipschitz))
+        one / (two * lipschitz + (two * n_float * alpha).min(lipschitz))
     } else {
-        1.0 / lipschitz
+        one / lipschitz
     };
-    let decay = 1.0 - step * alpha;
+    let decay = one - step * alpha;
 
     // V (weights = scale * V), features x classes row-major, and the averages' memory.
-    let mut v = vec![0.0f64; d * k];
-    let mut previous = vec![0.0f64; d * k];
-    let mut sum_gradient = vec![0.0f64; d * k];
-    let mut memory = vec![0.0f64; n * k];
-    let mut intercept = vec![0.0f64; k];
-    let mut intercept_sum = vec![0.0f64; k];
+    let mut v = vec![zero; d * k];
+    let mut previous = vec![zero; d * k];
+    let mut sum_gradient = vec![zero; d * k];
+    let mut memory = vec![zero; n * k];
+    let mut intercept = vec![zero; k];
+    let mut intercept_sum = vec![zero; k];
     let mut seen = vec![false; n];
     let mut n_seen = 0usize;
-    let mut scale = 1.0f64;
+    let mut scale = one;
     // Running sums of step / (scale * seen) within an epoch; `last` is the position up to which
     // every weight has had them applied (0: none yet this epoch).
-    let mut sums = vec![0.0f64; n];
+    let mut sums = vec![zero; n];
     // The same for `step * beta / scale`, the l1 shrinkage (SAGA with an l1 part only).
-    let mut prox_sums = vec![0.0f64; if prox { n } else { 0 }];
+    let mut prox_sums = vec![zero; if prox { n } else { 0 }];
     let mut last = 0usize;
     let mut draws = Draws(settings.seed);
-    let (mut prediction, mut gradient) = (vec![0.0; k], vec![0.0; k]);
-    let mut nonzero: Vec<(usize, f64)> = Vec::with_capacity(d);
-    let mut dots = vec![0.0f64; k];
+    let (mut prediction, mut gradient) = (vec![zero; k], vec![zero; k]);
+    let mut nonzero: Vec<(usize, F)> = Vec::with_capacity(d);
+    let mut dots = vec![zero; k];
 
     // Applies the pending average-gradient steps up to position `upto` (exclusive), each
     // followed by its l1 shrinkage when there is one (one position is pending at a time on dense
     // rows, so the step and the shrinkage are applied once each).
-    let catch_up = |v: &mut [f64],
-                    sums: &[f64],
-                    prox_sums: &[f64],
-                    sum_gradient: &[f64],
-                    last: usize,
-                    upto: usize| {
-        let since = |s: &[f64]| {
-            if last == 0 {
-                s[upto - 1]
+    let catch_up =
+        |v: &mut [F], sums: &[F], prox_sums: &[F], sum_gradient: &[F], last: usize, upto: usize| {
+            let since = |s: &[F]| {
+                if last == 0 {
+                    s[upto - 1]
+                } else {
+                    s[upto - 1] - s[last - 1]
+                }
+            };
+            let pending = since(sums);
+            if prox_sums.is_empty() {
+                for (w, g) in v.iter_mut().zip(sum_gradient) {
+                    *w -= pending * *g;
+                }
             } else {
-                s[upto - 1] - s[last - 1]
+                let shrink = since(prox_sums);
+                for (w, g) in v.iter_mut().zip(sum_gradient) {
+                    *w -= pending * *g;
+                    *w = (*w - shrink).max(zero) - (-*w - shrink).max(zero);
+                }
             }
         };
-        let pending = since(sums);
-        if prox_sums.is_empty() {
-            for (w, g) in v.iter_mut().zip(sum_gradient) {
-                *w -= pending * g;
-            }
-        } else {
-            let shrink = since(prox_sums);
-            for (w, g) in v.iter_mut().zip(sum_gradient) {
-                *w -= pending * g;
-                *w = (*w - shrink).max(0.0) - (-*w - shrink).max(0.0);
-            }
-        }
-    };
 
     let mut n_iter = 0;
     let mut converged = false;
-    let mut snapshots: Vec<Option<SagFit>> = vec![None; at.len()];
-    let snapshot = |v: &[f64], intercept: &[f64], n_iter: u64, converged: bool| SagFit {
+    let mut snapshots: Vec<Option<SagFit<F>>> = vec![None; at.len()];
+    let snapshot = |v: &[F], intercept: &[F], n_iter: u64, converged: bool| SagFit {
         weights: Array2::from_shape_vec((d, k), v.to_vec()).expect("features x classes"),
         intercept: Array1::from(intercept.to_vec()),
         n_iter,
@@ -193,23 +198,23 @@ pub fn sag_multinomial_at<X: RowBlocks<f64>>(
             nonzero.extend(
                 row.iter()
                     .enumerate()
-                    .filter(|(_, &xj)| xj != 0.0)
+                    .filter(|(_, &xj)| xj != zero)
                     .map(|(j, &xj)| (j, xj)),
             );
-            dots.iter_mut().for_each(|d| *d = 0.0);
+            dots.iter_mut().for_each(|d| *d = zero);
             for &(j, xj) in &nonzero {
                 for (dot, w) in dots.iter_mut().zip(&v[j * k..(j + 1) * k]) {
-                    *dot += w * xj;
+                    *dot += *w * xj;
                 }
             }
             for (c, p) in prediction.iter_mut().enumerate() {
                 *p = scale * dots[c] + intercept[c];
             }
-            let max = prediction.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let exps: Vec<f64> = prediction.iter().map(|p| (p - max).exp()).collect();
-            let total: f64 = exps.iter().sum();
+            let max = prediction.iter().copied().fold(F::neg_infinity(), F::max);
+            let exps: Vec<F> = prediction.iter().map(|&p| (p - max).exp()).collect();
+            let total: F = exps.iter().copied().sum();
             for (c, g) in gradient.iter_mut().enumerate() {
-                *g = exps[c] / total - f64::from(u8::from(y[i] == c));
+                *g = exps[c] / total - if y[i] == c { one } else { zero };
             }
             scale *= decay;
             let memory_i = &mut memory[i * k..(i + 1) * k];
@@ -217,7 +222,7 @@ pub fn sag_multinomial_at<X: RowBlocks<f64>>(
                 for c in 0..k {
                     let correction = xj * (gradient[c] - memory_i[c]);
                     if settings.saga {
-                        v[j * k + c] -= correction * step * (1.0 - 1.0 / n_seen as f64) / scale;
+                        v[j * k + c] -= correction * step * (one - one / F::cast(n_seen)) / scale;
                     }
                     sum_gradient[j * k + c] += correction;
                 }
@@ -226,16 +231,16 @@ pub fn sag_multinomial_at<X: RowBlocks<f64>>(
                 for c in 0..k {
                     let correction = gradient[c] - memory_i[c];
                     intercept_sum[c] += correction;
-                    let average = step * intercept_sum[c] / n_seen as f64;
+                    let average = step * intercept_sum[c] / F::cast(n_seen);
                     intercept[c] -= if settings.saga {
-                        average + correction * step * (1.0 - 1.0 / n_seen as f64)
+                        average + correction * step * (one - one / F::cast(n_seen))
                     } else {
                         average
                     };
                 }
             }
             memory_i.copy_from_slice(&gradient);
-            let increment = step / (scale * n_seen as f64);
+            let increment = step / (scale * F::cast(n_seen));
             sums[t] = if t == 0 {
                 increment
             } else {
@@ -249,13 +254,13 @@ pub fn sag_multinomial_at<X: RowBlocks<f64>>(
                     prox_sums[t - 1] + shrink
                 };
             }
-            if scale < 1e-9 {
+            if scale < F::cast(1e-9) {
                 catch_up(&mut v, &sums, &prox_sums, &sum_gradient, last, t + 1);
                 v.iter_mut().for_each(|w| *w *= scale);
-                scale = 1.0;
-                sums[t] = 0.0;
+                scale = one;
+                sums[t] = zero;
                 if prox {
-                    prox_sums[t] = 0.0;
+                    prox_sums[t] = zero;
                 }
                 last = t + 1;
             }
@@ -263,21 +268,21 @@ pub fn sag_multinomial_at<X: RowBlocks<f64>>(
         // End of the epoch: every pending step, then the scale folded into the weights.
         catch_up(&mut v, &sums, &prox_sums, &sum_gradient, last, n);
         v.iter_mut().for_each(|w| *w *= scale);
-        scale = 1.0;
-        sums[n - 1] = 0.0;
+        scale = one;
+        sums[n - 1] = zero;
         if prox {
-            prox_sums[n - 1] = 0.0;
+            prox_sums[n - 1] = zero;
         }
         last = 0;
         n_iter += 1;
-        let (mut max_weight, mut max_change) = (0.0f64, 0.0f64);
+        let (mut max_weight, mut max_change) = (zero, zero);
         for (w, p) in v.iter().zip(previous.iter_mut()) {
             max_weight = max_weight.max(w.abs());
-            max_change = max_change.max((w - *p).abs());
+            max_change = max_change.max((*w - *p).abs());
             *p = *w;
         }
-        converged = (max_weight != 0.0 && max_change / max_weight <= settings.tol)
-            || (max_weight == 0.0 && max_change == 0.0);
+        converged = (max_weight != zero && max_change / max_weight <= settings.tol)
+            || (max_weight == zero && max_change == zero);
         observer(n_iter);
         for (slot, _) in snapshots
             .iter_mut()
@@ -323,7 +328,8 @@ mod tests {
     /// `max_iter = t` returns; counts past convergence get the converged model.
     #[test]
     fn snapshots_equal_separate_fits() {
-        let x = Array2::from_shape_fn((30, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
+        let x =
+            ndarray::Array2::from_shape_fn((30, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f64 / 10.0);
         let y: Vec<usize> = (0..30).map(|i| i % 3).collect();
         for saga in [false, true] {
             let settings = |max_iter| SagSettings {
@@ -374,7 +380,7 @@ mod tests {
     /// Two separable classes: the fit converges and classifies every point.
     #[test]
     fn sag_and_saga_converge_on_a_separable_problem() {
-        let x = Array2::from_shape_fn((40, 2), |(i, j)| {
+        let x = ndarray::Array2::from_shape_fn((40, 2), |(i, j)| {
             let side = if i % 2 == 0 { 1.0 } else { -1.0 };
             side * (1.0 + (i as f64 * 0.1 + j as f64).sin().abs())
         });

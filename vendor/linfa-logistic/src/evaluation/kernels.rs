@@ -17,8 +17,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
+use crate::evaluation::kernels_avx512 as avx512;
 use crate::float::Float;
-use crate::kernels_avx512 as avx512;
 use std::convert::TryInto;
 
 /// Rows handled together, sharing each load of the weights (logits) or of the gradient (update).
@@ -394,16 +394,24 @@ mod tests {
     /// The AVX-512 kernels give the AVX2 kernels' bits (the same chains of fused multiply-adds),
     /// for f64 and f32, every class count the gradient kernel takes, feature counts with and
     /// without a masked last chunk, and row counts with and without a remainder group.
+    ///
+    /// Where the CPU building the tests lacks AVX-512F the test is listed as ignored (`build.rs`);
+    /// run anyway (`--include-ignored`), it checks that the dispatch does not pick the AVX-512
+    /// kernels and that ten classes are padded to the AVX2 tile of 12.
     #[cfg(target_arch = "x86_64")]
     #[test]
+    #[cfg_attr(
+        not(cpu_has_avx512f),
+        ignore = "this CPU lacks AVX-512F: the AVX-512 kernels cannot run here"
+    )]
     fn avx512_kernels_give_the_avx2_kernels_bits() {
-        if !(avx512::available()
-            && std::is_x86_feature_detected!("avx2")
-            && std::is_x86_feature_detected!("fma"))
-        {
-            eprintln!("skipped: this CPU lacks AVX-512F, AVX2 or FMA");
+        if !avx512::available() {
+            assert_eq!(Tiled::<f64>::zeros(784, 10).tile, 12);
+            eprintln!("this CPU lacks AVX-512F: only the dispatch to the AVX2 kernels was checked");
             return;
         }
+        assert_eq!(Tiled::<f64>::zeros(784, 10).tile, 16);
+        assert!(std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"));
         for (rows, d, k) in [
             (64, 784, 10),
             (37, 21, 12),
@@ -468,17 +476,40 @@ mod tests {
         }
     }
 
-    /// The portable and the FMA paths agree to rounding.
+    /// The portable and the FMA paths of the logits agree to rounding, and each equals the
+    /// general product to rounding.
     #[test]
     fn portable_and_fused_paths_agree() {
         let (x, w) = (matrix(9, 19, 5), matrix(19, 10, 6));
+        let expected = x.dot(&w);
         let w = Tiled::from_array(w.view());
         let mut plain = vec![0.0; 9 * 10];
         let mut fused = vec![0.0; 9 * 10];
         logits_tiles::<f64, false>(x.as_slice().unwrap(), &w, &mut plain);
         logits_tiles::<f64, true>(x.as_slice().unwrap(), &w, &mut fused);
-        for (a, b) in plain.iter().zip(&fused) {
+        for ((a, b), e) in plain.iter().zip(&fused).zip(&expected) {
             assert!((a - b).abs() < 1e-12);
+            assert!((a - e).abs() < 1e-12);
+        }
+    }
+
+    /// The portable gradient path (the one a CPU without AVX2 and FMA takes), called directly on
+    /// any machine: `g + X^T R` to rounding, for every tile width, with remainder rows, and to
+    /// rounding of the FMA path.
+    #[test]
+    fn portable_gradient_equals_the_product_and_the_fused_path() {
+        for (rows, d, k) in [(9, 19, 10), (6, 7, 3), (13, 5, 16)] {
+            let (x, r, g0) = (matrix(rows, d, 1), matrix(rows, k, 2), matrix(d, k, 3));
+            let expected = &g0 + &x.t().dot(&r);
+            let mut plain = Tiled::from_array(g0.view());
+            let mut fused = Tiled::from_array(g0.view());
+            gradient_tiles::<f64, false>(x.as_slice().unwrap(), r.as_slice().unwrap(), &mut plain);
+            gradient_tiles::<f64, true>(x.as_slice().unwrap(), r.as_slice().unwrap(), &mut fused);
+            let (plain, fused) = (plain.to_array(), fused.to_array());
+            for ((a, b), e) in plain.iter().zip(&fused).zip(&expected) {
+                assert!((a - e).abs() < 1e-12, "({}, {}, {})", rows, d, k);
+                assert!((a - b).abs() < 1e-12, "({}, {}, {})", rows, d, k);
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The algorithm is Byrd, Lu, Nocedal and Zhu, "A limited memory algorithm for bound constrained
 //! optimization" (SIAM J. Sci. Comput. 16(5), 1995), with Morales and Nocedal's remark (ACM TOMS
-//! 38(1), 2011) and Moré and Thuente's line search ([`crate::line_search`]). Without bounds the
+//! 38(1), 2011) and Moré and Thuente's line search ([`crate::optim::line_search`]). Without bounds the
 //! generalised Cauchy point is `x - g / theta` and the subspace minimisation is the whole
 //! quasi-Newton step `-H g`; here `H g` comes from the two-loop recursion (Nocedal, 1980) with
 //! `H0 = I / theta`, the same matrix as L-BFGS-B's compact form. The decisions that shape the
@@ -12,7 +12,7 @@
 //! - the first direction is `-g` and its first trial step `min(1 / ||g||, STEP_MAX)`; every later
 //!   line search starts at step 1, including a steepest-descent restart;
 //! - a trial point is the direction's end point `z` itself at step 1, else `x + stp * d`;
-//! - the line search ([`crate::line_search`]) with `ftol` 1e-3, `gtol` 0.9, `xtol` 0.1,
+//! - the line search ([`crate::optim::line_search`]) with `ftol` 1e-3, `gtol` 0.9, `xtol` 0.1,
 //!   `stpmin` 0 and `stpmax` [`STEP_MAX`], at most `max_ls` evaluations (scikit-learn passes 50);
 //! - a failed line search (no descent, or `max_ls` trials) restores the last iterate and, if the
 //!   memory holds pairs, empties it and tries steepest descent; with an empty memory the fit
@@ -29,7 +29,7 @@
 
 use std::collections::VecDeque;
 
-use crate::line_search::{MoreThuente, Next};
+use crate::optim::line_search::{MoreThuente, Next};
 
 /// The largest step a line search may take on an unbounded problem (L-BFGS-B's `stpmx`).
 pub(crate) const STEP_MAX: f64 = 1e10;

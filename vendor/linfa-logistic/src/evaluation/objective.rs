@@ -14,9 +14,9 @@
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
 use rayon::prelude::*;
 
+use crate::evaluation::kernels::{self, GradientSum, Tiled};
+use crate::evaluation::records::RowBlocks;
 use crate::float::Float;
-use crate::kernels::{self, GradientSum, Tiled};
-use crate::records::RowBlocks;
 
 /// Rows per parallel task. Fixed (not derived from the thread count) so that the summation order,
 /// and so every bit of the result, is the same on 1 or 64 threads.
@@ -243,24 +243,24 @@ mod tests {
         let (cost, grad) = multi_loss_grad(&x, y.view(), 0.7, &w);
         assert_abs_diff_eq!(
             cost,
-            crate::multi_logistic_loss(&x, &y, 0.7, &w),
+            crate::tests::reference::multi_logistic_loss(&x, &y, 0.7, &w),
             epsilon = 1e-9
         );
         assert_abs_diff_eq!(
             grad,
-            crate::multi_logistic_grad(&x, &y, 0.7, &w),
+            crate::tests::reference::multi_logistic_grad(&x, &y, 0.7, &w),
             epsilon = 1e-9
         );
         let wb = w.column(0).to_owned();
         let (cost, grad) = binary_loss_grad(&x, yb.view(), 0.7, &wb);
         assert_abs_diff_eq!(
             cost,
-            crate::logistic_loss(&x, &yb, 0.7, &wb),
+            crate::tests::reference::logistic_loss(&x, &yb, 0.7, &wb),
             epsilon = 1e-9
         );
         assert_abs_diff_eq!(
             grad,
-            crate::logistic_grad(&x, &yb, 0.7, &wb),
+            crate::tests::reference::logistic_grad(&x, &yb, 0.7, &wb),
             epsilon = 1e-9
         );
     }
