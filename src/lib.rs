@@ -14,8 +14,9 @@
 //! with scikit-learn's and the notebooks'.
 //!
 //! Shared by all, importing nothing of the crate: [`digits`] (MNIST's shape), [`named`] (enum
-//! names), [`text`] (how numbers are printed), [`stats`], [`error`]. Imports run one way, toward
-//! them; each module's header says what it may touch.
+//! names), [`text`] (how numbers are printed), [`markdown`] (tables), [`stats`], [`error`].
+//! Imports run one way, toward them; each module's header says what it may touch, and
+//! `tests/module_graph.rs` checks every header and that no two modules import each other.
 
 pub mod charts;
 pub mod cli;
@@ -27,6 +28,7 @@ pub mod error;
 pub mod files;
 pub mod folder;
 pub mod manifest;
+pub mod markdown;
 pub mod metrics;
 pub mod model;
 pub mod model_file;

@@ -1,13 +1,15 @@
 //! `results/README.md`: one index of every results folder the parity report covers, with what
 //! each shows, its headline numbers against scikit-learn, and the reports across folders.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config`, `manifest` (when the fits were made), `parity` (its rows), `report` (the
-//! reference run a folder names), `stats`.
+//! May touch: `folder` (results files and inputs through one handle), `config`, `manifest` (when
+//! the fits were made), `markdown`, `parity` (its rows), `report` (the reference run a folder
+//! names), `stats`, `store` (each folder's handle).
 
 use std::path::Path;
 
 use super::ParityRow;
 use crate::config::Config;
+use crate::markdown::Table;
 use crate::report::Reference;
 use crate::stats::{holm, Finding};
 
@@ -49,9 +51,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
          cross-validation where the config has `[selection]`, else the base configuration \
          (`reference.json`, what `predict results/<name>` takes). Its fit seconds are the fit's \
          own, as recorded; the sweep's time is the wall time of the invocation that made the fits \
-         (cross-validation included), from its `manifest.json`.\n\n\
-         | results | config | what it is | runs | reference run | its test accuracy: harness, scikit-learn | converged, iterations, fit s (harness) | the sweep's time (fits and CV) | all runs against scikit-learn on the same images | charts |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+         (cross-validation included), from its `manifest.json`.\n\n",
     );
     // Holm's correction across every row, as in parity.md.
     let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
@@ -65,71 +65,28 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
             Some(Finding::of(r.equivalent?, p))
         })
         .collect();
-    for config in configs {
-        let mine: Vec<(&ParityRow, &Option<Finding>)> = rows
-            .iter()
-            .zip(&findings)
-            .filter(|(r, _)| r.config == config.name)
-            .collect();
-        let folder = out.join(&config.name);
-        let reference = Reference::read(&folder).and_then(|r| r.ok());
-        let row = reference
-            .as_ref()
-            .and_then(|re| mine.iter().find(|(r, _)| r.run_id == re.run_id))
-            .map(|(r, _)| *r);
-        let (chosen, accuracy, fit) = match (&reference, row) {
-            (Some(re), Some(r)) => (
-                format!("`{}` ({})", re.run_id, re.why),
-                format!(
-                    "{:.2} % [{:.2}, {:.2}], {:.2} % [{:.2}, {:.2}]",
-                    100.0 * r.harness_accuracy.unwrap_or(f64::NAN),
-                    100.0 * r.harness_low.unwrap_or(f64::NAN),
-                    100.0 * r.harness_high.unwrap_or(f64::NAN),
-                    100.0 * r.sklearn_accuracy,
-                    100.0 * r.sklearn_low.unwrap_or(f64::NAN),
-                    100.0 * r.sklearn_high.unwrap_or(f64::NAN)
-                ),
-                format!(
-                    "{}, {}, {:.1} s",
-                    if r.harness_converged { "yes" } else { "no" },
-                    r.harness_n_iter.map_or("-".into(), |n| n.to_string()),
-                    r.harness_seconds
-                ),
-            ),
-            _ => ("-".into(), "-".into(), "-".into()),
-        };
-        let sweep = crate::manifest::last_fit(&folder).map_or("-".into(), |(seconds, at)| {
-            format!("{seconds:.0} s, finished {at}")
-        });
-        let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
-        let margin = 100.0 * config.output.equivalence_margin;
-        let against = format!(
-            "{} of {} the same (±{margin:.2} pp), {} different, {} inconclusive",
-            count(Finding::Equivalent),
-            mine.len(),
-            count(Finding::Different),
-            count(Finding::Inconclusive)
-        );
-        let results = crate::store::ResultsDir::new(folder.clone());
-        let charts: Vec<String> = results
-            .list(&folder)
-            .into_iter()
-            .filter(|(n, kind)| *kind == crate::folder::Kind::File && n.ends_with(".png"))
-            .map(|(n, _)| n)
-            .collect();
-        let charts = charts
-            .iter()
-            .map(|c| format!("[{}]({}/{c})", c.trim_end_matches(".png"), config.name))
-            .collect::<Vec<_>>()
-            .join(", ");
-        s.push_str(&format!(
-            "| [{name}]({name}/README.md) | `{}` | {} | {} | {chosen} | {accuracy} | {fit} | {sweep} | {against} | {charts} |\n",
-            config.path.display(),
-            summary(config),
-            config.runs.len(),
-            name = config.name,
-        ));
-    }
+    let folders: Vec<FolderRow> = configs
+        .iter()
+        .map(|config| folder_row(config, rows, &findings, out))
+        .collect();
+    let table = Table::new()
+        .column("results", |f: &FolderRow| {
+            format!("[{name}]({name}/README.md)", name = f.config.name)
+        })
+        .column("config", |f| format!("`{}`", f.config.path.display()))
+        .column("what it is", |f| summary(f.config))
+        .column("runs", |f| f.config.runs.len().to_string())
+        .column("reference run", |f| f.chosen.clone())
+        .column("its test accuracy: harness, scikit-learn", |f| {
+            f.accuracy.clone()
+        })
+        .column("converged, iterations, fit s (harness)", |f| f.fit.clone())
+        .column("the sweep's time (fits and CV)", |f| f.sweep.clone())
+        .column("all runs against scikit-learn on the same images", |f| {
+            f.against.clone()
+        })
+        .column("charts", |f| f.charts.clone());
+    s.push_str(&table.render(&folders));
     s.push_str("\nAcross folders:\n\n");
     for (file, what) in REPORTS {
         if out.join(file).exists() {
@@ -137,6 +94,88 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
         }
     }
     s
+}
+
+/// One results folder's line of the index.
+struct FolderRow<'a> {
+    config: &'a Config,
+    /// The reference run and why it is the reference.
+    chosen: String,
+    accuracy: String,
+    fit: String,
+    sweep: String,
+    against: String,
+    charts: String,
+}
+
+/// The index line of `config`'s folder under `out`, from its parity rows and their findings.
+fn folder_row<'a>(
+    config: &'a Config,
+    rows: &[ParityRow],
+    findings: &[Option<Finding>],
+    out: &Path,
+) -> FolderRow<'a> {
+    let mine: Vec<(&ParityRow, &Option<Finding>)> = rows
+        .iter()
+        .zip(findings)
+        .filter(|(r, _)| r.config == config.name)
+        .collect();
+    let folder = out.join(&config.name);
+    let reference = Reference::read(&folder).and_then(|r| r.ok());
+    let row = reference
+        .as_ref()
+        .and_then(|re| mine.iter().find(|(r, _)| r.run_id == re.run_id))
+        .map(|(r, _)| *r);
+    let (chosen, accuracy, fit) = match (&reference, row) {
+        (Some(re), Some(r)) => (
+            format!("`{}` ({})", re.run_id, re.why),
+            format!(
+                "{:.2} % [{:.2}, {:.2}], {:.2} % [{:.2}, {:.2}]",
+                100.0 * r.harness_accuracy.unwrap_or(f64::NAN),
+                100.0 * r.harness_low.unwrap_or(f64::NAN),
+                100.0 * r.harness_high.unwrap_or(f64::NAN),
+                100.0 * r.sklearn_accuracy,
+                100.0 * r.sklearn_low.unwrap_or(f64::NAN),
+                100.0 * r.sklearn_high.unwrap_or(f64::NAN)
+            ),
+            format!(
+                "{}, {}, {:.1} s",
+                if r.harness_converged { "yes" } else { "no" },
+                r.harness_n_iter.map_or("-".into(), |n| n.to_string()),
+                r.harness_seconds
+            ),
+        ),
+        _ => ("-".into(), "-".into(), "-".into()),
+    };
+    let sweep = crate::manifest::last_fit(&folder).map_or("-".into(), |(seconds, at)| {
+        format!("{seconds:.0} s, finished {at}")
+    });
+    let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
+    let margin = 100.0 * config.output.equivalence_margin;
+    let against = format!(
+        "{} of {} the same (±{margin:.2} pp), {} different, {} inconclusive",
+        count(Finding::Equivalent),
+        mine.len(),
+        count(Finding::Different),
+        count(Finding::Inconclusive)
+    );
+    let results = crate::store::ResultsDir::new(folder.clone());
+    let charts = results
+        .list(&folder)
+        .into_iter()
+        .filter(|(n, kind)| *kind == crate::folder::Kind::File && n.ends_with(".png"))
+        .map(|(c, _)| format!("[{}]({}/{c})", c.trim_end_matches(".png"), config.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    FolderRow {
+        config,
+        chosen,
+        accuracy,
+        fit,
+        sweep,
+        against,
+        charts,
+    }
 }
 
 /// What a config is: the first sentence of its leading comment, else its name.

@@ -1,10 +1,11 @@
 //! `parity.md`: the parity rows as Markdown, config by config, with the selection each side's
 //! cross-validation made.
 //!
-//! May touch: `config` (the parameter table), `stats`, `parity` (its rows).
+//! May touch: `config` (the parameter table), `markdown`, `stats`, `parity` (its rows).
 
 use super::ParityRow;
-use crate::config::{summary_params, Config, Param, SelectionRule};
+use crate::config::{summary_params, Config, SelectionRule};
+use crate::markdown::Table;
 use crate::stats::{choose, holm, p_text, signed_pp, standard_error, Finding, Scored};
 
 /// A difference given in percentage points, signed, with its unit.
@@ -46,56 +47,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
          its results (see the results folders' manifests for when and where each ran), not a \
          benchmark: `results/bench.md` is.\n\n",
     );
-    s.push_str("| config | run | published | scikit-learn | harness | harness - sklearn [95 % CI] | p | Holm p | finding | agreement | same test indices | sklearn converged | harness converged | sklearn s | harness s |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
-    let mut corrected = holm(&raw).into_iter();
-    let with_interval =
-        |acc: Option<f64>, low: Option<f64>, high: Option<f64>| match (acc, low, high) {
-            (Some(a), Some(l), Some(h)) => {
-                format!("{:.2} [{:.2}, {:.2}]", 100.0 * a, 100.0 * l, 100.0 * h)
-            }
-            (Some(a), _, _) => format!("{:.2}", 100.0 * a),
-            _ => "-".into(),
-        };
-    for r in rows {
-        let holm_p = r
-            .mcnemar_p
-            .map(|_| corrected.next().expect("one corrected p per test"));
-        let difference = match (r.diff_pp, r.diff_low_pp, r.diff_high_pp) {
-            (Some(d), Some(l), Some(h)) => format!(
-                "{} [{}, {}]",
-                pp(d),
-                signed_pp(l / 100.0),
-                signed_pp(h / 100.0)
-            ),
-            (d, _, _) => opt(d, pp),
-        };
-        let finding = match (r.equivalent, holm_p) {
-            (Some(eq), Some(p)) => Finding::of(eq, p).text(r.margin_pp / 100.0),
-            _ => "-".into(),
-        };
-        s.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |\n",
-            r.config,
-            r.run_id,
-            opt(r.published, |v| format!("{v}")),
-            with_interval(Some(r.sklearn_accuracy), r.sklearn_low, r.sklearn_high),
-            with_interval(r.harness_accuracy, r.harness_low, r.harness_high),
-            difference,
-            opt(r.mcnemar_p, p_text),
-            opt(holm_p, p_text),
-            finding,
-            opt(r.agreement_pct, |v| format!("{v:.2} %")),
-            r.same_test_indices
-                .map(|b| if b { "yes" } else { "NO" })
-                .unwrap_or("-"),
-            if r.sklearn_converged { "yes" } else { "no" },
-            if r.harness_converged { "yes" } else { "no" },
-            r.sklearn_seconds,
-            r.harness_seconds,
-        ));
-    }
+    s.push_str(&accuracy_table(rows));
     s.push_str(
         "\n## Where each optimiser stopped\n\n\
          Both sides minimise the same objective (scikit-learn's: mean log-loss + ||W||^2 / (2 C n), \
@@ -105,24 +57,9 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
          smallest subgradient's); sag and saga stop on their own rule (the largest weight change \
          of an epoch over the largest weight at most `tol`). n_iter is each side's iteration \
          count (scikit-learn's `n_iter_`: epochs for sag and saga; one-vs-rest: the most any class \
-         took).\n\n\
-         | config | run | sklearn n_iter | harness n_iter | sklearn objective | harness objective | relative difference | sklearn max grad | harness max grad |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
+         took).\n\n",
     );
-    for r in rows {
-        s.push_str(&format!(
-            "| {} | `{}` | {} | {} | {:.10} | {:.10} | {:.1e} | {:.2e} | {:.2e} |\n",
-            r.config,
-            r.run_id,
-            opt(r.sklearn_n_iter, |v| v.to_string()),
-            opt(r.harness_n_iter, |v| v.to_string()),
-            r.sklearn_objective,
-            r.harness_objective,
-            super::objective_rel_diff(r),
-            r.sklearn_grad_norm,
-            r.harness_grad_norm,
-        ));
-    }
+    s.push_str(&stops_table(rows));
     for c in configs.iter().filter(|c| c.selection.is_some()) {
         s.push_str(&selection_section(c, rows));
     }
@@ -148,12 +85,15 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
     }
     for r in rows.iter().filter(|r| !r.binary.is_empty()) {
         s.push_str(&format!(
-            "\n## {} `{}`: each digit's one-vs-rest binary accuracy on the test set\n\n| digit | scikit-learn | harness |\n|---|---|---|\n",
+            "\n## {} `{}`: each digit's one-vs-rest binary accuracy on the test set\n\n",
             r.config, r.run_id
         ));
-        for (k, (sk, h)) in r.binary.iter().enumerate() {
-            s.push_str(&format!("| {k} | {sk:.4} | {h:.4} |\n"));
-        }
+        let digits: Vec<(usize, &(f64, f64))> = r.binary.iter().enumerate().collect();
+        let table = Table::new()
+            .column("digit", |(k, _): &(usize, &(f64, f64))| k.to_string())
+            .column("scikit-learn", |(_, (sk, _))| format!("{sk:.4}"))
+            .column("harness", |(_, (_, h))| format!("{h:.4}"));
+        s.push_str(&table.render(&digits));
     }
     s.push_str("\n## Sources\n\n");
     for c in configs {
@@ -169,27 +109,120 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
     s
 }
 
+/// Each run's accuracy on both sides, their paired difference and its finding.
+fn accuracy_table(rows: &[ParityRow]) -> String {
+    let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
+    let mut corrected = holm(&raw).into_iter();
+    let with_holm: Vec<(&ParityRow, Option<f64>)> = rows
+        .iter()
+        .map(|r| {
+            let holm_p = r
+                .mcnemar_p
+                .map(|_| corrected.next().expect("one corrected p per test"));
+            (r, holm_p)
+        })
+        .collect();
+    let with_interval =
+        |acc: Option<f64>, low: Option<f64>, high: Option<f64>| match (acc, low, high) {
+            (Some(a), Some(l), Some(h)) => {
+                format!("{:.2} [{:.2}, {:.2}]", 100.0 * a, 100.0 * l, 100.0 * h)
+            }
+            (Some(a), _, _) => format!("{:.2}", 100.0 * a),
+            _ => "-".into(),
+        };
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    type Row<'r> = (&'r ParityRow, Option<f64>);
+    let table = Table::new()
+        .column("config", |(r, _): &Row| r.config.clone())
+        .column("run", |(r, _)| format!("`{}`", r.run_id))
+        .column("published", |(r, _)| opt(r.published, |v| format!("{v}")))
+        .column("scikit-learn", |(r, _)| {
+            with_interval(Some(r.sklearn_accuracy), r.sklearn_low, r.sklearn_high)
+        })
+        .column("harness", |(r, _)| {
+            with_interval(r.harness_accuracy, r.harness_low, r.harness_high)
+        })
+        .column("harness - sklearn [95 % CI]", |(r, _)| {
+            match (r.diff_pp, r.diff_low_pp, r.diff_high_pp) {
+                (Some(d), Some(l), Some(h)) => format!(
+                    "{} [{}, {}]",
+                    pp(d),
+                    signed_pp(l / 100.0),
+                    signed_pp(h / 100.0)
+                ),
+                (d, _, _) => opt(d, pp),
+            }
+        })
+        .column("p", |(r, _)| opt(r.mcnemar_p, p_text))
+        .column("Holm p", |(_, holm_p)| opt(*holm_p, p_text))
+        .column("finding", |(r, holm_p)| match (r.equivalent, holm_p) {
+            (Some(eq), Some(p)) => Finding::of(eq, *p).text(r.margin_pp / 100.0),
+            _ => "-".into(),
+        })
+        .column("agreement", |(r, _)| {
+            opt(r.agreement_pct, |v| format!("{v:.2} %"))
+        })
+        .column("same test indices", |(r, _)| {
+            r.same_test_indices
+                .map(|b| if b { "yes" } else { "NO" })
+                .unwrap_or("-")
+                .to_string()
+        })
+        .column("sklearn converged", move |(r, _)| {
+            yes_no(r.sklearn_converged)
+        })
+        .column("harness converged", move |(r, _)| {
+            yes_no(r.harness_converged)
+        })
+        .column("sklearn s", |(r, _)| format!("{:.1}", r.sklearn_seconds))
+        .column("harness s", |(r, _)| format!("{:.1}", r.harness_seconds));
+    table.render(&with_holm)
+}
+
+/// Where each side's optimiser stopped: iterations, objective, largest gradient component.
+fn stops_table(rows: &[ParityRow]) -> String {
+    Table::new()
+        .column("config", |r: &ParityRow| r.config.clone())
+        .column("run", |r| format!("`{}`", r.run_id))
+        .column("sklearn n_iter", |r| {
+            opt(r.sklearn_n_iter, |v| v.to_string())
+        })
+        .column("harness n_iter", |r| {
+            opt(r.harness_n_iter, |v| v.to_string())
+        })
+        .column("sklearn objective", |r| {
+            format!("{:.10}", r.sklearn_objective)
+        })
+        .column("harness objective", |r| {
+            format!("{:.10}", r.harness_objective)
+        })
+        .column("relative difference", |r| {
+            format!("{:.1e}", super::objective_rel_diff(r))
+        })
+        .column("sklearn max grad", |r| {
+            format!("{:.2e}", r.sklearn_grad_norm)
+        })
+        .column("harness max grad", |r| {
+            format!("{:.2e}", r.harness_grad_norm)
+        })
+        .render(rows)
+}
+
 /// The settings each side's cross-validation chose, split by split, and the scores it chose by.
 fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
     let sel = config.selection.as_ref().expect("configs with [selection]");
-    let columns: Vec<&Param> = summary_params(config.runs.iter().map(|r| &r.params));
     let mut s = format!(
-        "\n## {}: selection by {}-fold cross-validation ({}), harness against GridSearchCV\n\n\
-         | run |{} scikit-learn CV | harness CV | harness - sklearn |\n|---|{}---|---|---|\n",
+        "\n## {}: selection by {}-fold cross-validation ({}), harness against GridSearchCV\n\n",
         config.name,
         sel.cv,
         sel.scoring.as_str(),
-        columns
-            .iter()
-            .map(|p| format!(" {} |", p.name))
-            .collect::<String>(),
-        "---|".repeat(columns.len()),
     );
-    let percent = |v: f64| match sel.scoring {
+    let percent = move |v: f64| match sel.scoring {
         crate::config::Scoring::Accuracy => format!("{:.2} %", 100.0 * v),
         crate::config::Scoring::NegLogLoss => format!("{v:.4}"),
     };
     let mut chosen = Vec::new();
+    let mut lines: Vec<SelectionLine> = Vec::new();
     for group in config.split_groups() {
         let members: Vec<(&crate::config::Run, &ParityRow)> = group
             .iter()
@@ -214,29 +247,15 @@ fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
         let sk_best = best(|r| Some((r.sklearn_cv_mean?, r.sklearn_cv_sd.unwrap_or(0.0))));
         let h_best = best(|r| Some((r.harness_cv_mean?, r.harness_cv_sd.unwrap_or(0.0))));
         for (run, row) in &members {
-            let (Some(sk), Some(h)) = (row.sklearn_cv_mean, row.harness_cv_mean) else {
-                continue;
-            };
-            let mark = |best: Option<&str>| {
-                if best == Some(run.id.as_str()) {
-                    " (chosen)"
-                } else {
-                    ""
-                }
-            };
-            s.push_str(&format!(
-                "| `{}` |{} {}{} | {}{} | {} |\n",
-                run.id,
-                columns
-                    .iter()
-                    .map(|p| format!(" {} |", p.get(&run.params).display()))
-                    .collect::<String>(),
-                percent(sk),
-                mark(sk_best),
-                percent(h),
-                mark(h_best),
-                pp(100.0 * (h - sk))
-            ));
+            if let (Some(sklearn), Some(harness)) = (row.sklearn_cv_mean, row.harness_cv_mean) {
+                lines.push(SelectionLine {
+                    run,
+                    sklearn,
+                    harness,
+                    sklearn_chose: sk_best == Some(run.id.as_str()),
+                    harness_chose: h_best == Some(run.id.as_str()),
+                });
+            }
         }
         if let (Some(a), Some(b)) = (sk_best, h_best) {
             chosen.push(if a == b {
@@ -246,8 +265,35 @@ fn selection_section(config: &Config, rows: &[ParityRow]) -> String {
             });
         }
     }
+    let mark = |chose: bool| if chose { " (chosen)" } else { "" };
+    let mut table = Table::new().column("run", |l: &SelectionLine| format!("`{}`", l.run.id));
+    for p in summary_params(config.runs.iter().map(|r| &r.params)) {
+        table = table.column(p.name, move |l: &SelectionLine| {
+            p.get(&l.run.params).display().to_string()
+        });
+    }
+    let table = table
+        .column("scikit-learn CV", move |l: &SelectionLine| {
+            format!("{}{}", percent(l.sklearn), mark(l.sklearn_chose))
+        })
+        .column("harness CV", move |l: &SelectionLine| {
+            format!("{}{}", percent(l.harness), mark(l.harness_chose))
+        })
+        .column("harness - sklearn", |l: &SelectionLine| {
+            pp(100.0 * (l.harness - l.sklearn))
+        });
+    s.push_str(&table.render(&lines));
     if !chosen.is_empty() {
         s.push_str(&format!("\nSelected: {}.\n", chosen.join("; ")));
     }
     s
+}
+
+/// One setting's cross-validation score on both sides, and whether each side chose it.
+struct SelectionLine<'a> {
+    run: &'a crate::config::Run,
+    sklearn: f64,
+    harness: f64,
+    sklearn_chose: bool,
+    harness_chose: bool,
 }

@@ -3,7 +3,7 @@
 //! classification report entry by entry, and per-digit binary accuracies; and between the two
 //! reruns, McNemar's test on the same test images.
 //!
-//! May touch: `config` (the `[published]` section), `digits`, `metrics`, `stats`.
+//! May touch: `config` (the `[published]` section), `digits`, `markdown`, `metrics`, `stats`.
 
 use std::collections::HashMap;
 
@@ -11,6 +11,7 @@ use ndarray::Array2;
 
 use crate::config::{Published, PublishedReport};
 use crate::digits::N_CLASSES;
+use crate::markdown::Table;
 use crate::metrics::class_scores;
 use crate::stats::{p_text, signed_pp, wilson, McNemar};
 
@@ -189,9 +190,8 @@ pub fn section(
     margin: f64,
 ) -> String {
     let (sc, hc) = (confusion(sklearn), confusion(harness));
-    let mut s = String::from(
-        "| published | as printed | scikit-learn rerun | harness |\n|---|---|---|---|\n",
-    );
+    // (what, as printed, scikit-learn, harness), one row per published number.
+    let mut rows: Vec<[String; 4]> = Vec::new();
     if let Some(acc) = published.accuracy {
         let side = |c: &Array2<u64>| {
             format!(
@@ -200,43 +200,42 @@ pub fn section(
                 accuracy_verdict(acc, published.accuracy_decimals, trace(c), total(c))
             )
         };
-        s.push_str(&format!(
-            "| accuracy | {acc} | {} | {} |\n",
-            side(&sc),
-            side(&hc)
-        ));
+        rows.push(["accuracy".into(), acc.to_string(), side(&sc), side(&hc)]);
     }
     if let Some(printed) = &published.confusion {
         let c = &printed_matrix(printed);
         let implied = trace(c) as f64 / total(c).max(1) as f64;
         let row_sums = |m: &Array2<u64>| m.sum_axis(ndarray::Axis(1));
-        let (rows, ours) = (row_sums(c), row_sums(&hc));
-        s.push_str(&format!(
-            "| confusion matrix | {} of {} on the diagonal ({implied:.6}); row sums {} this split's class counts | {} | {} |\n",
-            trace(c),
-            total(c),
-            if rows == ours { "equal" } else { "DIFFER from" },
+        let (sums, ours) = (row_sums(c), row_sums(&hc));
+        rows.push([
+            "confusion matrix".into(),
+            format!(
+                "{} of {} on the diagonal ({implied:.6}); row sums {} this split's class counts",
+                trace(c),
+                total(c),
+                if sums == ours { "equal" } else { "DIFFER from" },
+            ),
             confusion_verdict(c, &sc),
             confusion_verdict(c, &hc),
-        ));
+        ]);
     }
     if let Some(r) = &published.report {
-        s.push_str(&format!(
-            "| classification report | {} digits at {} decimals | {} | {} |\n",
-            r.precision.len(),
-            r.decimals,
+        rows.push([
+            "classification report".into(),
+            format!("{} digits at {} decimals", r.precision.len(), r.decimals),
             report_verdict(r, &sc),
             report_verdict(r, &hc),
-        ));
+        ]);
     }
     if let Some(b) = &published.binary_accuracy {
         for (k, printed) in b.iter().enumerate() {
             let (sk, h) = binary.get(k).copied().unwrap_or((f64::NAN, f64::NAN));
-            s.push_str(&format!(
-                "| digit {k}, binary accuracy | {printed:.4} | {sk:.4} ({:+.2} pp) | {h:.4} ({:+.2} pp) |\n",
-                100.0 * (sk - printed),
-                100.0 * (h - printed),
-            ));
+            rows.push([
+                format!("digit {k}, binary accuracy"),
+                format!("{printed:.4}"),
+                format!("{sk:.4} ({:+.2} pp)", 100.0 * (sk - printed)),
+                format!("{h:.4} ({:+.2} pp)", 100.0 * (h - printed)),
+            ]);
         }
     }
     if let Some(printed) = &published.first_mistakes {
@@ -249,13 +248,15 @@ pub fn section(
                 if same { " (the same)" } else { "" }
             )
         };
-        s.push_str(&format!(
-            "| first mistakes in test order (position: predicted for actual) | {} | {} | {} |\n",
+        rows.push([
+            "first mistakes in test order (position: predicted for actual)".into(),
             mistakes_text(printed),
             side(sklearn),
-            side(harness)
-        ));
+            side(harness),
+        ]);
     }
+    let mut s = Table::positional(["published", "as printed", "scikit-learn rerun", "harness"])
+        .render(&rows);
     let test = mcnemar(harness, sklearn);
     let i = test.difference_95();
     s.push_str(&format!(
@@ -303,18 +304,7 @@ pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[S
     let seeds: Vec<String> = runs.iter().map(|r| r.seed.to_string()).collect();
     let sk: Vec<Array2<u64>> = runs.iter().map(|r| confusion(r.sklearn)).collect();
     let h: Vec<Array2<u64>> = runs.iter().map(|r| confusion(r.harness)).collect();
-    let accuracies = |m: &[Array2<u64>]| -> Vec<f64> {
-        m.iter()
-            .map(|c| trace(c) as f64 / total(c).max(1) as f64)
-            .collect()
-    };
     let (sk_acc, h_acc) = (accuracies(&sk), accuracies(&h));
-    let range = |a: &[f64]| {
-        (
-            a.iter().copied().fold(f64::INFINITY, f64::min),
-            a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        )
-    };
     let matrix = published.confusion.as_deref().map(printed_matrix);
     let implied = matrix
         .as_ref()
@@ -324,22 +314,9 @@ pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[S
          The notebook's {solver} fit is stochastic and unseeded, so its own run cannot be \
          repeated. Both sides fit it with random_state {} (each seed the same sample order on \
          both sides): the spread of these fits is how far the sample order alone moves the \
-         result, and the published numbers are compared with it.\n\n\
-         | | published | scikit-learn, {n} seeds | harness, {n} seeds |\n|---|---|---|---|\n",
+         result, and the published numbers are compared with it.\n\n",
         seeds.join(", "),
-        n = runs.len()
     );
-    let accuracy_cell = |a: &[f64]| {
-        let (lo, hi) = range(a);
-        let (mean, sd) = mean_sd(a);
-        format!(
-            "{:.2} to {:.2} % (mean {:.3}, sd {:.3} pp)",
-            100.0 * lo,
-            100.0 * hi,
-            100.0 * mean,
-            100.0 * sd
-        )
-    };
     let published_text = match (published.accuracy, implied) {
         (Some(a), Some((right, n, _))) => format!(
             "{a} as printed; {} % by its matrix ({right} of {n})",
@@ -349,91 +326,41 @@ pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[S
         (None, Some((right, n, _))) => format!("{} % by its matrix", accuracy_text(right, n)),
         (None, None) => "-".into(),
     };
-    s.push_str(&format!(
-        "| accuracy | {published_text} | {} | {} |\n",
-        accuracy_cell(&sk_acc),
-        accuracy_cell(&h_acc)
-    ));
-    let within = |a: &[f64]| {
-        let (lo, hi) = range(a);
-        let mut parts = Vec::new();
-        if let (Some(p), Some(d)) = (published.accuracy, published.accuracy_decimals) {
-            let printed = a
-                .iter()
-                .filter(|&&v| {
-                    let (ours, printed) = at_printed_precision(v, p, d);
-                    ours == printed
-                })
-                .count();
-            parts.push(format!(
-                "{printed} of {} seeds print {p} at {d} decimals",
-                a.len()
-            ));
-        }
-        if let Some((_, _, acc)) = implied {
-            let (mean, sd) = mean_sd(a);
-            parts.push(format!(
-                "the matrix's {:.2} % is {} the range, {:+.1} sd from the mean",
-                100.0 * acc,
-                if (lo..=hi).contains(&acc) {
-                    "inside"
-                } else {
-                    "outside"
-                },
-                if sd > 0.0 {
-                    (acc - mean) / sd
-                } else {
-                    f64::NAN
-                }
-            ));
-        }
-        parts.join("; ")
-    };
-    s.push_str(&format!(
-        "| published accuracy against the seeds | | {} | {} |\n",
-        within(&sk_acc),
-        within(&h_acc)
-    ));
+    let implied_accuracy = implied.map(|(_, _, acc)| acc);
+    let mut rows: Vec<[String; 4]> = vec![
+        [
+            "accuracy".into(),
+            published_text,
+            accuracy_spread(&sk_acc),
+            accuracy_spread(&h_acc),
+        ],
+        [
+            "published accuracy against the seeds".into(),
+            String::new(),
+            against_seeds(published, implied_accuracy, &sk_acc),
+            against_seeds(published, implied_accuracy, &h_acc),
+        ],
+    ];
     if let Some(c) = &matrix {
-        let cells = |m: &[Array2<u64>]| {
-            let inside = (0..N_CLASSES * N_CLASSES)
-                .filter(|&i| {
-                    let (r, k) = (i / N_CLASSES, i % N_CLASSES);
-                    let values = m.iter().map(|x| x[[r, k]]);
-                    let (lo, hi) = (values.clone().min().unwrap_or(0), values.max().unwrap_or(0));
-                    (lo..=hi).contains(&c[[r, k]])
-                })
-                .count();
-            let diagonals: Vec<u64> = m.iter().map(trace).collect();
-            format!(
-                "{inside} of {} cells inside the seeds' range; diagonal {} to {}",
-                N_CLASSES * N_CLASSES,
-                diagonals.iter().min().unwrap_or(&0),
-                diagonals.iter().max().unwrap_or(&0)
-            )
-        };
-        s.push_str(&format!(
-            "| confusion matrix | diagonal {} | {} | {} |\n",
-            trace(c),
-            cells(&sk),
-            cells(&h)
-        ));
-        let equal = |m: &[Array2<u64>]| {
-            m.iter()
-                .zip(runs)
-                .map(|(x, r)| {
-                    let same = x.iter().zip(c.iter()).filter(|(a, b)| a == b).count();
-                    format!("{} ({})", same, r.seed)
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        s.push_str(&format!(
-            "| matrix cells equal to the published, per seed (random_state) | | {} | {} |\n",
-            equal(&sk),
-            equal(&h)
-        ));
+        rows.push([
+            "confusion matrix".into(),
+            format!("diagonal {}", trace(c)),
+            cells_in_range(c, &sk),
+            cells_in_range(c, &h),
+        ]);
+        rows.push([
+            "matrix cells equal to the published, per seed (random_state)".into(),
+            String::new(),
+            cells_equal(c, &sk, runs),
+            cells_equal(c, &h, runs),
+        ]);
     }
+    let n = runs.len();
+    let (sk_header, h_header) = (
+        format!("scikit-learn, {n} seeds"),
+        format!("harness, {n} seeds"),
+    );
+    s.push_str(&Table::positional(["", "published", &sk_header, &h_header]).render(&rows));
     s.push_str(&format!(
         "\nEach seed's accuracy, scikit-learn / harness (%): {}.\n",
         runs.iter()
@@ -443,6 +370,104 @@ pub fn seed_spread(published: &Published, setting: &str, solver: &str, runs: &[S
             .join("; ")
     ));
     s
+}
+
+/// Each confusion matrix's accuracy.
+fn accuracies(matrices: &[Array2<u64>]) -> Vec<f64> {
+    matrices
+        .iter()
+        .map(|c| trace(c) as f64 / total(c).max(1) as f64)
+        .collect()
+}
+
+/// The smallest and largest value.
+fn range(a: &[f64]) -> (f64, f64) {
+    (
+        a.iter().copied().fold(f64::INFINITY, f64::min),
+        a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
+}
+
+/// The seeds' accuracies: range, mean and sd, in percent.
+fn accuracy_spread(a: &[f64]) -> String {
+    let (lo, hi) = range(a);
+    let (mean, sd) = mean_sd(a);
+    format!(
+        "{:.2} to {:.2} % (mean {:.3}, sd {:.3} pp)",
+        100.0 * lo,
+        100.0 * hi,
+        100.0 * mean,
+        100.0 * sd
+    )
+}
+
+/// How many seeds print the published accuracy, and where the accuracy the published matrix
+/// implies lies against the seeds' range and mean.
+fn against_seeds(published: &Published, implied: Option<f64>, a: &[f64]) -> String {
+    let (lo, hi) = range(a);
+    let mut parts = Vec::new();
+    if let (Some(p), Some(d)) = (published.accuracy, published.accuracy_decimals) {
+        let printed = a
+            .iter()
+            .filter(|&&v| {
+                let (ours, printed) = at_printed_precision(v, p, d);
+                ours == printed
+            })
+            .count();
+        parts.push(format!(
+            "{printed} of {} seeds print {p} at {d} decimals",
+            a.len()
+        ));
+    }
+    if let Some(acc) = implied {
+        let (mean, sd) = mean_sd(a);
+        parts.push(format!(
+            "the matrix's {:.2} % is {} the range, {:+.1} sd from the mean",
+            100.0 * acc,
+            if (lo..=hi).contains(&acc) {
+                "inside"
+            } else {
+                "outside"
+            },
+            if sd > 0.0 {
+                (acc - mean) / sd
+            } else {
+                f64::NAN
+            }
+        ));
+    }
+    parts.join("; ")
+}
+
+/// How many cells of the published matrix `c` lie inside the seeds' per-cell range.
+fn cells_in_range(c: &Array2<u64>, m: &[Array2<u64>]) -> String {
+    let inside = (0..N_CLASSES * N_CLASSES)
+        .filter(|&i| {
+            let (r, k) = (i / N_CLASSES, i % N_CLASSES);
+            let values = m.iter().map(|x| x[[r, k]]);
+            let (lo, hi) = (values.clone().min().unwrap_or(0), values.max().unwrap_or(0));
+            (lo..=hi).contains(&c[[r, k]])
+        })
+        .count();
+    let diagonals: Vec<u64> = m.iter().map(trace).collect();
+    format!(
+        "{inside} of {} cells inside the seeds' range; diagonal {} to {}",
+        N_CLASSES * N_CLASSES,
+        diagonals.iter().min().unwrap_or(&0),
+        diagonals.iter().max().unwrap_or(&0)
+    )
+}
+
+/// Per seed, how many cells equal the published matrix's.
+fn cells_equal(c: &Array2<u64>, m: &[Array2<u64>], runs: &[Seeded]) -> String {
+    m.iter()
+        .zip(runs)
+        .map(|(x, r)| {
+            let same = x.iter().zip(c.iter()).filter(|(a, b)| a == b).count();
+            format!("{} ({})", same, r.seed)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
