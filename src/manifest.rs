@@ -2,7 +2,7 @@
 //! expanded grid, crate versions, the git revision, data checksums, the machine, the command
 //! line, and when the last invocation started and ended.
 //!
-//! May touch: `config`, `data`, `error`, `files`, `store` (the results folder).
+//! May touch: `config`, `data`, `error`, `store` (the results folder).
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

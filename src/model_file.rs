@@ -15,7 +15,8 @@
 //! Decision values for raw pixels `x` (n x 784, 0..255): `((x - scaler_offset) * scaler_scale) @
 //! coef.T + intercept`; the predicted digit is `classes[argmax]`.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config` (the run), `digits`, `error`, `files`, `model`.
+//! May touch: `folder` (results files and inputs through one handle), `config` (the run),
+//! `digits`, `error`, `model`.
 
 use std::path::Path;
 

@@ -2,8 +2,9 @@
 //! ([`crate::digit_image`]), scaled by the run's scaler and scored by the run's weights, exactly
 //! as the sweep scored its test images.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `charts`, `digit_image`, `digits`, `error`, `files`, `model_file`, `report` (the
-//! reference run a results folder names), `store` (its file names).
+//! May touch: `folder` (results files and inputs through one handle), `charts`, `digit_image`,
+//! `digits`, `error`, `files`, `model_file`, `report` (the reference run a results folder names),
+//! `store` (its file names), `text`.
 
 use std::path::{Path, PathBuf};
 

@@ -4,8 +4,8 @@
 //! once, here; the reader of a file is the struct next to its writer, so a missing column is an
 //! error that names the file, never a NaN.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config` (the parameter table), `digits`, `error`, `files`, `model` (fit status),
-//! `store` (run records).
+//! May touch: `config` (the parameter table), `digits`, `error`, `files`, `metrics`, `model`
+//! (fit status), `store` (run records).
 
 use std::collections::HashMap;
 use std::path::Path;

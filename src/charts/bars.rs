@@ -1,4 +1,6 @@
 //! Grouped bar charts over categories (e.g. precision, recall and F1 for each digit).
+//!
+//! May touch: `error`.
 
 use std::path::Path;
 

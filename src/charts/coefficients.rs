@@ -1,6 +1,8 @@
 //! Coefficient images: each class's 784 weights as a 28x28 map on a diverging colour scale
 //! centred on zero (blue negative, white zero, red positive), one scale for all maps ending at
 //! the 99th percentile of the weights' magnitude, with a colour bar.
+//!
+//! May touch: `digits` (the image side), `error`.
 
 use std::path::Path;
 

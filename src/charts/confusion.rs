@@ -1,4 +1,6 @@
 //! Confusion-matrix heatmaps.
+//!
+//! May touch: `error`.
 
 use std::path::Path;
 

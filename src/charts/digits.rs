@@ -1,4 +1,6 @@
 //! MNIST digits as pictures: captioned grids, and digits next to their class-probability bars.
+//!
+//! May touch: `digits` (the image side), `error`.
 
 use std::path::Path;
 

@@ -1,4 +1,6 @@
 //! Line charts with markers, optional log axes, reference lines and a legend beside the plot.
+//!
+//! May touch: `error`.
 
 use std::path::Path;
 

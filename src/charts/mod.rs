@@ -1,7 +1,8 @@
 //! PNG charts drawn with plotters and an embedded DejaVu font (no system fonts needed). Each
 //! chart kind takes plain data, so that it can be drawn from a run's record or a small fixture.
 //!
-//! May touch: `error` only: charts know nothing of runs, configs or records.
+//! May touch: `digits` (the image side), `error`: charts know nothing of runs, configs or
+//! records.
 
 mod bars;
 mod coefficients;

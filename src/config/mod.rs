@@ -11,8 +11,9 @@
 //! TOML as written), `sections` (`[data]`, `[output]`, `[selection]`, `[published]`); this file
 //! puts them together.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `error`, `model` and `split` (parameter rules), `stats` (grouping), and its own
-//! modules.
+//! May touch: `folder` (results files and inputs through one handle), `error`, `model`,
+//! `preprocessing` and `split` (parameter types and rules), `digits`, `named`, `stats` (grouping),
+//! `text`.
 
 mod grid;
 pub mod overrides;

@@ -7,8 +7,7 @@
 //! one entry here, and its place in [`GRID_ORDER`]; leave `ID_ORDER` alone, so that it enters
 //! run ids only where it differs from its default and every existing run id stays valid.
 //!
-//! May touch: `model`, `preprocessing`, `split` (their parameter types and rules), `named`,
-//! `text`.
+//! May touch: `model`, `preprocessing`, `split` (their parameter types and rules).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -15,7 +15,7 @@ use ndarray::{Array1, Array2, ArrayView1, Dimension, Ix1, Ix2};
 use rayon::prelude::*;
 
 use super::linear::LinearModel;
-use super::params::{ModelParams, MultiClass, Solver};
+use super::params::{linfa_alpha, linfa_max_gradient_tolerance, ModelParams, MultiClass, Solver};
 use crate::digits::N_CLASSES;
 
 /// linfa rejected a fit (its parameter check or the fit itself); the message is linfa's.
@@ -36,19 +36,6 @@ pub fn engine_for(params: &ModelParams) -> &'static str {
         Solver::Lbfgs => identity::LBFGS,
         Solver::Sag | Solver::Saga => identity::SAG,
     }
-}
-
-/// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
-pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
-    1.0 / (c * fit_scale * fit_scale)
-}
-
-/// The patched linfa's `max_gradient_tolerance` for scikit-learn's `tol`. Dividing the features
-/// by `fit_scale` divides the weights' gradient by `fit_scale` (the intercept's is unchanged), so
-/// `tol / fit_scale` guarantees scikit-learn's rule in the original units; at `fit_scale = 1` (every
-/// f64 fit) it is exactly scikit-learn's rule.
-pub fn linfa_max_gradient_tolerance(tol: f64, fit_scale: f64) -> f64 {
-    tol / fit_scale
 }
 
 /// What linfa-logistic's fit report says, in the fit's units (summed objective).
@@ -327,22 +314,4 @@ fn fit_binary_parallel<F: Float>(
             fit_binary(x, target.view(), alpha, tol, params, at, observer)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn c_maps_to_alpha_and_scale_squares() {
-        assert_eq!(linfa_alpha(1.0, 1.0), 1.0);
-        assert_eq!(linfa_alpha(0.01, 1.0), 100.0);
-        assert_eq!(linfa_alpha(1.0, 255.0), 1.0 / 65025.0);
-    }
-
-    #[test]
-    fn tol_is_scikit_learns_at_fit_scale_one_and_stricter_above() {
-        assert_eq!(linfa_max_gradient_tolerance(1e-4, 1.0), 1e-4);
-        assert_eq!(linfa_max_gradient_tolerance(1e-4, 255.0), 1e-4 / 255.0);
-    }
 }

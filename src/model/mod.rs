@@ -19,7 +19,7 @@
 //! `linear` (the fitted model), `diagnose` (the checks after every fit); this file holds the
 //! fit itself and its retries.
 //!
-//! May touch: `digits`, `named`, `text` (and its own modules).
+//! May touch: `digits`, `named`, `split` (sag's seed), `text`.
 
 mod diagnose;
 mod engine;
@@ -31,12 +31,13 @@ use std::time::Instant;
 use linfa_logistic::ScaledBytes;
 
 pub use diagnose::{Diagnostics, FitOutcome, FitStatus, TracePoint};
-pub use engine::{
-    engine_for, linfa_alpha, linfa_max_gradient_tolerance, EngineError, EngineReport, Observer,
-};
+pub use engine::{engine_for, EngineError, EngineReport, Observer};
 pub use linear::{zero_share, LinearModel};
 pub use linfa_logistic::Float;
-pub use params::{Dtype, ModelParams, MultiClass, ParamError, Solver, ValidModelParams};
+pub use params::{
+    linfa_alpha, linfa_max_gradient_tolerance, Dtype, ModelParams, MultiClass, ParamError, Solver,
+    ValidModelParams,
+};
 
 use diagnose::diagnose;
 use engine::fit_once;

@@ -242,7 +242,7 @@ impl ModelParams {
             Dtype::F32 => f32::MAX as f64,
         };
         // The largest alpha the fit uses is at fit scale 1.
-        let alpha = super::engine::linfa_alpha(self.c, 1.0);
+        let alpha = linfa_alpha(self.c, 1.0);
         if !alpha.is_finite() || alpha > max {
             return Err(ParamError::new(
                 "C",
@@ -274,6 +274,19 @@ impl ModelParams {
         }
         Ok(ValidModelParams(*self))
     }
+}
+
+/// linfa's `alpha` for scikit-learn's `C` when the features are divided by `fit_scale`.
+pub fn linfa_alpha(c: f64, fit_scale: f64) -> f64 {
+    1.0 / (c * fit_scale * fit_scale)
+}
+
+/// The patched linfa's `max_gradient_tolerance` for scikit-learn's `tol`. Dividing the features
+/// by `fit_scale` divides the weights' gradient by `fit_scale` (the intercept's is unchanged), so
+/// `tol / fit_scale` guarantees scikit-learn's rule in the original units; at `fit_scale = 1` (every
+/// f64 fit) it is exactly scikit-learn's rule.
+pub fn linfa_max_gradient_tolerance(tol: f64, fit_scale: f64) -> f64 {
+    tol / fit_scale
 }
 
 #[cfg(test)]
@@ -310,5 +323,18 @@ mod tests {
         let valid = ModelParams::default().check().unwrap();
         assert_eq!(valid.with_max_iter(7).max_iter, 7);
         assert_eq!(valid.with_max_iter(7).c, 1.0);
+    }
+
+    #[test]
+    fn c_maps_to_alpha_and_scale_squares() {
+        assert_eq!(linfa_alpha(1.0, 1.0), 1.0);
+        assert_eq!(linfa_alpha(0.01, 1.0), 100.0);
+        assert_eq!(linfa_alpha(1.0, 255.0), 1.0 / 65025.0);
+    }
+
+    #[test]
+    fn tol_is_scikit_learns_at_fit_scale_one_and_stricter_above() {
+        assert_eq!(linfa_max_gradient_tolerance(1e-4, 1.0), 1e-4);
+        assert_eq!(linfa_max_gradient_tolerance(1e-4, 255.0), 1e-4 / 255.0);
     }
 }

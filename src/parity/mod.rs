@@ -4,7 +4,10 @@
 //! Writes `<out>/parity.md`, `<out>/parity.csv` and the index of every results folder,
 //! `<out>/README.md`.
 //!
-//! May touch: `config`, `digits`, `error`, `files`, `stats`, `store` (each results folder's handle: it reads the folders and writes only the root's parity.md, parity.csv and README.md), `tables`, `text`.
+//! May touch: `folder` (results files and inputs through one handle), `config`, `digits`,
+//! `error`, `files`, `manifest` (when the fits were made), `markdown`, `metrics`, `report` (the
+//! reference run a folder names), `stats`, `store` (each results folder's handle: it reads the
+//! folders and writes only the root's parity.md, parity.csv and README.md), `tables`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,9 @@
 //! is written to a temporary file and renamed into place, so a reader never sees a half-written
 //! file, and `sweep --report-only` can redraw everything without refitting.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `charts`, `config`, `error`, `files`, `metrics`, `model`, `model_file`, `stats`, `store`, `tables` (it reads records and writes presentation; nothing imports it but `sweep`).
+//! May touch: `folder` (results files and inputs through one handle), `charts`, `config`,
+//! `error`, `markdown`, `metrics`, `model`, `stats`, `store`, `tables`, `text` (it reads records
+//! and writes presentation).
 
 mod comparison;
 mod readme;

@@ -2,7 +2,8 @@
 //! run chosen without the test set), failures, every chart embedded, and per-run classification
 //! reports, so that the folder reads well on a code host.
 //!
-//! May touch: `config`, `markdown`, `model`, `stats`, `store`, `report::{comparison, Figure}`.
+//! May touch: `config`, `markdown`, `metrics`, `model`, `stats`, `store`,
+//! `report::{comparison, Figure}`.
 
 use super::comparison::{
     cv_text, is_selected, paired, split_groups, test_groups, within_one_se_of_best, Role, TestGroup,

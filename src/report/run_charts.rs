@@ -3,7 +3,7 @@
 //! classifier's binary accuracy, sample training digits, and the fit's path (objective and largest
 //! gradient component per iteration), and each digit's weights as an image (from `model.npz`).
 //!
-//! May touch: `charts`, `error`, `files`, `model`, `model_file`, `store`, `report::{Figure, figure}`.
+//! May touch: `charts`, `error`, `model`, `store`, `report::{Figure, figure}`.
 
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
-//! May touch: `charts`, `config`, `error`, `files`, `store`, `report::{Figure, figure, sweep_lines}`.
-//! scikit-learn's accuracies, where a results folder has them, come in from `tables`.
+//! May touch: `charts`, `config`, `error`, `stats`, `store`, `text`,
+//! `report::{Figure, figure, sweep_lines}`.
 
 use std::collections::HashMap;
 

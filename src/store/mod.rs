@@ -3,8 +3,9 @@
 //! Everything else in the folder (tables, charts, README) is derived from the records, so a
 //! sweep can be killed at any point, resumed, sharded over machines and merged.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config`, `data` (the checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics),
-//! `model_file` (a model's zero weights for older records).
+//! May touch: `folder` (results files and inputs through one handle), `config`, `data` (the
+//! checksum), `digits`, `error`, `files`, `metrics`, `model` (diagnostics), `model_file` (a
+//! model's zero weights for older records), `named`, `stats`.
 
 mod record;
 

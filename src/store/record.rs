@@ -2,7 +2,7 @@
 //! data checksum, test set, diagnostics, metrics, chart examples), and the check that it holds
 //! together before it is reused.
 //!
-//! May touch: `config`, `digits`, `metrics`, `model` (diagnostics).
+//! May touch: `config`, `digits`, `metrics`, `model` (diagnostics), `named`, `stats` (intervals).
 
 use serde::{Deserialize, Serialize};
 

@@ -5,11 +5,11 @@
 //! is fitted, so an interrupted sweep resumes its cross-validation at the first missing fold.
 //!
 //! May touch: `config`, `data`, `error`, `metrics`, `model`, `preprocessing`, `split`, `store`,
-//! and `sweep::{plan, progress, execute}`.
+//! and `sweep::{plan, progress, family}`.
 
 use std::collections::HashMap;
 
-use super::execute::fit_family;
+use super::family::fit_family;
 use super::plan::{families, Group};
 use super::progress::{family_work, Progress};
 use crate::config::{Run, Scoring, Selection};

@@ -1,14 +1,15 @@
 //! Executing a plan: one group's matrices prepared once, its fits on `--jobs` threads, each run
 //! evaluated, saved and handed on as soon as it finishes.
 //!
-//! May touch: `config`, `error`, `metrics`, `model`, `model_file`, `preprocessing`, `report`
-//! (predictions CSV), `store`, and `sweep::{plan, progress, cv}`.
+//! May touch: `config`, `data`, `error`, `metrics`, `model`, `model_file`, `preprocessing`,
+//! `split`, `store`, `tables` (the metrics rows), and `sweep::{plan, progress, cv, family}`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use super::cv::cross_validate;
+use super::family::fit_family;
 use super::plan::{families, Group};
 use super::progress::Progress;
 use crate::config::{Config, Run};
@@ -19,23 +20,6 @@ use crate::model::{self, FitStatus, Float, MultiClass};
 use crate::preprocessing::{prepare, PreparedData};
 use crate::split::SplitIndices;
 use crate::store::{CvScores, ResultsDir, RunResult, TestSet};
-
-/// One fit for a family of runs (they differ only in max_iter): an outcome per run, in order.
-pub(super) fn fit_family<F: Float>(
-    family: &[&Run],
-    data: &PreparedData<F>,
-    observer: model::Observer,
-) -> Result<Vec<model::FitOutcome>> {
-    let first = &family[0];
-    let params = first
-        .params
-        .model
-        .check()
-        .map_err(|e| Error::fit(&first.id, e))?;
-    let max_iters: Vec<u64> = family.iter().map(|r| r.params.model.max_iter).collect();
-    model::fit_max_iters(&data.x_fit, &data.y_train, &params, &max_iters, observer)
-        .map_err(|e| Error::fit(&first.id, e))
-}
 
 /// Fits a family of runs on its group's matrices with one fit, then evaluates each run and writes
 /// its own files; results in the family's order.

@@ -7,10 +7,13 @@
 //! `--plan`), `execute` (fits on threads), `cv` (cross-validation), `progress`; this file holds
 //! the entry points.
 //!
-//! May touch: every pipeline stage (it is the orchestration), `manifest`, `report`, `store`.
+//! May touch: `config`, `data`, `digits`, `error`, `manifest`, `metrics`, `model`, `model_file`,
+//! `preprocessing`, `report`, `split`, `stats`, `store`, `tables`, `text`: every pipeline stage (it
+//! is the orchestration).
 
 mod cv;
 mod execute;
+mod family;
 mod options;
 mod plan;
 mod progress;

@@ -2,8 +2,9 @@
 //! they share (runs that differ only in `max_iter`); the grid as a table (`--dry-run`) and as
 //! JSON (`--plan`, what `scripts/sklearn_reference.py` runs).
 //!
-//! May touch: `config`, `digits`, `error`, `model`, `preprocessing`, `split`, `stats` (grouping),
-//! `store` (records of finished runs, for `--dry-run`).
+//! May touch: `config`, `digits`, `error`, `manifest` (the last sweep's time, for estimates),
+//! `model`, `preprocessing`, `split`, `stats` (grouping), `store` (records of finished runs, for
+//! --dry-run), `text`.
 
 use std::path::{Path, PathBuf};
 
