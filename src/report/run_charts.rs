@@ -3,7 +3,7 @@
 //! classifier's binary accuracy, sample training digits, and the fit's path (objective and largest
 //! gradient component per iteration), and each digit's weights as an image (from `model.npz`).
 //!
-//! May touch: `charts`, `error`, `model`, `store`, `report::{Figure, figure}`.
+//! May touch: `charts`, `error`, `metrics`, `model`, `store`, `report::{Figure, figure}`.
 
 use std::path::Path;
 
@@ -17,18 +17,28 @@ use crate::charts::{
 };
 use crate::error::{Error, Result};
 use crate::model::MultiClass;
+use crate::metrics::{Examples, Metrics};
 use crate::store::{ResultsDir, RunResult};
 
-/// The chart files a run can have, relative to its folder.
+const CONFUSION: &str = "confusion_normalized.png";
+const CLASS_SCORES: &str = "class_scores.png";
+const MISTAKES: &str = "mistakes.png";
+const SAMPLE_PREDICTIONS: &str = "sample_predictions.png";
+const BINARY_ACCURACY: &str = "binary_accuracy.png";
+const TRAINING_DIGITS: &str = "training_digits.png";
+const FIT_PATH: &str = "fit_path.png";
+const COEFFICIENTS: &str = "coefficients.png";
+
+/// The chart files a run can have, relative to its folder, in README order.
 const FILES: [&str; 8] = [
-    "confusion_normalized.png",
-    "class_scores.png",
-    "mistakes.png",
-    "sample_predictions.png",
-    "binary_accuracy.png",
-    "training_digits.png",
-    "fit_path.png",
-    "coefficients.png",
+    CONFUSION,
+    CLASS_SCORES,
+    MISTAKES,
+    SAMPLE_PREDICTIONS,
+    BINARY_ACCURACY,
+    TRAINING_DIGITS,
+    FIT_PATH,
+    COEFFICIENTS,
 ];
 
 /// Removes a run's charts (when it is no longer selected for them).
@@ -94,48 +104,100 @@ pub fn draw(
     let (Some(m), Some(examples)) = (&r.metrics, &r.examples) else {
         return Ok(Vec::new());
     };
-    let id = &r.run.id;
-    let record = dir.record_json(id);
-    let file = |name: &str| format!("runs/{id}/{name}");
-    let context = vec![r.run.params.describe(), super::split_text(r)];
-    let mut figures = Vec::new();
+    let charts = RunCharts {
+        dir,
+        r,
+        m,
+        examples,
+        images,
+        record: dir.record_json(&r.run.id),
+        context: vec![r.run.params.describe(), super::split_text(r)],
+    };
+    let mut figures = vec![
+        charts.confusion()?,
+        charts.class_scores()?,
+        charts.mistakes()?,
+        charts.sample_predictions()?,
+    ];
+    figures.extend(charts.binary_accuracy(published_binary)?);
+    figures.push(charts.training_digits()?);
+    figures.extend(charts.fit_path(sklearn_stopped)?);
+    figures.extend(charts.coefficients()?);
+    Ok(figures)
+}
 
-    let heading = format!(
-        "Confusion matrix, % of each true digit (accuracy {:.2} %)",
-        100.0 * m.accuracy
-    );
-    figures.push(figure(dir, file(FILES[0]), heading.clone(), |tmp| {
-        let mut lines = context.clone();
-        lines.push("Each row sums to 100 %; colour: square root of the share".into());
-        confusion_heatmap(
-            tmp,
-            &m.confusion,
-            &Title {
-                title: &heading,
-                lines: &lines,
-            },
-            Cells::RowPercent,
-        )
-    })?);
+/// What every chart of one run draws from.
+struct RunCharts<'a> {
+    dir: &'a ResultsDir,
+    r: &'a RunResult,
+    m: &'a Metrics,
+    examples: &'a Examples,
+    images: &'a Array2<u8>,
+    /// The run's record, named when it refers to an image the data lacks.
+    record: std::path::PathBuf,
+    /// The run's setting and split, under every title.
+    context: Vec<String>,
+}
 
-    let heading = "Precision, recall and F1 per digit (test set)".to_string();
-    figures.push(figure(dir, file(FILES[1]), heading.clone(), |tmp| {
-        let lo = m
-            .per_class
+impl RunCharts<'_> {
+    /// Writes chart `name` of the run, drawn by `draw` into its path.
+    fn figure(
+        &self,
+        name: &str,
+        heading: String,
+        draw: impl FnOnce(&Path, &str) -> Result<Vec<u8>>,
+    ) -> Result<Figure> {
+        let file = format!("runs/{}/{name}", self.r.run.id);
+        figure(self.dir, file, heading.clone(), |path| draw(path, &heading))
+    }
+
+    /// The context lines under a title, and one more.
+    fn lines(&self, more: &str) -> Vec<String> {
+        let mut lines = self.context.clone();
+        lines.push(more.into());
+        lines
+    }
+
+    fn pixels(&self, index: usize) -> Result<&[u8]> {
+        pixels(self.images, index, &self.record)
+    }
+
+    fn confusion(&self) -> Result<Figure> {
+        let heading = format!(
+            "Confusion matrix, % of each true digit (accuracy {:.2} %)",
+            100.0 * self.m.accuracy
+        );
+        let lines = self.lines("Each row sums to 100 %; colour: square root of the share");
+        self.figure(CONFUSION, heading, |path, title| {
+            confusion_heatmap(
+                path,
+                &self.m.confusion,
+                &Title {
+                    title,
+                    lines: &lines,
+                },
+                Cells::RowPercent,
+            )
+        })
+    }
+
+    fn class_scores(&self) -> Result<Figure> {
+        let heading = "Precision, recall and F1 per digit (test set)".to_string();
+        let per_class = &self.m.per_class;
+        let lo = per_class
             .iter()
             .flat_map(|c| [c.precision, c.recall, c.f1])
             .fold(1.0, f64::min);
         let chart = BarChart {
             x_label: "Digit".into(),
             y_label: "Score".into(),
-            categories: (0..m.per_class.len()).map(|k| k.to_string()).collect(),
+            categories: (0..per_class.len()).map(|k| k.to_string()).collect(),
             groups: [("precision", 0usize), ("recall", 1), ("F1", 2)]
                 .iter()
                 .map(|&(label, i)| BarGroup {
                     label: label.into(),
                     color: PALETTE[i],
-                    values: m
-                        .per_class
+                    values: per_class
                         .iter()
                         .map(|c| [c.precision, c.recall, c.f1][i])
                         .collect(),
@@ -144,230 +206,254 @@ pub fn draw(
             y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
             value_decimals: Some(2),
         };
-        zoomed_bars(tmp, &heading, &context, "score", &chart)
-    })?);
+        self.figure(CLASS_SCORES, heading, |path, title| {
+            zoomed_bars(path, title, &self.context, "score", &chart)
+        })
+    }
 
-    let heading = format!(
-        "The {} most confident mistakes ({} of {} test images misclassified)",
-        examples.mistakes.len(),
-        m.confusion.sum() - m.confusion.diag().sum(),
-        m.confusion.sum()
-    );
-    figures.push(figure(dir, file(FILES[2]), heading.clone(), |tmp| {
-        let tiles = examples
-            .mistakes
+    fn mistakes(&self) -> Result<Figure> {
+        let (m, mistakes) = (self.m, &self.examples.mistakes);
+        let heading = format!(
+            "The {} most confident mistakes ({} of {} test images misclassified)",
+            mistakes.len(),
+            m.confusion.sum() - m.confusion.diag().sum(),
+            m.confusion.sum()
+        );
+        let tiles = mistakes
             .iter()
             .map(|p| {
+                let confidence = p
+                    .probabilities
+                    .get(p.predicted as usize)
+                    .copied()
+                    .unwrap_or(f64::NAN);
                 Ok(Tile {
-                    pixels: pixels(images, p.index, &record)?,
+                    pixels: self.pixels(p.index)?,
                     caption: format!(
                         "Predicted: {} ({:.0} %), Actual: {}",
                         p.predicted,
-                        100.0
-                            * p.probabilities
-                                .get(p.predicted as usize)
-                                .copied()
-                                .unwrap_or(f64::NAN),
+                        100.0 * confidence,
                         p.label
                     ),
                     caption_color: BAD,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut lines = context.clone();
-        lines.push(
-            "Ordered by the probability the model gave its wrong answer (in brackets), highest first".into(),
+        let lines = self.lines(
+            "Ordered by the probability the model gave its wrong answer (in brackets), highest first",
         );
-        digit_grid(
-            tmp,
-            &Title {
-                title: &heading,
-                lines: &lines,
-            },
-            &tiles,
-            8,
-        )
-    })?);
+        self.figure(MISTAKES, heading, |path, title| {
+            digit_grid(
+                path,
+                &Title {
+                    title,
+                    lines: &lines,
+                },
+                &tiles,
+                8,
+            )
+        })
+    }
 
-    let heading = format!(
-        "The first {} test images and their ten class probabilities",
-        examples.test.len()
-    );
-    figures.push(figure(dir, file(FILES[3]), heading.clone(), |tmp| {
-        let panels = examples
-            .test
+    fn sample_predictions(&self) -> Result<Figure> {
+        let test = &self.examples.test;
+        let heading = format!(
+            "The first {} test images and their ten class probabilities",
+            test.len()
+        );
+        let panels = test
             .iter()
             .map(|p| {
                 Ok(Panel {
-                    pixels: pixels(images, p.index, &record)?,
+                    pixels: self.pixels(p.index)?,
                     label: Some(p.label),
                     name: None,
                     probabilities: p.probabilities.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut lines = context.clone();
-        lines.push("Predicted digit in green (right) or red (wrong); true digit outlined".into());
-        probability_panels(
-            tmp,
-            &Title {
-                title: &heading,
-                lines: &lines,
-            },
-            &panels,
-        )
-    })?);
-
-    let binary: Option<Vec<f64>> = m.per_class.iter().map(|c| c.binary_accuracy).collect();
-    if let Some(binary) = binary {
-        let heading =
-            "Each digit's one-vs-rest classifier: binary accuracy on the test set".to_string();
-        figures.push(figure(dir, file(FILES[4]), heading.clone(), |tmp| {
-            // A classifier that always answers "not this digit" is right on every other digit.
-            let n = m.confusion.sum().max(1) as f64;
-            let always_no: Vec<f64> = m
-                .per_class
-                .iter()
-                .map(|c| 1.0 - c.support as f64 / n)
-                .collect();
-            let published: Option<Vec<f64>> = published_binary.map(|p| {
-                (0..binary.len())
-                    .map(|k| p.get(k).copied().unwrap_or(f64::NAN))
-                    .collect()
-            });
-            let lo = binary
-                .iter()
-                .chain(&always_no)
-                .chain(published.iter().flatten().filter(|v| v.is_finite()))
-                .copied()
-                .fold(1.0, f64::min);
-            let mut groups = vec![BarGroup {
-                label: "binary accuracy".into(),
-                color: PALETTE[0],
-                values: binary.clone(),
-            }];
-            if let Some(values) = published {
-                groups.push(BarGroup {
-                    label: "published (the notebook's own fit)".into(),
-                    color: PALETTE[1],
-                    values,
-                });
-            }
-            groups.push(BarGroup {
-                label: "always \"no\" (baseline)".into(),
-                color: plotters::style::RGBColor(170, 170, 170),
-                values: always_no,
-            });
-            let chart = BarChart {
-                x_label: "Digit (its classifier answers \"this digit or not\")".into(),
-                y_label: "Binary accuracy".into(),
-                categories: (0..binary.len()).map(|k| k.to_string()).collect(),
-                groups,
-                y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
-                value_decimals: Some(4),
-            };
-            zoomed_bars(tmp, &heading, &context, "accuracy", &chart)
-        })?);
-    } else {
-        dir.remove(&dir.run_dir(id).join(FILES[4]))?;
+        let lines =
+            self.lines("Predicted digit in green (right) or red (wrong); true digit outlined");
+        self.figure(SAMPLE_PREDICTIONS, heading, |path, title| {
+            probability_panels(
+                path,
+                &Title {
+                    title,
+                    lines: &lines,
+                },
+                &panels,
+            )
+        })
     }
 
-    let heading = format!(
-        "The first {} training images and their labels",
-        examples.train.len()
-    );
-    figures.push(figure(dir, file(FILES[5]), heading.clone(), |tmp| {
-        let tiles = examples
-            .train
+    /// Each one-vs-rest classifier's binary accuracy beside the notebook's and the "always no"
+    /// baseline; a multinomial run has none (its old chart is removed).
+    fn binary_accuracy(&self, published: Option<&[f64]>) -> Result<Option<Figure>> {
+        let m = self.m;
+        let binary: Option<Vec<f64>> = m.per_class.iter().map(|c| c.binary_accuracy).collect();
+        let Some(binary) = binary else {
+            let dir = self.dir;
+            dir.remove(&dir.run_dir(&self.r.run.id).join(BINARY_ACCURACY))?;
+            return Ok(None);
+        };
+        let heading =
+            "Each digit's one-vs-rest classifier: binary accuracy on the test set".to_string();
+        // A classifier that always answers "not this digit" is right on every other digit.
+        let n = m.confusion.sum().max(1) as f64;
+        let always_no: Vec<f64> = m
+            .per_class
+            .iter()
+            .map(|c| 1.0 - c.support as f64 / n)
+            .collect();
+        let published: Option<Vec<f64>> = published.map(|p| {
+            (0..binary.len())
+                .map(|k| p.get(k).copied().unwrap_or(f64::NAN))
+                .collect()
+        });
+        let lo = binary
+            .iter()
+            .chain(&always_no)
+            .chain(published.iter().flatten().filter(|v| v.is_finite()))
+            .copied()
+            .fold(1.0, f64::min);
+        let mut groups = vec![BarGroup {
+            label: "binary accuracy".into(),
+            color: PALETTE[0],
+            values: binary.clone(),
+        }];
+        if let Some(values) = published {
+            groups.push(BarGroup {
+                label: "published (the notebook's own fit)".into(),
+                color: PALETTE[1],
+                values,
+            });
+        }
+        groups.push(BarGroup {
+            label: "always \"no\" (baseline)".into(),
+            color: plotters::style::RGBColor(170, 170, 170),
+            values: always_no,
+        });
+        let chart = BarChart {
+            x_label: "Digit (its classifier answers \"this digit or not\")".into(),
+            y_label: "Binary accuracy".into(),
+            categories: (0..binary.len()).map(|k| k.to_string()).collect(),
+            groups,
+            y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
+            value_decimals: Some(4),
+        };
+        self.figure(BINARY_ACCURACY, heading, |path, title| {
+            zoomed_bars(path, title, &self.context, "accuracy", &chart)
+        })
+        .map(Some)
+    }
+
+    fn training_digits(&self) -> Result<Figure> {
+        let train = &self.examples.train;
+        let heading = format!(
+            "The first {} training images and their labels",
+            train.len()
+        );
+        let tiles = train
             .iter()
             .map(|d| {
                 Ok(Tile {
-                    pixels: pixels(images, d.index, &record)?,
+                    pixels: self.pixels(d.index)?,
                     caption: format!("Label: {}", d.label),
                     caption_color: plotters::style::BLACK,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         let lines = vec![
-            super::split_text(r),
+            super::split_text(self.r),
             "Images as the model sees them before scaling".into(),
         ];
-        digit_grid(
-            tmp,
-            &Title {
-                title: &heading,
-                lines: &lines,
-            },
-            &tiles,
-            8,
-        )
-    })?);
-    let d = &r.diagnostics;
-    if d.trace.len() > 1 {
+        self.figure(TRAINING_DIGITS, heading, |path, title| {
+            digit_grid(
+                path,
+                &Title {
+                    title,
+                    lines: &lines,
+                },
+                &tiles,
+                8,
+            )
+        })
+    }
+
+    /// The objective and the largest gradient component per iteration, with where
+    /// scikit-learn's fit stopped; none for a fit without a trace (sag, saga).
+    fn fit_path(&self, sklearn_stopped: Option<(u64, f64)>) -> Result<Option<Figure>> {
+        let (d, params) = (&self.r.diagnostics, &self.r.run.params);
+        if d.trace.len() <= 1 {
+            return Ok(None);
+        }
         let heading = format!(
             "Fit path: {} iterations, stopped: {}",
             d.n_iter, d.termination
         );
-        figures.push(figure(dir, file(FILES[6]), heading.clone(), |tmp| {
-            let mut lines = context.clone();
-            lines.push(match r.run.params.model.multi_class {
-                MultiClass::Multinomial => format!(
-                    "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
-                    d.objective
-                ),
-                MultiClass::Ovr => format!(
-                    "Objective: the sum of the ten binary fits' objectives (each a mean log-loss + ||w||^2 / (2 C n)), final {:.6}; iteration k: each class after k iterations, or where it stopped if sooner; gradient: the largest over the classes",
-                    d.objective
-                ),
-            });
-            if let Some((n_iter, objective)) = sklearn_stopped {
-                lines.push(format!(
-                    "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
-                ));
-            }
-            let chart = fit_path_chart(&d.trace, r.run.params.model.tol, sklearn_stopped);
+        let mut lines = self.lines(&match params.model.multi_class {
+            MultiClass::Multinomial => format!(
+                "Objective: scikit-learn's mean log-loss + ||W||^2 / (2 C n), final {:.6}; converged when the largest gradient component is <= tol",
+                d.objective
+            ),
+            MultiClass::Ovr => format!(
+                "Objective: the sum of the ten binary fits' objectives (each a mean log-loss + ||w||^2 / (2 C n)), final {:.6}; iteration k: each class after k iterations, or where it stopped if sooner; gradient: the largest over the classes",
+                d.objective
+            ),
+        });
+        if let Some((n_iter, objective)) = sklearn_stopped {
+            lines.push(format!(
+                "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
+            ));
+        }
+        let chart = fit_path_chart(&d.trace, params.model.tol, sklearn_stopped);
+        self.figure(FIT_PATH, heading, |path, title| {
             line_chart(
-                tmp,
+                path,
                 &Title {
-                    title: &heading,
+                    title,
                     lines: &lines,
                 },
                 &chart,
             )
-        })?);
+        })
+        .map(Some)
     }
-    if let Some(saved) = dir.read_model(id)? {
+
+    /// Each digit's weights as an image, from the run's saved model (none without one).
+    fn coefficients(&self) -> Result<Option<Figure>> {
+        let Some(saved) = self.dir.read_model(&self.r.run.id)? else {
+            return Ok(None);
+        };
         let weights = saved.pixel_weights();
         let heading = if saved.multi_class == MultiClass::Ovr {
             "What each one-vs-rest classifier learned: its weight on every pixel".to_string()
         } else {
             "What the model learned: each digit's weight on every pixel".to_string()
         };
-        figures.push(figure(dir, file(FILES[7]), heading.clone(), |tmp| {
-            let mut lines = context.clone();
-            lines.push(
-                "Red pixels raise the digit's score, blue ones lower it (weight per raw pixel value 0-255; one scale, ending at the 99th percentile)"
-                    .into(),
-            );
-            let maps: Vec<(String, Vec<f64>)> = weights
-                .rows()
-                .into_iter()
-                .enumerate()
-                .map(|(k, row)| (format!("digit {k}"), row.to_vec()))
-                .collect();
+        let lines = self.lines(
+            "Red pixels raise the digit's score, blue ones lower it (weight per raw pixel value 0-255; one scale, ending at the 99th percentile)",
+        );
+        let maps: Vec<(String, Vec<f64>)> = weights
+            .rows()
+            .into_iter()
+            .enumerate()
+            .map(|(k, row)| (format!("digit {k}"), row.to_vec()))
+            .collect();
+        self.figure(COEFFICIENTS, heading, |path, title| {
             coefficient_maps(
-                tmp,
+                path,
                 &Title {
-                    title: &heading,
+                    title,
                     lines: &lines,
                 },
                 &maps,
                 "weight",
                 5,
             )
-        })?);
+        })
+        .map(Some)
     }
-    Ok(figures)
 }
 
 /// The objective and the largest gradient component against the iteration, on a log axis (both
