@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{canvas, chart_error, Title, FONT};
@@ -106,6 +107,38 @@ pub struct LineChart {
     pub x_marks: Vec<(f64, String)>,
 }
 
+impl Default for LineChart {
+    /// No series, linear axes without descriptions, y ticks written [`compact`]ly.
+    fn default() -> Self {
+        LineChart {
+            x_label: String::new(),
+            y_label: String::new(),
+            x_log: false,
+            y_log: false,
+            series: Vec::new(),
+            reference_lines: Vec::new(),
+            y_format: compact,
+            y_from_zero: false,
+            ring_label: String::new(),
+            x_marks: Vec::new(),
+        }
+    }
+}
+
+impl Default for Series {
+    /// An empty solid black line without error bars or rings.
+    fn default() -> Self {
+        Series {
+            label: String::new(),
+            color: BLACK,
+            style: Style::Solid,
+            points: Vec::new(),
+            errors: Vec::new(),
+            ringed: Vec::new(),
+        }
+    }
+}
+
 /// A tick or label value, short: `0.915`, `40k`, `1e-5`; the default y tick format.
 pub fn compact(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
@@ -161,30 +194,65 @@ fn log_labels(lo: f64, hi: f64) -> usize {
     }
 }
 
+/// The plotted ranges, in axis units (log10 of the values on a log axis).
+struct Axes {
+    x: (f64, f64),
+    y: (f64, f64),
+    x_log: bool,
+    y_log: bool,
+}
+
+impl Axes {
+    fn of(chart: &LineChart) -> Self {
+        let (x_log, y_log) = (chart.x_log, chart.y_log);
+        let ty = |v: f64| if y_log { v.log10() } else { v };
+        let points = || chart.series.iter().flat_map(|s| s.points.iter());
+        let x = padded(
+            points().map(|p| if x_log { p.0.log10() } else { p.0 }),
+            1e-9,
+        );
+        let bars = chart
+            .series
+            .iter()
+            .flat_map(|s| s.errors.iter().flat_map(|e| [e.0, e.1]));
+        let ys = points()
+            .map(|p| ty(p.1))
+            .chain(bars.map(ty))
+            .chain(chart.reference_lines.iter().map(|r| ty(r.0)));
+        let (y0, y1) = padded(ys, if y_log { 1.0 } else { 1e-9 });
+        let y0 = if chart.y_from_zero && !y_log { 0.0 } else { y0 };
+        Axes {
+            x,
+            y: (y0, y1),
+            x_log,
+            y_log,
+        }
+    }
+
+    fn tx(&self, v: f64) -> f64 {
+        if self.x_log {
+            v.log10()
+        } else {
+            v
+        }
+    }
+
+    fn ty(&self, v: f64) -> f64 {
+        if self.y_log {
+            v.log10()
+        } else {
+            v
+        }
+    }
+}
+
+type Plot<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
 /// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
 /// column on the right.
 pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u8>> {
-    let tx = |v: f64| if chart.x_log { v.log10() } else { v };
-    let ty = |v: f64| if chart.y_log { v.log10() } else { v };
-    let points = || chart.series.iter().flat_map(|s| s.points.iter());
-    let (x0, x1) = padded(points().map(|p| tx(p.0)), 1e-9);
-    let bars = || {
-        chart
-            .series
-            .iter()
-            .flat_map(|s| s.errors.iter().flat_map(|e| [e.0, e.1]))
-    };
-    let ys = points()
-        .map(|p| ty(p.1))
-        .chain(bars().map(ty))
-        .chain(chart.reference_lines.iter().map(|r| ty(r.0)));
-    let (y0, y1) = padded(ys, if chart.y_log { 1.0 } else { 1e-9 });
-    let y0 = if chart.y_from_zero && !chart.y_log {
-        0.0
-    } else {
-        y0
-    };
-    let y_format = chart.y_format;
+    let axes = Axes::of(chart);
     let height = 700 + title.height(1280);
     canvas(path, (1280, height), title, |area| {
         let (plot, legend) = area.split_horizontally(880);
@@ -192,55 +260,10 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u
             .margin(20)
             .x_label_area_size(60)
             .y_label_area_size(90)
-            .build_cartesian_2d(x0..x1, y0..y1)
+            .build_cartesian_2d(axes.x.0..axes.x.1, axes.y.0..axes.y.1)
             .map_err(|e| chart_error(path, e))?;
-        let x_fmt = |v: &f64| {
-            if chart.x_log {
-                log_label(*v, x1 - x0)
-            } else {
-                compact(*v)
-            }
-        };
-        let y_fmt = |v: &f64| {
-            if chart.y_log {
-                log_label(*v, y1 - y0)
-            } else {
-                y_format(*v)
-            }
-        };
-        ctx.configure_mesh()
-            .x_desc(chart.x_label.as_str())
-            .y_desc(chart.y_label.as_str())
-            // On a log axis, one grid line per power of ten (more on a short axis).
-            .x_labels(if chart.x_log { log_labels(x0, x1) } else { 8 })
-            .y_labels(if chart.y_log { log_labels(y0, y1) } else { 8 })
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .label_style((FONT, 18))
-            .axis_desc_style((FONT, 20))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(215, 215, 215))
-            .draw()
-            .map_err(|e| chart_error(path, e))?;
-
-        for (y, _) in &chart.reference_lines {
-            ctx.draw_series(DashedLineSeries::new(
-                [(x0, ty(*y)), (x1, ty(*y))],
-                8,
-                6,
-                BLACK.stroke_width(2),
-            ))
-            .map_err(|e| chart_error(path, e))?;
-        }
-        for (x, _) in &chart.x_marks {
-            ctx.draw_series(DashedLineSeries::new(
-                [(tx(*x), y0), (tx(*x), y1)],
-                10,
-                6,
-                X_MARK.stroke_width(3),
-            ))
-            .map_err(|e| chart_error(path, e))?;
-        }
+        draw_mesh(&mut ctx, path, chart, &axes)?;
+        draw_marks(&mut ctx, path, chart, &axes)?;
         // Reference marks (crosses) first, so that the data drawn after them stays visible.
         let order = chart
             .series
@@ -248,162 +271,223 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u
             .filter(|s| s.style == Style::Crosses)
             .chain(chart.series.iter().filter(|s| s.style != Style::Crosses));
         for s in order {
-            for (&(x, _), &(low, high)) in s.points.iter().zip(&s.errors) {
-                let cap = (x1 - x0) * 0.006;
-                // Bars of another kind (CV spread, dotted) stand beside the test intervals.
-                let dodge = if s.style == Style::Dotted {
-                    3.0 * cap
-                } else {
-                    0.0
-                };
-                let (x, low, high) = (tx(x) + dodge, ty(low), ty(high));
-                let style = s.color.stroke_width(2);
-                ctx.draw_series([
-                    PathElement::new(vec![(x, low), (x, high)], style),
-                    PathElement::new(vec![(x - cap, low), (x + cap, low)], style),
-                    PathElement::new(vec![(x - cap, high), (x + cap, high)], style),
-                ])
-                .map_err(|e| chart_error(path, e))?;
-            }
-            let ringed = s
-                .points
-                .iter()
-                .zip(&s.ringed)
-                .filter(|(_, &r)| r)
-                .map(|(&(x, y), _)| Circle::new((tx(x), ty(y)), 11, RING.stroke_width(2)));
-            ctx.draw_series(ringed).map_err(|e| chart_error(path, e))?;
-            let mut pts: Vec<(f64, f64)> = s.points.iter().map(|&(x, y)| (tx(x), ty(y))).collect();
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let style = s.color.stroke_width(3);
-            // Markers only where they can be told apart (not on per-iteration paths).
-            let markers = if pts.len() <= MAX_MARKERS {
-                pts.len()
-            } else {
-                0
-            };
-            match s.style {
-                Style::Dotted => {
-                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 4, 5, style))
-                        .map_err(|e| chart_error(path, e))?;
-                    ctx.draw_series(pts[..markers].iter().map(|&(x, y)| {
-                        EmptyElement::at((x, y))
-                            + Rectangle::new([(-5, -5), (5, 5)], s.color.filled())
-                    }))
-                    .map_err(|e| chart_error(path, e))?;
-                }
-                Style::Dashed => {
-                    ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
-                        .map_err(|e| chart_error(path, e))?;
-                    ctx.draw_series(
-                        pts[..markers]
-                            .iter()
-                            .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
-                    )
-                    .map_err(|e| chart_error(path, e))?;
-                }
-                Style::Solid => {
-                    ctx.draw_series(LineSeries::new(pts.clone(), style))
-                        .map_err(|e| chart_error(path, e))?;
-                    ctx.draw_series(
-                        pts[..markers]
-                            .iter()
-                            .map(|&p| Circle::new(p, 6, s.color.filled())),
-                    )
-                    .map_err(|e| chart_error(path, e))?;
-                }
-                Style::Crosses => {
-                    ctx.draw_series(
-                        pts.iter()
-                            .map(|&p| Cross::new(p, 9, s.color.stroke_width(2))),
-                    )
-                    .map_err(|e| chart_error(path, e))?;
-                }
-            }
+            draw_error_bars(&mut ctx, path, s, &axes)?;
+            draw_series(&mut ctx, path, s, &axes)?;
         }
-
-        // Legend: one entry per series and reference line, in a column beside the plot.
-        let mut y = 40;
-        let ringed = chart.series.iter().any(|s| s.ringed.iter().any(|&r| r));
-        // Entries stop where the rest (marks, ring, the count of those left off) still fits.
-        let last_y = legend.dim_in_pixel().1 as i32
-            - 50 * (chart.x_marks.len() as i32 + i32::from(ringed))
-            - 80;
-        let total = chart.series.len() + chart.reference_lines.len();
-        let entries = chart
-            .series
-            .iter()
-            .map(|s| (s.label.as_str(), s.color, s.style))
-            .chain(
-                chart
-                    .reference_lines
-                    .iter()
-                    .map(|r| (r.1.as_str(), BLACK, Style::Dashed)),
-            );
-        for (drawn, (label, color, style)) in entries.enumerate() {
-            if y > last_y {
-                let left = format!("and {} more (the README lists them)", total - drawn);
-                y += wrapped_label(&legend, path, &left, y)?;
-                break;
-            }
-            let line: Vec<(i32, i32)> = vec![(10, y), (60, y)];
-            if style == Style::Crosses {
-                legend
-                    .draw(&Cross::new((35, y), 9, color.stroke_width(2)))
-                    .map_err(|e| chart_error(path, e))?;
-            } else if style == Style::Dotted {
-                for x in (10..60).step_by(9) {
-                    legend
-                        .draw(&PathElement::new(
-                            vec![(x, y), (x + 4, y)],
-                            color.stroke_width(3),
-                        ))
-                        .map_err(|e| chart_error(path, e))?;
-                }
-            } else if style == Style::Dashed {
-                legend
-                    .draw(&PathElement::new(
-                        vec![(10, y), (22, y)],
-                        color.stroke_width(3),
-                    ))
-                    .and_then(|_| {
-                        legend.draw(&PathElement::new(
-                            vec![(30, y), (42, y)],
-                            color.stroke_width(3),
-                        ))
-                    })
-                    .and_then(|_| {
-                        legend.draw(&PathElement::new(
-                            vec![(50, y), (60, y)],
-                            color.stroke_width(3),
-                        ))
-                    })
-                    .map_err(|e| chart_error(path, e))?;
-            } else {
-                legend
-                    .draw(&PathElement::new(line, color.stroke_width(3)))
-                    .map_err(|e| chart_error(path, e))?;
-            }
-            y += wrapped_label(&legend, path, label, y)?;
-        }
-        for (_, label) in &chart.x_marks {
-            for x in [10, 30, 50] {
-                legend
-                    .draw(&PathElement::new(
-                        vec![(x + 5, y - 10), (x + 5, y + 10)],
-                        X_MARK.stroke_width(3),
-                    ))
-                    .map_err(|e| chart_error(path, e))?;
-            }
-            y += wrapped_label(&legend, path, label, y)?;
-        }
-        if ringed {
-            legend
-                .draw(&Circle::new((35, y), 11, RING.stroke_width(2)))
-                .map_err(|e| chart_error(path, e))?;
-            wrapped_label(&legend, path, &chart.ring_label, y)?;
-        }
-        Ok(())
+        draw_legend(&legend, path, chart)
     })
+}
+
+/// The grid, the axes' ticks and their descriptions.
+fn draw_mesh(ctx: &mut Plot, path: &Path, chart: &LineChart, axes: &Axes) -> Result<()> {
+    let ((x0, x1), (y0, y1)) = (axes.x, axes.y);
+    let y_format = chart.y_format;
+    let x_fmt = |v: &f64| {
+        if chart.x_log {
+            log_label(*v, x1 - x0)
+        } else {
+            compact(*v)
+        }
+    };
+    let y_fmt = |v: &f64| {
+        if chart.y_log {
+            log_label(*v, y1 - y0)
+        } else {
+            y_format(*v)
+        }
+    };
+    ctx.configure_mesh()
+        .x_desc(chart.x_label.as_str())
+        .y_desc(chart.y_label.as_str())
+        // On a log axis, one grid line per power of ten (more on a short axis).
+        .x_labels(if chart.x_log { log_labels(x0, x1) } else { 8 })
+        .y_labels(if chart.y_log { log_labels(y0, y1) } else { 8 })
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(215, 215, 215))
+        .draw()
+        .map_err(|e| chart_error(path, e))
+}
+
+/// The horizontal reference lines and the vertical marks.
+fn draw_marks(ctx: &mut Plot, path: &Path, chart: &LineChart, axes: &Axes) -> Result<()> {
+    let ((x0, x1), (y0, y1)) = (axes.x, axes.y);
+    for (y, _) in &chart.reference_lines {
+        let y = axes.ty(*y);
+        ctx.draw_series(DashedLineSeries::new(
+            [(x0, y), (x1, y)],
+            8,
+            6,
+            BLACK.stroke_width(2),
+        ))
+        .map_err(|e| chart_error(path, e))?;
+    }
+    for (x, _) in &chart.x_marks {
+        let x = axes.tx(*x);
+        ctx.draw_series(DashedLineSeries::new(
+            [(x, y0), (x, y1)],
+            10,
+            6,
+            X_MARK.stroke_width(3),
+        ))
+        .map_err(|e| chart_error(path, e))?;
+    }
+    Ok(())
+}
+
+/// A series' error bars, with caps.
+fn draw_error_bars(ctx: &mut Plot, path: &Path, s: &Series, axes: &Axes) -> Result<()> {
+    for (&(x, _), &(low, high)) in s.points.iter().zip(&s.errors) {
+        let cap = (axes.x.1 - axes.x.0) * 0.006;
+        // Bars of another kind (CV spread, dotted) stand beside the test intervals.
+        let dodge = if s.style == Style::Dotted {
+            3.0 * cap
+        } else {
+            0.0
+        };
+        let (x, low, high) = (axes.tx(x) + dodge, axes.ty(low), axes.ty(high));
+        let style = s.color.stroke_width(2);
+        ctx.draw_series([
+            PathElement::new(vec![(x, low), (x, high)], style),
+            PathElement::new(vec![(x - cap, low), (x + cap, low)], style),
+            PathElement::new(vec![(x - cap, high), (x + cap, high)], style),
+        ])
+        .map_err(|e| chart_error(path, e))?;
+    }
+    Ok(())
+}
+
+/// A series' rings, line and markers, in its style.
+fn draw_series(ctx: &mut Plot, path: &Path, s: &Series, axes: &Axes) -> Result<()> {
+    let err = |e| chart_error(path, e);
+    let ringed = s
+        .points
+        .iter()
+        .zip(&s.ringed)
+        .filter(|(_, &r)| r)
+        .map(|(&(x, y), _)| Circle::new((axes.tx(x), axes.ty(y)), 11, RING.stroke_width(2)));
+    ctx.draw_series(ringed).map_err(err)?;
+    let mut pts: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .map(|&(x, y)| (axes.tx(x), axes.ty(y)))
+        .collect();
+    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let style = s.color.stroke_width(3);
+    // Markers only where they can be told apart (not on per-iteration paths).
+    let markers = &pts[..if pts.len() <= MAX_MARKERS {
+        pts.len()
+    } else {
+        0
+    }];
+    match s.style {
+        Style::Dotted => {
+            ctx.draw_series(DashedLineSeries::new(pts.clone(), 4, 5, style))
+                .map_err(err)?;
+            ctx.draw_series(markers.iter().map(|&(x, y)| {
+                EmptyElement::at((x, y)) + Rectangle::new([(-5, -5), (5, 5)], s.color.filled())
+            }))
+            .map_err(err)?;
+        }
+        Style::Dashed => {
+            ctx.draw_series(DashedLineSeries::new(pts.clone(), 10, 6, style))
+                .map_err(err)?;
+            ctx.draw_series(
+                markers
+                    .iter()
+                    .map(|&p| Circle::new(p, 6, s.color.stroke_width(2))),
+            )
+            .map_err(err)?;
+        }
+        Style::Solid => {
+            ctx.draw_series(LineSeries::new(pts.clone(), style))
+                .map_err(err)?;
+            ctx.draw_series(markers.iter().map(|&p| Circle::new(p, 6, s.color.filled())))
+                .map_err(err)?;
+        }
+        Style::Crosses => {
+            ctx.draw_series(
+                pts.iter()
+                    .map(|&p| Cross::new(p, 9, s.color.stroke_width(2))),
+            )
+            .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+type Legend<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// The legend: one entry per series and reference line, then the marks and the ring, in a
+/// column beside the plot; entries that do not fit are counted.
+fn draw_legend(legend: &Legend, path: &Path, chart: &LineChart) -> Result<()> {
+    let mut y = 40;
+    let ringed = chart.series.iter().any(|s| s.ringed.iter().any(|&r| r));
+    // Entries stop where the rest (marks, ring, the count of those left off) still fits.
+    let last_y =
+        legend.dim_in_pixel().1 as i32 - 50 * (chart.x_marks.len() as i32 + i32::from(ringed)) - 80;
+    let total = chart.series.len() + chart.reference_lines.len();
+    let entries = chart
+        .series
+        .iter()
+        .map(|s| (s.label.as_str(), s.color, s.style))
+        .chain(
+            chart
+                .reference_lines
+                .iter()
+                .map(|r| (r.1.as_str(), BLACK, Style::Dashed)),
+        );
+    for (drawn, (label, color, style)) in entries.enumerate() {
+        if y > last_y {
+            let left = format!("and {} more (the README lists them)", total - drawn);
+            y += wrapped_label(legend, path, &left, y)?;
+            break;
+        }
+        legend_swatch(legend, color, style, y).map_err(|e| chart_error(path, e))?;
+        y += wrapped_label(legend, path, label, y)?;
+    }
+    for (_, label) in &chart.x_marks {
+        for x in [10, 30, 50] {
+            legend
+                .draw(&PathElement::new(
+                    vec![(x + 5, y - 10), (x + 5, y + 10)],
+                    X_MARK.stroke_width(3),
+                ))
+                .map_err(|e| chart_error(path, e))?;
+        }
+        y += wrapped_label(legend, path, label, y)?;
+    }
+    if ringed {
+        legend
+            .draw(&Circle::new((35, y), 11, RING.stroke_width(2)))
+            .map_err(|e| chart_error(path, e))?;
+        wrapped_label(legend, path, &chart.ring_label, y)?;
+    }
+    Ok(())
+}
+
+/// A legend entry's sample of a series' style, at height `y`.
+fn legend_swatch<'a>(
+    legend: &Legend<'a>,
+    color: RGBColor,
+    style: Style,
+    y: i32,
+) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'a> as DrawingBackend>::ErrorType>>
+{
+    let stroke = color.stroke_width(3);
+    let segment =
+        |from: i32, to: i32| legend.draw(&PathElement::new(vec![(from, y), (to, y)], stroke));
+    match style {
+        Style::Crosses => legend.draw(&Cross::new((35, y), 9, color.stroke_width(2))),
+        Style::Dotted => (10..60).step_by(9).try_for_each(|x| segment(x, x + 4)),
+        Style::Dashed => segment(10, 22)
+            .and_then(|_| segment(30, 42))
+            .and_then(|_| segment(50, 60)),
+        Style::Solid => segment(10, 60),
+    }
 }
 
 #[cfg(test)]
@@ -419,14 +503,11 @@ mod tests {
         let path = dir.path().join("legend.png");
         let long = "multi_class=multinomial, C=0.0001, scaler=min_max, dtype=f32, train_size=0.8, test_size=0.2, random_state=12345: 5-fold CV (mean ± sd)";
         let chart = LineChart {
-            y_from_zero: false,
             ring_label: "did not converge (max_iter reached), and a long explanation after it"
                 .into(),
             x_marks: vec![(1.0, format!("chosen by 5-fold CV: {long}"))],
             x_label: "C".into(),
             y_label: "accuracy".into(),
-            x_log: false,
-            y_log: false,
             series: vec![Series {
                 ringed: vec![true, false],
                 errors: Vec::new(),
@@ -435,8 +516,7 @@ mod tests {
                 color: crate::charts::PALETTE[0],
                 points: vec![(1.0, 0.9), (2.0, 0.91)],
             }],
-            reference_lines: vec![],
-            y_format: compact,
+            ..Default::default()
         };
         let title = Title {
             title: "t",
@@ -464,24 +544,18 @@ mod tests {
         let series: Vec<Series> = (0..10_000)
             .map(|i| Series {
                 ringed: vec![false, true],
-                errors: Vec::new(),
-                style: Style::Solid,
                 label: format!("C={i}"),
                 color: crate::charts::PALETTE[i % 10],
                 points: vec![(1.0, 0.5), (2.0, 0.6 + (i % 7) as f64 * 0.01)],
+                ..Default::default()
             })
             .collect();
         let chart = LineChart {
-            y_from_zero: false,
             ring_label: "did not converge".into(),
-            x_marks: vec![],
             x_label: "max_iter".into(),
             y_label: "accuracy".into(),
-            x_log: false,
-            y_log: false,
             series,
-            reference_lines: vec![],
-            y_format: compact,
+            ..Default::default()
         };
         let lines: Vec<String> = (0..10_000)
             .map(|i| format!("line {i} of the title"))
@@ -502,9 +576,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lines.png");
         let chart = LineChart {
-            y_from_zero: false,
-            ring_label: String::new(),
-            x_marks: vec![],
             x_label: "C".into(),
             y_label: "max |gradient|".into(),
             x_log: true,
@@ -528,7 +599,7 @@ mod tests {
                 },
             ],
             reference_lines: vec![(1e-4, "tol = 1e-4".into())],
-            y_format: compact,
+            ..Default::default()
         };
         std::fs::write(
             &path,
@@ -555,13 +626,8 @@ mod tests {
         let pixels_of = |style: Style| {
             let path = dir.path().join(format!("{style:?}.png"));
             let chart = LineChart {
-                y_from_zero: false,
-                ring_label: String::new(),
-                x_marks: vec![],
                 x_label: "C".into(),
                 y_label: "accuracy".into(),
-                x_log: false,
-                y_log: false,
                 series: vec![Series {
                     ringed: Vec::new(),
                     errors: Vec::new(),
@@ -570,8 +636,7 @@ mod tests {
                     color: colour,
                     points: vec![(0.0, 0.0), (10.0, 10.0)],
                 }],
-                reference_lines: vec![],
-                y_format: compact,
+                ..Default::default()
             };
             let title = Title {
                 title: "t",

@@ -16,8 +16,8 @@ use crate::charts::{
     BAD, PALETTE,
 };
 use crate::error::{Error, Result};
-use crate::model::MultiClass;
 use crate::metrics::{Examples, Metrics};
+use crate::model::MultiClass;
 use crate::store::{ResultsDir, RunResult};
 
 const CONFUSION: &str = "confusion_normalized.png";
@@ -349,10 +349,7 @@ impl RunCharts<'_> {
 
     fn training_digits(&self) -> Result<Figure> {
         let train = &self.examples.train;
-        let heading = format!(
-            "The first {} training images and their labels",
-            train.len()
-        );
+        let heading = format!("The first {} training images and their labels", train.len());
         let tiles = train
             .iter()
             .map(|d| {
@@ -471,39 +468,32 @@ pub(crate) fn fit_path_chart(
             .collect::<Vec<_>>()
     };
     LineChart {
-        y_from_zero: false,
-        ring_label: String::new(),
-        x_marks: vec![],
         x_label: "L-BFGS iteration".into(),
         y_label: "Value (log scale)".into(),
-        x_log: false,
         y_log: true,
         series: vec![
             Series {
-                ringed: Vec::new(),
-                errors: Vec::new(),
                 style: Style::Solid,
                 label: "objective".into(),
                 color: PALETTE[0],
                 points: points(|t| t.objective),
+                ..Default::default()
             },
             Series {
-                ringed: Vec::new(),
-                errors: Vec::new(),
                 style: Style::Dashed,
                 label: "largest gradient component".into(),
                 color: PALETTE[1],
                 points: points(|t| t.grad_max),
+                ..Default::default()
             },
         ]
         .into_iter()
         .chain(sklearn_stopped.map(|(n_iter, objective)| Series {
-            ringed: Vec::new(),
-            errors: Vec::new(),
             style: Style::Crosses,
             label: "scikit-learn stopped".into(),
             color: PALETTE[2],
             points: vec![(n_iter as f64, objective.max(1e-12))],
+            ..Default::default()
         }))
         .collect(),
         reference_lines: if tol > 0.0 {
@@ -511,6 +501,6 @@ pub(crate) fn fit_path_chart(
         } else {
             vec![]
         },
-        y_format: compact,
+        ..Default::default()
     }
 }

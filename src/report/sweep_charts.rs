@@ -57,8 +57,6 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
                 .iter()
                 .max_by_key(|r| r.diagnostics.trace.len())?;
             (longest.diagnostics.trace.len() > 1).then(|| Series {
-                ringed: Vec::new(),
-                errors: Vec::new(),
                 style: if i >= PALETTE.len() {
                     Style::Dashed
                 } else {
@@ -81,20 +79,17 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
                     .enumerate()
                     .map(|(it, t)| (it as f64, t.objective.max(1e-12)))
                     .collect(),
+                ..Default::default()
             })
         })
         .collect();
     let chart = LineChart {
-        y_from_zero: false,
-        ring_label: String::new(),
-        x_marks: vec![],
         x_label: "L-BFGS iteration".into(),
         y_label: "Objective (log scale)".into(),
-        x_log: false,
         y_log: true,
         series,
-        reference_lines: vec![],
         y_format: crate::charts::compact,
+        ..Default::default()
     };
     (chart, fixed, left_out)
 }
@@ -281,10 +276,10 @@ fn chart(
                 series.push(Series {
                     ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
                     errors: line.runs.iter().map(interval).collect(),
-                    style: Style::Solid,
                     label: named("test"),
                     color,
                     points: line.runs.iter().map(|r| (x(r), acc(r))).collect(),
+                    ..Default::default()
                 });
                 let cv: Vec<(&RunResult, f64, f64)> =
                     line.runs
@@ -299,12 +294,12 @@ fn chart(
                 if cv.len() == line.runs.len() {
                     let k = line.runs[0].cv.as_ref().map_or(0, |cv| cv.selection.cv);
                     series.push(Series {
-                        ringed: Vec::new(),
                         errors: cv.iter().map(|(_, m, sd)| (m - sd, m + sd)).collect(),
                         style: Style::Dotted,
                         label: named(&format!("{k}-fold CV (mean ± sd)")),
                         color,
                         points: cv.iter().map(|(r, m, _)| (x(r), *m)).collect(),
+                        ..Default::default()
                     });
                 }
                 let reference: Option<Vec<(f64, f64)>> = line
@@ -314,17 +309,14 @@ fn chart(
                     .collect();
                 if let Some(points) = reference {
                     series.push(Series {
-                        ringed: Vec::new(),
-                        errors: Vec::new(),
                         style: Style::Crosses,
                         label: named("scikit-learn test"),
                         color,
                         points,
+                        ..Default::default()
                     });
                 }
                 series.push(Series {
-                    ringed: Vec::new(),
-                    errors: Vec::new(),
                     style: Style::Dashed,
                     label: named("train"),
                     color,
@@ -333,12 +325,10 @@ fn chart(
                         .iter()
                         .map(|r| (x(r), 100.0 * r.diagnostics.train_accuracy))
                         .collect(),
+                    ..Default::default()
                 });
             }
             Measure::FitSeconds => series.push(Series {
-                ringed: Vec::new(),
-                errors: Vec::new(),
-                style: Style::Solid,
                 label: named("fit time"),
                 color,
                 points: line
@@ -346,11 +336,10 @@ fn chart(
                     .iter()
                     .map(|r| (x(r), r.diagnostics.fit_seconds))
                     .collect(),
+                ..Default::default()
             }),
             Measure::ZeroWeights => series.push(Series {
                 ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
-                errors: Vec::new(),
-                style: Style::Solid,
                 label: named("zero weights"),
                 color,
                 points: line
@@ -358,11 +347,9 @@ fn chart(
                     .iter()
                     .map(|r| (x(r), 100.0 * r.diagnostics.zero_weights.unwrap_or(f64::NAN)))
                     .collect(),
+                ..Default::default()
             }),
             Measure::GradNorm => series.push(Series {
-                ringed: Vec::new(),
-                errors: Vec::new(),
-                style: Style::Solid,
                 label: named("largest gradient component"),
                 color,
                 points: line
@@ -370,6 +357,7 @@ fn chart(
                     .iter()
                     .map(|r| (x(r), r.diagnostics.grad_norm.max(1e-12)))
                     .collect(),
+                ..Default::default()
             }),
         }
     }
@@ -396,7 +384,6 @@ fn chart(
     let chart = LineChart {
         y_from_zero: matches!(measure, Measure::FitSeconds | Measure::ZeroWeights),
         ring_label: "did not converge (max_iter reached)".into(),
-        x_marks: vec![],
         x_label: axis.label(&optimiser(results, false)),
         y_label: y_label.into(),
         x_log: axis == Axis::C,
@@ -404,6 +391,7 @@ fn chart(
         series,
         reference_lines,
         y_format: crate::charts::compact,
+        ..Default::default()
     };
     (chart, fixed)
 }
