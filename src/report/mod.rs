@@ -8,6 +8,8 @@
 //! and writes presentation).
 
 mod comparison;
+mod fit_paths;
+mod penalty_maps;
 mod readme;
 mod run_charts;
 mod sweep_charts;

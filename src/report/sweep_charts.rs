@@ -2,120 +2,20 @@
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
-//! May touch: `charts`, `config`, `error`, `stats`, `store`, `text`,
+//! May touch: `charts`, `config`, `error`, `store`,
 //! `report::{Figure, figure, sweep_lines}`.
 
 use std::collections::HashMap;
 
 use plotters::style::RGBColor;
 
-use super::comparison::{is_selected, selected_by_cv, split_groups};
-use super::sweep_lines::{groups, labels, lines, Axis, Line};
+use super::comparison::is_selected;
+use super::sweep_lines::{colour, labels, lines, Axis, Line};
 use super::{figure, Figure};
-use crate::charts::{coefficient_maps, line_chart, LineChart, Series, Style, Title, PALETTE};
+use crate::charts::{line_chart, LineChart, Series, Style, Title};
 use crate::config::{Scoring, SelectionRule};
-use crate::error::{Error, Result};
-use crate::stats;
+use crate::error::Result;
 use crate::store::{ResultsDir, RunResult};
-use crate::text::display_number;
-
-/// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
-/// only in max_iter (their paths coincide; the longest is drawn). Objectives are only comparable
-/// on the same training images, so only runs with the most common training-set size are drawn
-/// (the third value says how many other runs were left out). Where each line has its own C, the
-/// line takes that C's colour in the sweep's other charts.
-fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
-    let mut sizes: Vec<usize> = results.iter().map(|r| r.n_train).collect();
-    sizes.sort_unstable();
-    let size = stats::group_in_order(sizes, |&n| n)
-        .into_iter()
-        .max_by_key(|g| (g.len(), g[0]))
-        .map_or(0, |g| g[0]);
-    let same_size: Vec<RunResult> = results
-        .iter()
-        .filter(|r| r.n_train == size)
-        .cloned()
-        .collect();
-    let left_out = results.len() - same_size.len();
-    let results = &same_size[..];
-    let families = groups(results, Axis::MaxIter);
-    let (legend, fixed) = labels(&families);
-    let mut cs: Vec<f64> = families
-        .iter()
-        .map(|f| f.runs[0].run.params.model.c)
-        .collect();
-    cs.sort_by(f64::total_cmp);
-    cs.dedup();
-    let by_c = cs.len() == families.len();
-    let series = families
-        .iter()
-        .zip(legend)
-        .enumerate()
-        .filter_map(|(i, (family, label))| {
-            let longest = family
-                .runs
-                .iter()
-                .max_by_key(|r| r.diagnostics.trace.len())?;
-            (longest.diagnostics.trace.len() > 1).then(|| Series {
-                style: if i >= PALETTE.len() {
-                    Style::Dashed
-                } else {
-                    Style::Solid
-                },
-                label: if label.is_empty() {
-                    "objective".into()
-                } else {
-                    label
-                },
-                color: if by_c {
-                    c_colour(results, longest.run.params.model.c)
-                } else {
-                    PALETTE[i % PALETTE.len()]
-                },
-                points: longest
-                    .diagnostics
-                    .trace
-                    .iter()
-                    .enumerate()
-                    .map(|(it, t)| (it as f64, t.objective.max(1e-12)))
-                    .collect(),
-                ..Default::default()
-            })
-        })
-        .collect();
-    let chart = LineChart {
-        x_label: "L-BFGS iteration".into(),
-        y_label: "Objective (log scale)".into(),
-        y_log: true,
-        series,
-        y_format: crate::charts::compact,
-        ..Default::default()
-    };
-    (chart, fixed, left_out)
-}
-
-/// The same colour for the same C in every chart of a sweep (fit paths included); lines along
-/// the C axis (one per other setting) take colours of their own, far apart from each other.
-fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usize) -> RGBColor {
-    if axis == Axis::C {
-        const OTHERS: [RGBColor; 3] = [
-            RGBColor(20, 20, 20),
-            RGBColor(204, 51, 17),
-            RGBColor(0, 119, 187),
-        ];
-        return OTHERS[index % OTHERS.len()];
-    }
-    c_colour(results, line.runs[0].run.params.model.c)
-}
-
-/// The colour of a value of C among the sweep's values.
-fn c_colour(results: &[RunResult], c: f64) -> RGBColor {
-    let mut cs: Vec<f64> = results.iter().map(|r| r.run.params.model.c).collect();
-    cs.sort_by(f64::total_cmp);
-    cs.dedup();
-    let i = cs.iter().position(|&v| v == c).unwrap_or(0);
-    PALETTE[i % PALETTE.len()]
-}
 
 /// What a chart plots for each run.
 #[derive(Clone, Copy)]
@@ -126,96 +26,6 @@ enum Measure {
     GradNorm,
     /// The share of weights exactly zero, in percent.
     ZeroWeights,
-}
-
-/// `coefficients.png` where runs differ in `l1_ratio`: for each l1_ratio on the split with the
-/// most runs, the weights of the setting cross-validation chose among that l1_ratio's runs (by
-/// the config's rule), ten digit maps per row on one colour scale. None (and the file removed)
-/// without two penalties or without CV scores to choose by.
-fn penalty_maps(
-    dir: &ResultsDir,
-    results: &[RunResult],
-    rule: SelectionRule,
-) -> Result<Option<Figure>> {
-    let file = "coefficients.png";
-    let all: Vec<&RunResult> = results.iter().filter(|r| r.metrics.is_some()).collect();
-    let split = split_groups(&all)
-        .into_iter()
-        .max_by_key(|g| g.len())
-        .unwrap_or_default();
-    let mut ratios: Vec<f64> = split.iter().map(|r| r.run.params.model.l1_ratio).collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios.dedup();
-    let chosen: Option<Vec<&RunResult>> = ratios
-        .iter()
-        .map(|&ratio| {
-            let runs: Vec<&RunResult> = split
-                .iter()
-                .copied()
-                .filter(|r| r.run.params.model.l1_ratio == ratio)
-                .collect();
-            selected_by_cv(&runs, rule)
-        })
-        .collect();
-    let chosen = match chosen {
-        Some(chosen) if ratios.len() >= 2 => chosen,
-        _ => {
-            dir.remove(&dir.root.join(file))?;
-            return Ok(None);
-        }
-    };
-    let mut maps = Vec::new();
-    for r in &chosen {
-        let saved = dir.read_model(&r.run.id)?.ok_or_else(|| Error::Output {
-            path: dir.model_npz(&r.run.id),
-            message: "missing: rerun the sweep with --force to rewrite the model files".into(),
-        })?;
-        let m = &r.run.params.model;
-        for (k, row) in saved.pixel_weights().rows().into_iter().enumerate() {
-            let label = if k == 0 {
-                format!(
-                    "l1_ratio {}, C {}: 0",
-                    display_number(m.l1_ratio),
-                    display_number(m.c)
-                )
-            } else {
-                k.to_string()
-            };
-            maps.push((label, row.to_vec()));
-        }
-    }
-    let heading = "Coefficients by penalty: each digit's weight on every pixel";
-    let lines = vec![
-        format!(
-            "One row per l1_ratio (0: l2, 1: l1, between: elastic net), each at the C that {}-fold cross-validation chose for it ({})",
-            chosen[0].cv.as_ref().map_or(0, |cv| cv.selection.cv),
-            match rule {
-                SelectionRule::Best => "best mean score",
-                SelectionRule::OneSe => "one-standard-error rule",
-            }
-        ),
-        format!(
-            "Weights exactly zero: {}",
-            chosen
-                .iter()
-                .map(|r| format!(
-                    "{:.1} % at l1_ratio {}",
-                    100.0 * r.diagnostics.zero_weights.unwrap_or(f64::NAN),
-                    display_number(r.run.params.model.l1_ratio)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        "Red pixels raise the digit's score, blue ones lower it, white is exactly or nearly zero (weight per raw pixel value 0-255; one scale for every row, ending at the 99th percentile)".into(),
-    ];
-    let title = Title {
-        title: heading,
-        lines: &lines,
-    };
-    figure(dir, file.into(), heading.into(), |tmp| {
-        coefficient_maps(tmp, &title, &maps, "weight", 10)
-    })
-    .map(Some)
 }
 
 /// What the charted runs' iterations are: "L-BFGS iterations", "sag epochs", or both; `short`
@@ -263,71 +73,7 @@ fn chart(
             }
         };
         match measure {
-            Measure::Accuracy => {
-                let acc = |r: &&RunResult| 100.0 * r.accuracy().unwrap_or(f64::NAN);
-                let interval = |r: &&RunResult| {
-                    let i = r
-                        .metrics
-                        .as_ref()
-                        .expect("charted runs have metrics")
-                        .accuracy_interval();
-                    (100.0 * i.low, 100.0 * i.high)
-                };
-                series.push(Series {
-                    ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
-                    errors: line.runs.iter().map(interval).collect(),
-                    label: named("test"),
-                    color,
-                    points: line.runs.iter().map(|r| (x(r), acc(r))).collect(),
-                    ..Default::default()
-                });
-                let cv: Vec<(&RunResult, f64, f64)> =
-                    line.runs
-                        .iter()
-                        .filter_map(|r| {
-                            let cv = r.cv.as_ref()?;
-                            let (mean, sd) = cv.mean_sd();
-                            (cv.selection.scoring == Scoring::Accuracy && mean.is_finite())
-                                .then_some((*r, 100.0 * mean, 100.0 * sd))
-                        })
-                        .collect();
-                if cv.len() == line.runs.len() {
-                    let k = line.runs[0].cv.as_ref().map_or(0, |cv| cv.selection.cv);
-                    series.push(Series {
-                        errors: cv.iter().map(|(_, m, sd)| (m - sd, m + sd)).collect(),
-                        style: Style::Dotted,
-                        label: named(&format!("{k}-fold CV (mean ± sd)")),
-                        color,
-                        points: cv.iter().map(|(r, m, _)| (x(r), *m)).collect(),
-                        ..Default::default()
-                    });
-                }
-                let reference: Option<Vec<(f64, f64)>> = line
-                    .runs
-                    .iter()
-                    .map(|r| Some((x(r), 100.0 * sklearn.get(&r.run.id)?)))
-                    .collect();
-                if let Some(points) = reference {
-                    series.push(Series {
-                        style: Style::Crosses,
-                        label: named("scikit-learn test"),
-                        color,
-                        points,
-                        ..Default::default()
-                    });
-                }
-                series.push(Series {
-                    style: Style::Dashed,
-                    label: named("train"),
-                    color,
-                    points: line
-                        .runs
-                        .iter()
-                        .map(|r| (x(r), 100.0 * r.diagnostics.train_accuracy))
-                        .collect(),
-                    ..Default::default()
-                });
-            }
+            Measure::Accuracy => series.extend(accuracy_series(line, axis, color, &named, sklearn)),
             Measure::FitSeconds => series.push(Series {
                 label: named("fit time"),
                 color,
@@ -361,20 +107,10 @@ fn chart(
             }),
         }
     }
-    let mut reference_lines = Vec::new();
-    if let Measure::GradNorm = measure {
-        let mut tols: Vec<f64> = lines
-            .iter()
-            .flat_map(|l| l.runs.iter().map(|r| r.run.params.model.tol))
-            .filter(|&t| t > 0.0)
-            .collect();
-        tols.sort_by(f64::total_cmp);
-        tols.dedup();
-        reference_lines = tols
-            .into_iter()
-            .map(|t| (t, format!("tol {t:e}: converged below")))
-            .collect();
-    }
+    let reference_lines = match measure {
+        Measure::GradNorm => tol_lines(&lines),
+        _ => Vec::new(),
+    };
     let y_label = match measure {
         Measure::Accuracy => "Accuracy (%)",
         Measure::FitSeconds => "Fit time (seconds)",
@@ -394,6 +130,100 @@ fn chart(
         ..Default::default()
     };
     (chart, fixed)
+}
+
+/// One line's accuracy series: test (with Wilson intervals, unconverged runs ringed), the CV
+/// scores where every run has them, scikit-learn's test accuracy where the folder has it, and
+/// training accuracy.
+fn accuracy_series(
+    line: &Line,
+    axis: Axis,
+    color: RGBColor,
+    named: &dyn Fn(&str) -> String,
+    sklearn: &Sklearn,
+) -> Vec<Series> {
+    let x = |r: &RunResult| axis.value(r);
+    let acc = |r: &&RunResult| 100.0 * r.accuracy().unwrap_or(f64::NAN);
+    let interval = |r: &&RunResult| {
+        let i = r
+            .metrics
+            .as_ref()
+            .expect("charted runs have metrics")
+            .accuracy_interval();
+        (100.0 * i.low, 100.0 * i.high)
+    };
+    let mut series = vec![Series {
+        ringed: line.runs.iter().map(|r| !r.diagnostics.converged).collect(),
+        errors: line.runs.iter().map(interval).collect(),
+        label: named("test"),
+        color,
+        points: line.runs.iter().map(|r| (x(r), acc(r))).collect(),
+        ..Default::default()
+    }];
+    let cv: Vec<(&RunResult, f64, f64)> = line
+        .runs
+        .iter()
+        .filter_map(|r| {
+            let cv = r.cv.as_ref()?;
+            let (mean, sd) = cv.mean_sd();
+            (cv.selection.scoring == Scoring::Accuracy && mean.is_finite()).then_some((
+                *r,
+                100.0 * mean,
+                100.0 * sd,
+            ))
+        })
+        .collect();
+    if cv.len() == line.runs.len() {
+        let k = line.runs[0].cv.as_ref().map_or(0, |cv| cv.selection.cv);
+        series.push(Series {
+            errors: cv.iter().map(|(_, m, sd)| (m - sd, m + sd)).collect(),
+            style: Style::Dotted,
+            label: named(&format!("{k}-fold CV (mean ± sd)")),
+            color,
+            points: cv.iter().map(|(r, m, _)| (x(r), *m)).collect(),
+            ..Default::default()
+        });
+    }
+    let reference: Option<Vec<(f64, f64)>> = line
+        .runs
+        .iter()
+        .map(|r| Some((x(r), 100.0 * sklearn.get(&r.run.id)?)))
+        .collect();
+    if let Some(points) = reference {
+        series.push(Series {
+            style: Style::Crosses,
+            label: named("scikit-learn test"),
+            color,
+            points,
+            ..Default::default()
+        });
+    }
+    series.push(Series {
+        style: Style::Dashed,
+        label: named("train"),
+        color,
+        points: line
+            .runs
+            .iter()
+            .map(|r| (x(r), 100.0 * r.diagnostics.train_accuracy))
+            .collect(),
+        ..Default::default()
+    });
+    series
+}
+
+/// The tolerances of the charted runs, as reference lines: converged below.
+fn tol_lines(lines: &[Line]) -> Vec<(f64, String)> {
+    let mut tols: Vec<f64> = lines
+        .iter()
+        .flat_map(|l| l.runs.iter().map(|r| r.run.params.model.tol))
+        .filter(|&t| t > 0.0)
+        .collect();
+    tols.sort_by(f64::total_cmp);
+    tols.dedup();
+    tols.into_iter()
+        .map(|t| (t, format!("tol {t:e}: converged below")))
+        .collect()
 }
 
 /// A vertical mark at each charted run that `[selection]` chose on its split.
@@ -472,6 +302,59 @@ fn coinciding(chart: &LineChart) -> Option<String> {
     ))
 }
 
+/// The lines under a sweep chart's title: what the lines share, and what the reader must know
+/// to read the measure (unconverged runs, coinciding lines, intervals, crosses).
+fn subtitle(
+    results: &[RunResult],
+    axis: Axis,
+    measure: Measure,
+    chart: &LineChart,
+    fixed: &str,
+) -> Vec<String> {
+    let mut lines = if fixed.is_empty() {
+        vec![]
+    } else {
+        vec![format!("Fixed: {fixed}")]
+    };
+    match measure {
+        Measure::ZeroWeights => lines.push(
+            "An l1 part sets weights to exactly zero (saga's soft thresholding); with l2 alone only the pixels no training image inks keep a zero weight. Ringed: did not converge"
+                .into(),
+        ),
+        Measure::FitSeconds => lines.push(
+            "Runs that differ only in max_iter share one fit: each point is the time that fit took to reach the run's max_iter (cumulative), plus the run's own checks"
+                .into(),
+        ),
+        Measure::GradNorm => {}
+        Measure::Accuracy => {
+            let charted: Vec<&RunResult> = self::lines(results, axis)
+                .into_iter()
+                .flat_map(|l| l.runs)
+                .collect();
+            let unconverged = charted.iter().filter(|r| !r.diagnostics.converged).count();
+            if unconverged > 0 {
+                lines.push(format!(
+                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where {} stopped, not the model the objective defines",
+                    charted.len(),
+                    optimiser(results, true)
+                ));
+            }
+            lines.extend(coinciding(chart));
+            lines.push(
+                "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
+                    .into(),
+            );
+            if chart.series.iter().any(|s| s.style == Style::Crosses) {
+                lines.push(
+                    "Crosses: scikit-learn's test accuracy for the same runs (scripts/sklearn_reference.py; results/parity.md compares the two)"
+                        .into(),
+                );
+            }
+        }
+    }
+    lines
+}
+
 /// Draws every sweep chart that has data; the others come back with the reason.
 pub fn draw(
     dir: &ResultsDir,
@@ -514,36 +397,7 @@ pub fn draw(
     ];
     // Sparsity is what an l1 part buys: charted where a run has one.
     let any_l1 = results.iter().any(|r| r.run.params.model.l1_ratio > 0.0);
-    let mut figures = Vec::new();
-    let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
-    let (paths, fixed, left_out) = fit_paths(results);
-    if paths.series.is_empty() {
-        dir.remove(&dir.root.join("fit_paths.png"))?;
-    } else {
-        let mut lines = vec![
-            if fixed.is_empty() {
-                "One line per setting".to_string()
-            } else {
-                format!("Fixed: {fixed}")
-            },
-            "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
-        ];
-        if left_out > 0 {
-            lines.push(format!(
-                "Only runs on the most common training-set size: objectives on other training images are not comparable ({left_out} other run(s) not drawn)"
-            ));
-        }
-        let title = Title {
-            title: heading,
-            lines: &lines,
-        };
-        figures.push(figure(
-            dir,
-            "fit_paths.png".into(),
-            heading.into(),
-            |tmp| line_chart(tmp, &title, &paths),
-        )?);
-    }
+    let mut figures: Vec<Figure> = super::fit_paths::draw(dir, results)?.into_iter().collect();
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
         if matches!(measure, Measure::ZeroWeights) && !any_l1 {
@@ -566,48 +420,7 @@ pub fn draw(
             });
             continue;
         }
-        let mut lines = if fixed.is_empty() {
-            vec![]
-        } else {
-            vec![format!("Fixed: {fixed}")]
-        };
-        if let Measure::ZeroWeights = measure {
-            lines.push(
-                "An l1 part sets weights to exactly zero (saga's soft thresholding); with l2 alone only the pixels no training image inks keep a zero weight. Ringed: did not converge"
-                    .into(),
-            );
-        }
-        if let Measure::FitSeconds = measure {
-            lines.push(
-                "Runs that differ only in max_iter share one fit: each point is the time that fit took to reach the run's max_iter (cumulative), plus the run's own checks"
-                    .into(),
-            );
-        }
-        if let Measure::Accuracy = measure {
-            let charted: Vec<&RunResult> = self::lines(results, axis)
-                .into_iter()
-                .flat_map(|l| l.runs)
-                .collect();
-            let unconverged = charted.iter().filter(|r| !r.diagnostics.converged).count();
-            if unconverged > 0 {
-                lines.push(format!(
-                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where {} stopped, not the model the objective defines",
-                    charted.len(),
-                    optimiser(results, true)
-                ));
-            }
-            lines.extend(coinciding(&chart));
-            lines.push(
-                "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
-                    .into(),
-            );
-            if chart.series.iter().any(|s| s.style == Style::Crosses) {
-                lines.push(
-                    "Crosses: scikit-learn's test accuracy for the same runs (scripts/sklearn_reference.py; results/parity.md compares the two)"
-                        .into(),
-                );
-            }
-        }
+        let lines = subtitle(results, axis, measure, &chart, &fixed);
         // An accuracy chart of runs none of which converged shows where L-BFGS stopped, not
         // what the parameter does to the model: the title says so.
         let heading = match measure {
@@ -627,6 +440,6 @@ pub fn draw(
             line_chart(tmp, &title, &chart)
         })?);
     }
-    figures.extend(penalty_maps(dir, results, rule)?);
+    figures.extend(super::penalty_maps::draw(dir, results, rule)?);
     Ok(figures)
 }

@@ -2,8 +2,11 @@
 //! (and share a test set), with legends naming what differs between lines and a subtitle naming
 //! what they share.
 //!
-//! May touch: `config` (the parameter table), `stats` (grouping), `store`.
+//! May touch: `charts` (the palette), `config` (the parameter table), `stats` (grouping), `store`.
 
+use plotters::style::RGBColor;
+
+use crate::charts::PALETTE;
 use crate::config::Param;
 use crate::stats::group_in_order;
 use crate::store::RunResult;
@@ -144,6 +147,29 @@ pub(super) fn labels(lines: &[Line]) -> (Vec<String>, String) {
         .collect::<Vec<_>>()
         .join(", ");
     (legend, fixed)
+}
+
+/// The same colour for the same C in every chart of a sweep (fit paths included); lines along
+/// the C axis (one per other setting) take colours of their own, far apart from each other.
+pub(super) fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usize) -> RGBColor {
+    if axis == Axis::C {
+        const OTHERS: [RGBColor; 3] = [
+            RGBColor(20, 20, 20),
+            RGBColor(204, 51, 17),
+            RGBColor(0, 119, 187),
+        ];
+        return OTHERS[index % OTHERS.len()];
+    }
+    c_colour(results, line.runs[0].run.params.model.c)
+}
+
+/// The colour of a value of C among the sweep's values.
+pub(super) fn c_colour(results: &[RunResult], c: f64) -> RGBColor {
+    let mut cs: Vec<f64> = results.iter().map(|r| r.run.params.model.c).collect();
+    cs.sort_by(f64::total_cmp);
+    cs.dedup();
+    let i = cs.iter().position(|&v| v == c).unwrap_or(0);
+    PALETTE[i % PALETTE.len()]
 }
 
 #[cfg(test)]

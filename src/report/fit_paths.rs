@@ -1,0 +1,120 @@
+//! `fit_paths.png`: every fit's path in a sweep overlaid, the objective per iteration.
+//!
+//! May touch: `charts`, `error`, `stats`, `store`, `report::{Figure, figure, sweep_lines}`.
+
+use super::sweep_lines::{c_colour, groups, labels, Axis};
+use super::{figure, Figure};
+use crate::charts::{line_chart, LineChart, Series, Style, Title, PALETTE};
+use crate::error::Result;
+use crate::stats;
+use crate::store::{ResultsDir, RunResult};
+
+const FILE: &str = "fit_paths.png";
+
+/// Draws the fit paths, or removes the chart where no run has a path (sag and saga).
+pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figure>> {
+    let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
+    let (paths, fixed, left_out) = fit_paths(results);
+    if paths.series.is_empty() {
+        dir.remove(&dir.root.join(FILE))?;
+        return Ok(None);
+    }
+    {
+        let mut lines = vec![
+            if fixed.is_empty() {
+                "One line per setting".to_string()
+            } else {
+                format!("Fixed: {fixed}")
+            },
+            "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
+        ];
+        if left_out > 0 {
+            lines.push(format!(
+                "Only runs on the most common training-set size: objectives on other training images are not comparable ({left_out} other run(s) not drawn)"
+            ));
+        }
+        let title = Title {
+            title: heading,
+            lines: &lines,
+        };
+        figure(dir, FILE.into(), heading.into(), |tmp| {
+            line_chart(tmp, &title, &paths)
+        })
+        .map(Some)
+    }
+}
+
+/// Every fit's path overlaid: the objective per iteration, one line per group of runs that differ
+/// only in max_iter (their paths coincide; the longest is drawn). Objectives are only comparable
+/// on the same training images, so only runs with the most common training-set size are drawn
+/// (the third value says how many other runs were left out). Where each line has its own C, the
+/// line takes that C's colour in the sweep's other charts.
+fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
+    let mut sizes: Vec<usize> = results.iter().map(|r| r.n_train).collect();
+    sizes.sort_unstable();
+    let size = stats::group_in_order(sizes, |&n| n)
+        .into_iter()
+        .max_by_key(|g| (g.len(), g[0]))
+        .map_or(0, |g| g[0]);
+    let same_size: Vec<RunResult> = results
+        .iter()
+        .filter(|r| r.n_train == size)
+        .cloned()
+        .collect();
+    let left_out = results.len() - same_size.len();
+    let results = &same_size[..];
+    let families = groups(results, Axis::MaxIter);
+    let (legend, fixed) = labels(&families);
+    let mut cs: Vec<f64> = families
+        .iter()
+        .map(|f| f.runs[0].run.params.model.c)
+        .collect();
+    cs.sort_by(f64::total_cmp);
+    cs.dedup();
+    let by_c = cs.len() == families.len();
+    let series = families
+        .iter()
+        .zip(legend)
+        .enumerate()
+        .filter_map(|(i, (family, label))| {
+            let longest = family
+                .runs
+                .iter()
+                .max_by_key(|r| r.diagnostics.trace.len())?;
+            (longest.diagnostics.trace.len() > 1).then(|| Series {
+                style: if i >= PALETTE.len() {
+                    Style::Dashed
+                } else {
+                    Style::Solid
+                },
+                label: if label.is_empty() {
+                    "objective".into()
+                } else {
+                    label
+                },
+                color: if by_c {
+                    c_colour(results, longest.run.params.model.c)
+                } else {
+                    PALETTE[i % PALETTE.len()]
+                },
+                points: longest
+                    .diagnostics
+                    .trace
+                    .iter()
+                    .enumerate()
+                    .map(|(it, t)| (it as f64, t.objective.max(1e-12)))
+                    .collect(),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let chart = LineChart {
+        x_label: "L-BFGS iteration".into(),
+        y_label: "Objective (log scale)".into(),
+        y_log: true,
+        series,
+        y_format: crate::charts::compact,
+        ..Default::default()
+    };
+    (chart, fixed, left_out)
+}
