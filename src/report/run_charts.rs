@@ -68,14 +68,8 @@ fn pixels<'a>(images: &'a Array2<u8>, index: usize, record: &Path) -> Result<&'a
 }
 
 /// Draws a bar chart whose value axis starts above zero, and says so under the title.
-fn zoomed_bars(
-    path: &Path,
-    heading: &str,
-    context: &[String],
-    what: &str,
-    chart: &BarChart,
-) -> Result<Vec<u8>> {
-    let mut lines = context.to_vec();
+fn zoomed_bars(path: &Path, title: &Title, what: &str, chart: &BarChart) -> Result<Vec<u8>> {
+    let mut lines = title.lines.to_vec();
     lines.push(format!(
         "The {what} axis starts at {} to show the differences",
         chart.y_range.0
@@ -83,7 +77,7 @@ fn zoomed_bars(
     grouped_bars(
         path,
         &Title {
-            title: heading,
+            title: title.title,
             lines: &lines,
         },
         chart,
@@ -140,15 +134,21 @@ struct RunCharts<'a> {
 }
 
 impl RunCharts<'_> {
-    /// Writes chart `name` of the run, drawn by `draw` into its path.
+    /// Writes chart `name` of the run, drawn by `draw` into its path under `heading` and the
+    /// subtitle `lines`.
     fn figure(
         &self,
         name: &str,
         heading: String,
-        draw: impl FnOnce(&Path, &str) -> Result<Vec<u8>>,
+        lines: &[String],
+        draw: impl FnOnce(&Path, &Title) -> Result<Vec<u8>>,
     ) -> Result<Figure> {
         let file = format!("runs/{}/{name}", self.r.run.id);
-        figure(self.dir, file, heading.clone(), |path| draw(path, &heading))
+        let title = Title {
+            title: &heading,
+            lines,
+        };
+        figure(self.dir, file, heading.clone(), |path| draw(path, &title))
     }
 
     /// The context lines under a title, and one more.
@@ -168,16 +168,8 @@ impl RunCharts<'_> {
             100.0 * self.m.accuracy
         );
         let lines = self.lines("Each row sums to 100 %; colour: square root of the share");
-        self.figure(CONFUSION, heading, |path, title| {
-            confusion_heatmap(
-                path,
-                &self.m.confusion,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                Cells::RowPercent,
-            )
+        self.figure(CONFUSION, heading, &lines, |path, title| {
+            confusion_heatmap(path, &self.m.confusion, title, Cells::RowPercent)
         })
     }
 
@@ -206,8 +198,8 @@ impl RunCharts<'_> {
             y_range: (((lo - 0.05) * 20.0).floor() / 20.0, 1.0),
             value_decimals: Some(2),
         };
-        self.figure(CLASS_SCORES, heading, |path, title| {
-            zoomed_bars(path, title, &self.context, "score", &chart)
+        self.figure(CLASS_SCORES, heading, &self.context, |path, title| {
+            zoomed_bars(path, title, "score", &chart)
         })
     }
 
@@ -242,16 +234,8 @@ impl RunCharts<'_> {
         let lines = self.lines(
             "Ordered by the probability the model gave its wrong answer (in brackets), highest first",
         );
-        self.figure(MISTAKES, heading, |path, title| {
-            digit_grid(
-                path,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                &tiles,
-                8,
-            )
+        self.figure(MISTAKES, heading, &lines, |path, title| {
+            digit_grid(path, title, &tiles, 8)
         })
     }
 
@@ -274,15 +258,8 @@ impl RunCharts<'_> {
             .collect::<Result<Vec<_>>>()?;
         let lines =
             self.lines("Predicted digit in green (right) or red (wrong); true digit outlined");
-        self.figure(SAMPLE_PREDICTIONS, heading, |path, title| {
-            probability_panels(
-                path,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                &panels,
-            )
+        self.figure(SAMPLE_PREDICTIONS, heading, &lines, |path, title| {
+            probability_panels(path, title, &panels)
         })
     }
 
@@ -341,8 +318,8 @@ impl RunCharts<'_> {
             y_range: (((lo - 0.01) * 100.0).floor() / 100.0, 1.0),
             value_decimals: Some(4),
         };
-        self.figure(BINARY_ACCURACY, heading, |path, title| {
-            zoomed_bars(path, title, &self.context, "accuracy", &chart)
+        self.figure(BINARY_ACCURACY, heading, &self.context, |path, title| {
+            zoomed_bars(path, title, "accuracy", &chart)
         })
         .map(Some)
     }
@@ -364,16 +341,8 @@ impl RunCharts<'_> {
             super::split_text(self.r),
             "Images as the model sees them before scaling".into(),
         ];
-        self.figure(TRAINING_DIGITS, heading, |path, title| {
-            digit_grid(
-                path,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                &tiles,
-                8,
-            )
+        self.figure(TRAINING_DIGITS, heading, &lines, |path, title| {
+            digit_grid(path, title, &tiles, 8)
         })
     }
 
@@ -404,15 +373,8 @@ impl RunCharts<'_> {
             ));
         }
         let chart = fit_path_chart(&d.trace, params.model.tol, sklearn_stopped);
-        self.figure(FIT_PATH, heading, |path, title| {
-            line_chart(
-                path,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                &chart,
-            )
+        self.figure(FIT_PATH, heading, &lines, |path, title| {
+            line_chart(path, title, &chart)
         })
         .map(Some)
     }
@@ -437,17 +399,8 @@ impl RunCharts<'_> {
             .enumerate()
             .map(|(k, row)| (format!("digit {k}"), row.to_vec()))
             .collect();
-        self.figure(COEFFICIENTS, heading, |path, title| {
-            coefficient_maps(
-                path,
-                &Title {
-                    title,
-                    lines: &lines,
-                },
-                &maps,
-                "weight",
-                5,
-            )
+        self.figure(COEFFICIENTS, heading, &lines, |path, title| {
+            coefficient_maps(path, title, &maps, "weight", 5)
         })
         .map(Some)
     }
