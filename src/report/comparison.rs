@@ -156,3 +156,12 @@ pub fn cv_text(r: &RunResult) -> Option<String> {
         }
     })
 }
+/// How a test group's reference run was chosen, in words.
+pub(super) fn role_text(config: &Config, role: Role) -> String {
+    match (role, &config.selection) {
+        (Role::SelectedByCv, Some(sel)) => format!("selected by {}-fold CV", sel.cv),
+        (Role::SelectedByCv, None) => "selected by CV".into(),
+        (Role::Base, _) => "reference: the base configuration".into(),
+        (Role::First, _) => "reference: the first run".into(),
+    }
+}

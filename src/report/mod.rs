@@ -11,6 +11,7 @@ mod comparison;
 mod fit_paths;
 mod penalty_maps;
 mod readme;
+mod readme_tables;
 mod run_charts;
 mod sweep_charts;
 mod sweep_lines;
@@ -273,7 +274,7 @@ fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> 
         .map_or([f64::NAN; 2], |i| [i.low, i.high]);
     let reference = Reference {
         run_id: r.run.id.clone(),
-        why: readme::role_text(config, group.reference_role),
+        why: comparison::role_text(config, group.reference_role),
         model: dir
             .model_npz(&r.run.id)
             .strip_prefix(&dir.root)

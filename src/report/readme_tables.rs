@@ -1,0 +1,331 @@
+//! The tables of a results folder's README: one per test set (each run against the reference,
+//! with intervals and paired tests), the spread across seeds, and each reported run's
+//! classification report and most confused pairs.
+//!
+//! May touch: `config`, `markdown`, `metrics`, `stats`, `store`, `report::comparison`.
+
+use super::comparison::{
+    cv_text, is_selected, paired, role_text, split_groups, within_one_se_of_best, TestGroup,
+};
+use crate::config::{summary_params, Config, Param};
+use crate::markdown::Table;
+use crate::stats::{group_in_order, holm, p_text, signed_pp as pp, McNemar};
+use crate::store::RunResult;
+
+/// One test set's runs, in config order, against its reference.
+pub(super) fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
+    let reference = group.reference;
+    s.push_str(&format!(
+        "## Runs scored on the same {} test images (test set `{}`)\n\n\
+         Reference: `{}` ({}).\n\n",
+        group.n_test,
+        group.id,
+        reference.run.id,
+        role_text(config, group.reference_role)
+    ));
+    let has_cv = group.runs.iter().any(|r| r.cv.is_some());
+    // The parameters a run's one-line description shows, then the results.
+    let columns: Vec<&Param> = summary_params(group.runs.iter().map(|r| &r.run.params));
+    // The sparsity an l1 part buys, where a run has one.
+    let sparse = group.runs.iter().any(|r| r.run.params.model.l1_ratio > 0.0);
+    let rows = group_rows(config, group, has_cv);
+    let mut table = Table::new().column("run", |g: &GroupRow| {
+        if g.r.run.id == group.reference.run.id {
+            format!("**`{}`**", g.r.run.id)
+        } else {
+            format!("`{}`", g.r.run.id)
+        }
+    });
+    for p in columns {
+        table = table.column(p.name, move |g: &GroupRow| {
+            p.get(&g.r.run.params).display().to_string()
+        });
+    }
+    let scoring = config.selection.as_ref().map(|sel| sel.scoring.as_str());
+    let table = table
+        .column("train / test", |g: &GroupRow| {
+            format!("{} / {}", g.r.n_train, g.r.n_test)
+        })
+        .column_if(
+            has_cv && scoring.is_some(),
+            format!("CV {} (mean ± sd)", scoring.unwrap_or_default()),
+            |g: &GroupRow| g.cv.clone(),
+        )
+        .column("test accuracy [95 % CI]", |g: &GroupRow| {
+            let m = g.metrics();
+            format!(
+                "{:.2} {}",
+                100.0 * m.accuracy,
+                m.accuracy_interval().percent()
+            )
+        })
+        .column("Δ pp [95 % CI]", |g: &GroupRow| g.comparison[0].clone())
+        .column("p", |g: &GroupRow| g.comparison[1].clone())
+        .column("Holm p", |g: &GroupRow| g.comparison[2].clone())
+        .column("finding", |g: &GroupRow| g.comparison[3].clone())
+        .column("train accuracy", |g: &GroupRow| {
+            format!("{:.2}", 100.0 * g.r.diagnostics.train_accuracy)
+        })
+        .column("F1 macro", |g: &GroupRow| {
+            format!("{:.2}", 100.0 * g.metrics().f1_macro)
+        })
+        .column("log-loss", |g: &GroupRow| {
+            format!("{:.4}", g.metrics().log_loss)
+        })
+        .column_if(sparse, "zero weights", |g: &GroupRow| {
+            match g.r.diagnostics.zero_weights {
+                Some(z) => format!("{:.1} %", 100.0 * z),
+                None => "-".into(),
+            }
+        })
+        .column("converged", |g: &GroupRow| {
+            if g.r.diagnostics.converged {
+                "yes"
+            } else {
+                "**no**"
+            }
+            .to_string()
+        })
+        .column("iterations", |g: &GroupRow| {
+            g.r.diagnostics.n_iter.to_string()
+        })
+        .column("fit s", |g: &GroupRow| {
+            format!("{:.1}", g.r.diagnostics.fit_seconds)
+        })
+        .column("ms / evaluation", |g: &GroupRow| {
+            let d = &g.r.diagnostics;
+            format!(
+                "{:.1}",
+                1000.0 * d.fit_seconds / d.evaluations.max(1) as f64
+            )
+        })
+        .column("confusion", |g: &GroupRow| {
+            format!("[png](confusion/{}.png)", g.r.run.id)
+        });
+    s.push_str(&table.render(&rows));
+    s.push('\n');
+}
+
+/// A run of a test group's table with what it is compared by.
+struct GroupRow<'a> {
+    r: &'a RunResult,
+    /// Δ pp, p, Holm p and the finding against the reference ("reference" for itself).
+    comparison: [String; 4],
+    /// The cross-validation score, marked when selected or within one standard error.
+    cv: String,
+}
+
+impl GroupRow<'_> {
+    fn metrics(&self) -> &crate::metrics::Metrics {
+        self.r.metrics.as_ref().expect("grouped runs have metrics")
+    }
+}
+
+/// The rows of a test group's table: each run against the reference, with Holm's correction
+/// across the table's comparisons.
+fn group_rows<'a>(config: &Config, group: &TestGroup<'a>, has_cv: bool) -> Vec<GroupRow<'a>> {
+    let reference = group.reference;
+    let tests: Vec<Option<McNemar>> = group
+        .runs
+        .iter()
+        .map(|r| {
+            (r.run.id != reference.run.id)
+                .then(|| paired(r, reference))
+                .flatten()
+        })
+        .collect();
+    let raw: Vec<f64> = tests.iter().flatten().map(|t| t.p_value).collect();
+    let mut corrected = holm(&raw).into_iter();
+    let margin = config.output.equivalence_margin;
+    // Settings the folds cannot tell apart from the best one, split by split.
+    let near_best: Vec<&RunResult> = split_groups(&group.runs)
+        .iter()
+        .flat_map(|split| within_one_se_of_best(split))
+        .collect();
+    group
+        .runs
+        .iter()
+        .zip(&tests)
+        .map(|(r, test)| {
+            let comparison = match test {
+                _ if r.run.id == reference.run.id => [
+                    "reference".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ],
+                Some(test) => {
+                    let holm_p = corrected.next().expect("one corrected p per test");
+                    let i = test.difference_95();
+                    [
+                        format!("{} [{}, {}]", pp(test.difference()), pp(i.low), pp(i.high)),
+                        p_text(test.p_value),
+                        p_text(holm_p),
+                        test.finding(margin, holm_p).text(margin),
+                    ]
+                }
+                None => Default::default(),
+            };
+            let cv = if has_cv {
+                let text = cv_text(r).unwrap_or_else(|| "-".into());
+                let tied = near_best.iter().any(|t| t.run.id == r.run.id);
+                match (is_selected(r, &group.runs, config.selection_rule), tied) {
+                    (true, _) => format!("**{text}** (selected)"),
+                    (false, true) => format!("{text} (within 1 SE)"),
+                    (false, false) => text,
+                }
+            } else {
+                String::new()
+            };
+            GroupRow { r, comparison, cv }
+        })
+        .collect()
+}
+
+/// Runs that differ only in `random_state`: test accuracy as mean and spread across seeds (each
+/// seed has its own test set, so these are not paired).
+pub(super) fn seeds_table(s: &mut String, ok: &[&RunResult]) {
+    let mut groups = group_in_order(ok.iter().copied(), |r| {
+        let mut p = r.run.params.clone();
+        p.split.random_state = 0;
+        p
+    });
+    groups.retain(|g| g.len() >= 2);
+    if groups.is_empty() {
+        return;
+    }
+    s.push_str(
+        "## Across seeds\n\nSettings run with several `random_state` values (each seed draws its \
+         own split, so its own test images): test accuracy as mean ± standard deviation across \
+         seeds, in percent.\n\n",
+    );
+    let rows: Vec<(&RunResult, Vec<f64>)> = groups
+        .iter()
+        .map(|g| {
+            let acc = g
+                .iter()
+                .map(|r| 100.0 * r.accuracy().unwrap_or(f64::NAN))
+                .collect();
+            (g[0], acc)
+        })
+        .collect();
+    type Row<'r> = (&'r RunResult, Vec<f64>);
+    let seeds = |r: &RunResult| -> String {
+        groups
+            .iter()
+            .find(|g| g[0].run.id == r.run.id)
+            .map(|g| {
+                g.iter()
+                    .map(|r| r.run.params.split.random_state.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    let table = Table::new()
+        .column("setting", |(r, _): &Row| r.run.params.describe())
+        .column("train / test", |(r, _)| {
+            format!("{} / {}", r.n_train, r.n_test)
+        })
+        .column("seeds", |(r, _)| seeds(r))
+        .column("mean ± sd", |(_, acc)| {
+            let (mean, sd) = crate::stats::mean_sd(acc);
+            format!("{mean:.2} ± {sd:.2}")
+        })
+        .column("min", |(_, acc)| {
+            format!("{:.2}", acc.iter().copied().fold(f64::INFINITY, f64::min))
+        })
+        .column("max", |(_, acc)| {
+            format!(
+                "{:.2}",
+                acc.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            )
+        });
+    s.push_str(&table.render(&rows));
+    s.push('\n');
+}
+
+/// scikit-learn's `classification_report` for one run, as a table (percent).
+pub(super) fn class_report(s: &mut String, r: &RunResult) {
+    let m = r.metrics.as_ref().expect("reported runs have metrics");
+    s.push_str(
+        "### Classification report (scikit-learn's `classification_report`, in percent)\n\n",
+    );
+    let support: u64 = m.per_class.iter().map(|c| c.support).sum();
+    let weighted = |f: fn(&crate::metrics::ClassScores) -> f64| {
+        m.per_class
+            .iter()
+            .map(|c| f(c) * c.support as f64)
+            .sum::<f64>()
+            / support.max(1) as f64
+    };
+    let percent = |v: f64| format!("{:.2}", 100.0 * v);
+    // (label, precision, recall, F1, support): the digits, then scikit-learn's summary rows.
+    let mut rows: Vec<[String; 5]> = m
+        .per_class
+        .iter()
+        .map(|c| {
+            [
+                c.class.to_string(),
+                percent(c.precision),
+                percent(c.recall),
+                percent(c.f1),
+                c.support.to_string(),
+            ]
+        })
+        .collect();
+    let all = support.to_string();
+    rows.push([
+        "accuracy".into(),
+        String::new(),
+        String::new(),
+        percent(m.accuracy),
+        all.clone(),
+    ]);
+    rows.push([
+        "macro avg".into(),
+        percent(m.precision_macro),
+        percent(m.recall_macro),
+        percent(m.f1_macro),
+        all.clone(),
+    ]);
+    rows.push([
+        "weighted avg".into(),
+        percent(weighted(|c| c.precision)),
+        percent(weighted(|c| c.recall)),
+        percent(m.f1_weighted),
+        all,
+    ]);
+    s.push_str(&Table::positional(["digit", "precision", "recall", "F1", "support"]).render(&rows));
+    s.push('\n');
+    confused_pairs(s, m);
+}
+
+/// The most frequent confusions (true digit read as another), from the confusion matrix.
+fn confused_pairs(s: &mut String, m: &crate::metrics::Metrics) {
+    let mut pairs: Vec<(usize, usize, u64)> = Vec::new();
+    for t in 0..m.confusion.nrows() {
+        for p in 0..m.confusion.ncols() {
+            if t != p && m.confusion[[t, p]] > 0 {
+                pairs.push((t, p, m.confusion[[t, p]]));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    if pairs.is_empty() {
+        return;
+    }
+    s.push_str("### Most confused pairs\n\n");
+    let table = Table::new()
+        .column("true digit", |(t, _, _): &(usize, usize, u64)| {
+            t.to_string()
+        })
+        .column("read as", |(_, p, _)| p.to_string())
+        .column("images", |(_, _, n)| n.to_string())
+        .column("% of that digit's test images", |(t, _, n)| {
+            let support = m.per_class[*t].support.max(1);
+            format!("{:.2}", 100.0 * *n as f64 / support as f64)
+        });
+    s.push_str(&table.render(pairs.iter().take(8)));
+    s.push('\n');
+}
