@@ -203,166 +203,12 @@ pub fn objective_rel_diff(row: &ParityRow) -> f64 {
 pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
     let mut rows = Vec::new();
     for config in configs {
-        let dir = out.join(&config.name);
-        // Every file of the folder is read through its handle.
-        let results = ResultsDir::new(dir.clone());
-        let sweep_hint = format!(
-            "run `cargo run --bin sweep -- {}` first",
-            config.path.display()
-        );
-        let sk_hint = format!(
-            "run `.venv/bin/python scripts/sklearn_reference.py {}` first",
-            config.path.display()
-        );
-        let by_run_id = |path: PathBuf, hint: &str| -> Result<HashMap<String, MetricsRecord>> {
-            let rows = tables::read::<MetricsRecord>(&results, &path, hint)?;
-            // A score that no fit can have is a damaged table, never a number to compare.
-            let impossible = |v: Option<f64>| v.is_some_and(|v| !(0.0..=1.0).contains(&v));
-            if let Some(r) = rows
-                .iter()
-                .find(|r| impossible(r.accuracy) || r.cv_mean.is_some_and(f64::is_infinite))
-            {
-                return Err(Error::Data {
-                    file: path.clone(),
-                    message: format!(
-                        "run {}: accuracy {:?} / CV mean {:?} is not a possible score: {hint}",
-                        r.run_id, r.accuracy, r.cv_mean
-                    ),
-                });
-            }
-            Ok(rows.into_iter().map(|r| (r.run_id.clone(), r)).collect())
-        };
-        let harness = by_run_id(dir.join("metrics.csv"), &sweep_hint)?;
-        let sklearn = by_run_id(dir.join("sklearn/metrics.csv"), &sk_hint)?;
-        let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, usize), f64>> {
-            Ok(tables::read::<ClassRecord>(&results, &path, hint)?
-                .into_iter()
-                .filter_map(|r| Some(((r.run_id, r.class), r.binary_accuracy?)))
-                .collect())
-        };
-        let harness_binary = classes(dir.join("per_class.csv"), &sweep_hint)?;
-        let sklearn_binary = classes(dir.join("sklearn/per_class.csv"), &sk_hint)?;
-
+        let folder = Folder::read(config, out)?;
         // Both sides' predictions of each run that has them.
         let mut predictions = Vec::new();
         for run in &config.runs {
-            let missing = |side: &str, hint: &str| Error::Data {
-                file: dir.clone(),
-                message: format!("run {} has no {side} result: {hint}", run.id),
-            };
-            let h = harness
-                .get(&run.id)
-                .ok_or_else(|| missing("harness", &sweep_hint))?;
-            let s = sklearn
-                .get(&run.id)
-                .ok_or_else(|| missing("scikit-learn", &sk_hint))?;
-            let harness_accuracy = h.accuracy;
-            let sklearn_accuracy = s.accuracy.unwrap_or(f64::NAN);
-            let preds = |base: &Path, hint: &str| -> Result<Option<Predictions>> {
-                let path = base.join("runs").join(&run.id).join("predictions.csv");
-                if results.kind(&path).is_some() {
-                    read_predictions(&results, &path, hint).map(Some)
-                } else {
-                    Ok(None)
-                }
-            };
-            let (hp, sp) = (
-                preds(&dir, &sweep_hint)?,
-                preds(&dir.join("sklearn"), &sk_hint)?,
-            );
-            let (agreement_pct, same_test_indices) = match (&hp, &sp) {
-                (Some(hp), Some(sp)) => {
-                    let same =
-                        hp.keys().collect::<BTreeSet<_>>() == sp.keys().collect::<BTreeSet<_>>();
-                    let agree = hp
-                        .iter()
-                        .filter(|(i, p)| sp.get(i).map(|q| q.1) == Some(p.1))
-                        .count();
-                    (
-                        Some(100.0 * agree as f64 / sp.len().max(1) as f64),
-                        Some(same),
-                    )
-                }
-                _ => (None, None),
-            };
-            let interval = |p: &Option<Predictions>| {
-                p.as_ref().map(|p| {
-                    let right = p.values().filter(|(l, q)| l == q).count();
-                    wilson(right as u64, p.len() as u64)
-                })
-            };
-            let (si, hi) = (interval(&sp), interval(&hp));
-            let paired = match (&hp, &sp) {
-                (Some(hp), Some(sp)) if same_test_indices == Some(true) => {
-                    Some(published::mcnemar(hp, sp))
-                }
-                _ => None,
-            };
-            let margin = config.output.equivalence_margin;
-            let difference = paired.map(|t| t.difference_95());
-            let binary = (0..N_CLASSES)
-                .filter_map(|k| {
-                    let key = (run.id.clone(), k);
-                    Some((*sklearn_binary.get(&key)?, *harness_binary.get(&key)?))
-                })
-                .collect();
-            let mut row = ParityRow {
-                config: config.name.clone(),
-                run_id: run.id.clone(),
-                published: config.published.as_ref().and_then(|p| p.accuracy),
-                published_decimals: config.published.as_ref().and_then(|p| p.accuracy_decimals),
-                sklearn_accuracy,
-                harness_accuracy,
-                diff_pp: harness_accuracy.map(|a| (a - sklearn_accuracy) * 100.0),
-                agreement_pct,
-                sklearn_low: si.map(|i| i.low),
-                sklearn_high: si.map(|i| i.high),
-                harness_low: hi.map(|i| i.low),
-                harness_high: hi.map(|i| i.high),
-                mcnemar_p: paired.map(|t| t.p_value),
-                diff_low_pp: difference.map(|i| 100.0 * i.low),
-                diff_high_pp: difference.map(|i| 100.0 * i.high),
-                margin_pp: 100.0 * margin,
-                equivalent: paired.map(|t| t.equivalent(margin)),
-                within_converged_gap: paired.map(|t| t.equivalent(CONVERGED_GAP_PP / 100.0)),
-                sklearn_cv_mean: s.cv_mean,
-                harness_cv_mean: h.cv_mean,
-                sklearn_cv_sd: s.cv_sd,
-                harness_cv_sd: h.cv_sd,
-                same_test_indices,
-                sklearn_converged: s.converged,
-                harness_converged: h.converged,
-                sklearn_objective: s.objective,
-                harness_objective: h.objective,
-                sklearn_grad_norm: s.grad_norm,
-                harness_grad_norm: h.grad_norm,
-                sklearn_n_iter: s.n_iter,
-                harness_n_iter: h.n_iter,
-                harness_status: h.status.clone(),
-                sklearn_seconds: s.fit_seconds,
-                harness_seconds: h.fit_seconds,
-                verdict: String::new(),
-                binary,
-                published_section: None,
-                seed_spread: None,
-            };
-            row.verdict = verdict(&row);
-            if let (Some(p), Some(hp), Some(sp)) = (&config.published, &hp, &sp) {
-                let order = read_test_order(
-                    &results,
-                    &dir.join("runs").join(&run.id).join("predictions.csv"),
-                    &sweep_hint,
-                )?;
-                row.published_section = Some(published::section(
-                    p,
-                    sp,
-                    hp,
-                    &order,
-                    &row.binary,
-                    config.output.equivalence_margin,
-                ));
-            }
-            if let (Some(hp), Some(sp)) = (hp, sp) {
+            let (row, both) = folder.compare(run)?;
+            if let Some((sp, hp)) = both {
                 predictions.push((run, sp, hp));
             }
             rows.push(row);
@@ -372,6 +218,215 @@ pub fn compare(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
         }
     }
     Ok(rows)
+}
+
+/// One config's results folder as parity reads it: both sides' tables, read through its handle.
+struct Folder<'a> {
+    config: &'a Config,
+    dir: PathBuf,
+    results: ResultsDir,
+    sweep_hint: String,
+    sk_hint: String,
+    harness: HashMap<String, MetricsRecord>,
+    sklearn: HashMap<String, MetricsRecord>,
+    /// Per (run, digit): the one-vs-rest binary accuracy.
+    harness_binary: HashMap<(String, usize), f64>,
+    sklearn_binary: HashMap<(String, usize), f64>,
+}
+
+impl<'a> Folder<'a> {
+    fn read(config: &'a Config, out: &Path) -> Result<Self> {
+        let dir = out.join(&config.name);
+        let results = ResultsDir::new(dir.clone());
+        let sweep_hint = format!(
+            "run `cargo run --bin sweep -- {}` first",
+            config.path.display()
+        );
+        let sk_hint = format!(
+            "run `.venv/bin/python scripts/sklearn_reference.py {}` first",
+            config.path.display()
+        );
+        let classes = |path: PathBuf, hint: &str| -> Result<HashMap<(String, usize), f64>> {
+            Ok(tables::read::<ClassRecord>(&results, &path, hint)?
+                .into_iter()
+                .filter_map(|r| Some(((r.run_id, r.class), r.binary_accuracy?)))
+                .collect())
+        };
+        Ok(Folder {
+            config,
+            harness: by_run_id(&results, dir.join("metrics.csv"), &sweep_hint)?,
+            sklearn: by_run_id(&results, dir.join("sklearn/metrics.csv"), &sk_hint)?,
+            harness_binary: classes(dir.join("per_class.csv"), &sweep_hint)?,
+            sklearn_binary: classes(dir.join("sklearn/per_class.csv"), &sk_hint)?,
+            dir,
+            results,
+            sweep_hint,
+            sk_hint,
+        })
+    }
+
+    /// A run's predictions on one side (`base`: the folder, or its `sklearn/`), if it has them.
+    fn predictions(&self, base: &Path, run: &Run, hint: &str) -> Result<Option<Predictions>> {
+        let path = base.join("runs").join(&run.id).join("predictions.csv");
+        if self.results.kind(&path).is_some() {
+            read_predictions(&self.results, &path, hint).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A run's parity row, and both sides' predictions (scikit-learn's, the harness's) where it
+    /// has them.
+    #[allow(clippy::type_complexity)]
+    fn compare(&self, run: &Run) -> Result<(ParityRow, Option<(Predictions, Predictions)>)> {
+        let missing = |side: &str, hint: &str| Error::Data {
+            file: self.dir.clone(),
+            message: format!("run {} has no {side} result: {hint}", run.id),
+        };
+        let h = self
+            .harness
+            .get(&run.id)
+            .ok_or_else(|| missing("harness", &self.sweep_hint))?;
+        let s = self
+            .sklearn
+            .get(&run.id)
+            .ok_or_else(|| missing("scikit-learn", &self.sk_hint))?;
+        let hp = self.predictions(&self.dir, run, &self.sweep_hint)?;
+        let sp = self.predictions(&self.dir.join("sklearn"), run, &self.sk_hint)?;
+        let binary = (0..N_CLASSES)
+            .filter_map(|k| {
+                let key = (run.id.clone(), k);
+                Some((
+                    *self.sklearn_binary.get(&key)?,
+                    *self.harness_binary.get(&key)?,
+                ))
+            })
+            .collect();
+        let mut row = parity_row(self.config, run, s, h, &hp, &sp, binary);
+        if let (Some(p), Some(hp), Some(sp)) = (&self.config.published, &hp, &sp) {
+            let order = read_test_order(
+                &self.results,
+                &self.dir.join("runs").join(&run.id).join("predictions.csv"),
+                &self.sweep_hint,
+            )?;
+            row.published_section = Some(published::section(
+                p,
+                sp,
+                hp,
+                &order,
+                &row.binary,
+                self.config.output.equivalence_margin,
+            ));
+        }
+        Ok((row, sp.zip(hp)))
+    }
+}
+
+/// A metrics table by run id; a score that no fit can have is a damaged table, never a number
+/// to compare.
+fn by_run_id(
+    results: &ResultsDir,
+    path: PathBuf,
+    hint: &str,
+) -> Result<HashMap<String, MetricsRecord>> {
+    let rows = tables::read::<MetricsRecord>(results, &path, hint)?;
+    let impossible = |v: Option<f64>| v.is_some_and(|v| !(0.0..=1.0).contains(&v));
+    if let Some(r) = rows
+        .iter()
+        .find(|r| impossible(r.accuracy) || r.cv_mean.is_some_and(f64::is_infinite))
+    {
+        return Err(Error::Data {
+            file: path.clone(),
+            message: format!(
+                "run {}: accuracy {:?} / CV mean {:?} is not a possible score: {hint}",
+                r.run_id, r.accuracy, r.cv_mean
+            ),
+        });
+    }
+    Ok(rows.into_iter().map(|r| (r.run_id.clone(), r)).collect())
+}
+
+/// One run's comparison: both sides' records (`s`, `h`) and predictions (`sp`, `hp`, where the
+/// run has them), and the per-digit binary accuracies (scikit-learn, harness).
+fn parity_row(
+    config: &Config,
+    run: &Run,
+    s: &MetricsRecord,
+    h: &MetricsRecord,
+    hp: &Option<Predictions>,
+    sp: &Option<Predictions>,
+    binary: Vec<(f64, f64)>,
+) -> ParityRow {
+    let (harness_accuracy, sklearn_accuracy) = (h.accuracy, s.accuracy.unwrap_or(f64::NAN));
+    let (agreement_pct, same_test_indices) = match (hp, sp) {
+        (Some(hp), Some(sp)) => {
+            let same = hp.keys().collect::<BTreeSet<_>>() == sp.keys().collect::<BTreeSet<_>>();
+            let agree = hp
+                .iter()
+                .filter(|(i, p)| sp.get(i).map(|q| q.1) == Some(p.1))
+                .count();
+            (
+                Some(100.0 * agree as f64 / sp.len().max(1) as f64),
+                Some(same),
+            )
+        }
+        _ => (None, None),
+    };
+    let interval = |p: &Option<Predictions>| {
+        p.as_ref().map(|p| {
+            let right = p.values().filter(|(l, q)| l == q).count();
+            wilson(right as u64, p.len() as u64)
+        })
+    };
+    let (si, hi) = (interval(sp), interval(hp));
+    let paired = match (hp, sp) {
+        (Some(hp), Some(sp)) if same_test_indices == Some(true) => Some(published::mcnemar(hp, sp)),
+        _ => None,
+    };
+    let margin = config.output.equivalence_margin;
+    let difference = paired.map(|t| t.difference_95());
+    let mut row = ParityRow {
+        config: config.name.clone(),
+        run_id: run.id.clone(),
+        published: config.published.as_ref().and_then(|p| p.accuracy),
+        published_decimals: config.published.as_ref().and_then(|p| p.accuracy_decimals),
+        sklearn_accuracy,
+        harness_accuracy,
+        diff_pp: harness_accuracy.map(|a| (a - sklearn_accuracy) * 100.0),
+        agreement_pct,
+        sklearn_low: si.map(|i| i.low),
+        sklearn_high: si.map(|i| i.high),
+        harness_low: hi.map(|i| i.low),
+        harness_high: hi.map(|i| i.high),
+        mcnemar_p: paired.map(|t| t.p_value),
+        diff_low_pp: difference.map(|i| 100.0 * i.low),
+        diff_high_pp: difference.map(|i| 100.0 * i.high),
+        margin_pp: 100.0 * margin,
+        equivalent: paired.map(|t| t.equivalent(margin)),
+        within_converged_gap: paired.map(|t| t.equivalent(CONVERGED_GAP_PP / 100.0)),
+        sklearn_cv_mean: s.cv_mean,
+        harness_cv_mean: h.cv_mean,
+        sklearn_cv_sd: s.cv_sd,
+        harness_cv_sd: h.cv_sd,
+        same_test_indices,
+        sklearn_converged: s.converged,
+        harness_converged: h.converged,
+        sklearn_objective: s.objective,
+        harness_objective: h.objective,
+        sklearn_grad_norm: s.grad_norm,
+        harness_grad_norm: h.grad_norm,
+        sklearn_n_iter: s.n_iter,
+        harness_n_iter: h.n_iter,
+        harness_status: h.status.clone(),
+        sklearn_seconds: s.fit_seconds,
+        harness_seconds: h.fit_seconds,
+        verdict: String::new(),
+        binary,
+        published_section: None,
+        seed_spread: None,
+    };
+    row.verdict = verdict(&row);
+    row
 }
 
 /// For each set of runs of a stochastic solver that differ only in its seed, the published
