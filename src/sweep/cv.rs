@@ -17,7 +17,7 @@ use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
 use crate::model::{engine_for, FitStatus, Float};
-use crate::preprocessing::prepare;
+use crate::preprocessing::{prepare, PreparedData};
 use crate::split::{stratified_k_fold, SplitIndices};
 use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
 
@@ -43,16 +43,7 @@ pub(super) fn cross_validate<F: Float>(
     let folds = stratified_k_fold(&train_labels, selection.cv, selection.shuffle_seed)
         .map_err(|e| fail(&e))?;
     let families = families(runs);
-    let key = FoldKey {
-        selection: selection.clone(),
-        // The engines of the group's runs (one, unless solvers are mixed).
-        engine: {
-            let mut engines: Vec<&str> = runs.iter().map(|r| engine_for(&r.params.model)).collect();
-            engines.dedup();
-            engines.join(" + ")
-        },
-        data_checksum: mnist.checksum.clone(),
-    };
+    let key = fold_key(runs, selection, mnist);
     let mut scores: HashMap<String, CvScores> = runs
         .iter()
         .map(|r| {
@@ -77,61 +68,14 @@ pub(super) fn cross_validate<F: Float>(
             .collect();
         let to_fit = recorded.iter().filter(|r| r.is_none()).count();
         let data = if to_fit > 0 {
-            let part = |keep: bool| -> Vec<usize> {
-                group
-                    .indices
-                    .train
-                    .iter()
-                    .zip(&folds)
-                    .filter(|(_, &f)| (f == fold) == keep)
-                    .map(|(&i, _)| i)
-                    .collect()
-            };
-            let split = SplitIndices {
-                train: part(false),
-                test: part(true),
-            };
-            let data = prepare::<F>(
-                mnist.images.view(),
-                &mnist.labels,
-                &split,
-                group.scaler,
-                group.dtype,
-            )
-            .map_err(|e| fail(&e))?;
-            Some(data)
+            Some(fold_data::<F>(group, mnist, &folds, fold).map_err(|e| fail(&e))?)
         } else {
             None
         };
         for (family, recorded) in families.iter().zip(recorded) {
             let records = match (recorded, &data) {
                 (Some(records), _) => records,
-                (None, Some(data)) => {
-                    let outcomes = fit_family(family, data, &|_, _| {})?;
-                    let mut records = Vec::new();
-                    for (run, outcome) in family.iter().zip(outcomes) {
-                        let score = match outcome.diagnostics.status {
-                            FitStatus::Ok => {
-                                let decision = outcome.model.decision(&data.x_test, 1.0);
-                                let p = outcome.model.probabilities(&decision);
-                                let m = metrics::evaluate(&data.y_test, p.view(), None);
-                                match selection.scoring {
-                                    Scoring::Accuracy => m.accuracy,
-                                    Scoring::NegLogLoss => -m.log_loss,
-                                }
-                            }
-                            FitStatus::Failed(_) => f64::NAN,
-                        };
-                        let record = FoldRecord {
-                            key: key.clone(),
-                            score,
-                            converged: outcome.diagnostics.converged,
-                        };
-                        dir.save_fold(&run.id, fold, &record)?;
-                        records.push(record);
-                    }
-                    records
-                }
+                (None, Some(data)) => fit_fold(family, data, selection, &key, dir, fold)?,
                 (None, None) => unreachable!("fold data are prepared when a family needs a fit"),
             };
             for (run, record) in family.iter().zip(records) {
@@ -141,23 +85,124 @@ pub(super) fn cross_validate<F: Float>(
             }
         }
         let reused = families.len() - to_fit;
-        // This fold's work: each shared fit on (k - 1)/k of the training images.
-        let n_fold = group.indices.train.len() * (selection.cv - 1) / selection.cv;
-        let work: f64 = families.iter().map(|f| family_work(f, n_fold)).sum();
-        progress.cv_line(
-            format!(
-                "cross-validation: fold {}/{} scored for {} setting(s){}",
-                fold + 1,
-                selection.cv,
-                runs.len(),
-                if reused > 0 {
-                    format!(" ({reused} fit(s) reused from an interrupted sweep)")
-                } else {
-                    String::new()
-                }
-            ),
-            work,
+        report_fold(
+            progress,
+            &families,
+            runs.len(),
+            group,
+            selection,
+            fold,
+            reused,
         );
     }
     Ok(scores)
+}
+
+/// What a fold record was computed with: a record of another selection, engine or data set is
+/// refitted.
+fn fold_key(runs: &[&Run], selection: &Selection, mnist: &Mnist) -> FoldKey {
+    // The engines of the group's runs (one, unless solvers are mixed).
+    let mut engines: Vec<&str> = runs.iter().map(|r| engine_for(&r.params.model)).collect();
+    engines.dedup();
+    FoldKey {
+        selection: selection.clone(),
+        engine: engines.join(" + "),
+        data_checksum: mnist.checksum.clone(),
+    }
+}
+
+/// Fold `fold`'s matrices: the group's other training folds to fit, this fold to score, the
+/// scaler fitted on the former.
+fn fold_data<F: Float>(
+    group: &Group,
+    mnist: &Mnist,
+    folds: &[usize],
+    fold: usize,
+) -> std::result::Result<PreparedData<F>, impl std::fmt::Display> {
+    let part = |keep: bool| -> Vec<usize> {
+        group
+            .indices
+            .train
+            .iter()
+            .zip(folds)
+            .filter(|(_, &f)| (f == fold) == keep)
+            .map(|(&i, _)| i)
+            .collect()
+    };
+    let split = SplitIndices {
+        train: part(false),
+        test: part(true),
+    };
+    prepare::<F>(
+        mnist.images.view(),
+        &mnist.labels,
+        &split,
+        group.scaler,
+        group.dtype,
+    )
+}
+
+/// Fits one family on a fold and scores each of its runs; each score is saved as the run's fold
+/// record at once.
+fn fit_fold<F: Float>(
+    family: &[&Run],
+    data: &PreparedData<F>,
+    selection: &Selection,
+    key: &FoldKey,
+    dir: &ResultsDir,
+    fold: usize,
+) -> Result<Vec<FoldRecord>> {
+    let outcomes = fit_family(family, data, &|_, _| {})?;
+    let mut records = Vec::new();
+    for (run, outcome) in family.iter().zip(outcomes) {
+        let score = match outcome.diagnostics.status {
+            FitStatus::Ok => {
+                let decision = outcome.model.decision(&data.x_test, 1.0);
+                let p = outcome.model.probabilities(&decision);
+                let m = metrics::evaluate(&data.y_test, p.view(), None);
+                match selection.scoring {
+                    Scoring::Accuracy => m.accuracy,
+                    Scoring::NegLogLoss => -m.log_loss,
+                }
+            }
+            FitStatus::Failed(_) => f64::NAN,
+        };
+        let record = FoldRecord {
+            key: key.clone(),
+            score,
+            converged: outcome.diagnostics.converged,
+        };
+        dir.save_fold(&run.id, fold, &record)?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// The progress line of a scored fold, with its share of the sweep's work.
+fn report_fold(
+    progress: &Progress,
+    families: &[Vec<&Run>],
+    n_runs: usize,
+    group: &Group,
+    selection: &Selection,
+    fold: usize,
+    reused: usize,
+) {
+    // This fold's work: each shared fit on (k - 1)/k of the training images.
+    let n_fold = group.indices.train.len() * (selection.cv - 1) / selection.cv;
+    let work: f64 = families.iter().map(|f| family_work(f, n_fold)).sum();
+    progress.cv_line(
+        format!(
+            "cross-validation: fold {}/{} scored for {} setting(s){}",
+            fold + 1,
+            selection.cv,
+            n_runs,
+            if reused > 0 {
+                format!(" ({reused} fit(s) reused from an interrupted sweep)")
+            } else {
+                String::new()
+            }
+        ),
+        work,
+    );
 }
