@@ -84,7 +84,6 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     let planned = plan::plan(config, &mine, &mnist.labels)?;
     let (dir, _lock) = open_for_writing(config, options, options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
-    let total = config.runs.len();
     // Runs already finished beside this folder (same id, same data) are copied, not refitted.
     let taken = if options.force {
         Vec::new()
@@ -100,16 +99,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
     } else {
         (finished, Vec::new())
     };
-    // The planned groups, less the runs already finished.
-    let groups: Vec<plan::Group> = planned
-        .into_iter()
-        .filter_map(|mut group| {
-            group
-                .runs
-                .retain(|run| !results.iter().any(|r| r.run.id == run.id));
-            (!group.runs.is_empty()).then_some(group)
-        })
-        .collect();
+    let groups = pending(planned, &results);
     if options.force {
         // --force refits everything, cross-validation folds included.
         let ids: Vec<&str> = groups
@@ -118,66 +108,23 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
             .collect();
         dir.remove_folds(&ids)?;
     }
-    let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
     let reused = results.len();
     let work: f64 = groups.iter().map(|g| group_work(config, g)).sum();
     let progress = Progress::new(options, work);
-    for (folder, n) in &taken {
-        progress.line(format!(
-            "{n} finished run(s) taken from {}/ (the same run ids on the same data)",
-            folder.display()
-        ));
-    }
-    for why in refitting {
-        progress.line(format!("refitting: {why}"));
-    }
-    // The manifest is written when the report is: a failed or interrupted invocation leaves the
-    // last complete one's manifest next to the README it describes.
-    progress.line(format!(
-        "{}: {} of {total} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
-        config.name,
-        todo,
-        options
-            .shard
-            .map(|s| format!(" (shard {s})"))
-            .unwrap_or_default(),
-        if reused > 0 {
-            format!(", {reused} already finished")
-        } else {
-            String::new()
-        },
-        groups.len(),
-        mnist.labels.len(),
-        options.jobs,
-        dir.root.display()
-    ));
-    let mut fitted = 0;
-    let mut fitted_ids = Vec::new();
-    for group in &groups {
-        let shares = run_shares(group);
-        let sink = |result: RunResult| {
-            fitted_ids.push(result.run.id.clone());
-            let share = shares
-                .iter()
-                .find(|(id, _)| *id == result.run.id)
-                .map_or(0.0, |(_, w)| *w);
-            replaced.retain(|r| r.run.id != result.run.id);
-            results.push(result);
-            fitted += 1;
-            progress.finish(fitted, todo, results.last().expect("just pushed"), share);
-            let mut tables: Vec<RunResult> = results.iter().chain(&replaced).cloned().collect();
-            in_config_order(config, &mut tables);
-            crate::tables::write_tables(&dir, &tables)
-        };
-        match group.dtype {
-            Dtype::F64 => {
-                run_group::<f64>(group, &mnist, config, &dir, options.jobs, &progress, sink)?
-            }
-            Dtype::F32 => {
-                run_group::<f32>(group, &mnist, config, &dir, options.jobs, &progress, sink)?
-            }
-        }
-    }
+    announce(
+        &progress, config, options, &taken, refitting, &groups, reused, &mnist, &dir,
+    );
+    let fitted_ids = fit_groups(
+        config,
+        options,
+        &groups,
+        &mnist,
+        &dir,
+        &progress,
+        &mut results,
+        &mut replaced,
+    )?;
+    let fitted = fitted_ids.len();
     progress.done();
     // Other shards sharing this folder may have finished runs meanwhile.
     let mut results = dir.finished(config, &mnist, |_| {});
@@ -208,6 +155,114 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         fitted,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The planned groups, less the runs already finished.
+fn pending<'a>(planned: Vec<plan::Group<'a>>, finished: &[RunResult]) -> Vec<plan::Group<'a>> {
+    planned
+        .into_iter()
+        .filter_map(|mut group| {
+            group
+                .runs
+                .retain(|run| !finished.iter().any(|r| r.run.id == run.id));
+            (!group.runs.is_empty()).then_some(group)
+        })
+        .collect()
+}
+
+/// The sweep's opening lines: runs taken from sibling folders, records refitted and why, and
+/// what is to be fitted where.
+#[allow(clippy::too_many_arguments)]
+fn announce(
+    progress: &Progress,
+    config: &Config,
+    options: &SweepOptions,
+    taken: &[(PathBuf, usize)],
+    refitting: Vec<String>,
+    groups: &[plan::Group],
+    reused: usize,
+    mnist: &data::Mnist,
+    dir: &ResultsDir,
+) {
+    for (folder, n) in taken {
+        progress.line(format!(
+            "{n} finished run(s) taken from {}/ (the same run ids on the same data)",
+            folder.display()
+        ));
+    }
+    for why in refitting {
+        progress.line(format!("refitting: {why}"));
+    }
+    let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
+    // The manifest is written when the report is: a failed or interrupted invocation leaves the
+    // last complete one's manifest next to the README it describes.
+    progress.line(format!(
+        "{}: {} of {} runs to fit{}{} in {} data group(s) on {} images, {} job(s) -> {}",
+        config.name,
+        todo,
+        config.runs.len(),
+        options
+            .shard
+            .map(|s| format!(" (shard {s})"))
+            .unwrap_or_default(),
+        if reused > 0 {
+            format!(", {reused} already finished")
+        } else {
+            String::new()
+        },
+        groups.len(),
+        mnist.labels.len(),
+        options.jobs,
+        dir.root.display()
+    ));
+}
+
+/// Fits every pending group; each finished run joins `results` (replacing its old record in
+/// `replaced`) and the tables are rewritten at once. Returns the ids fitted.
+#[allow(clippy::too_many_arguments)]
+fn fit_groups(
+    config: &Config,
+    options: &SweepOptions,
+    groups: &[plan::Group],
+    mnist: &data::Mnist,
+    dir: &ResultsDir,
+    progress: &Progress,
+    results: &mut Vec<RunResult>,
+    replaced: &mut Vec<RunResult>,
+) -> Result<Vec<String>> {
+    let todo: usize = groups.iter().map(|g| g.runs.len()).sum();
+    let mut fitted_ids = Vec::new();
+    for group in groups {
+        let shares = run_shares(group);
+        let sink = |result: RunResult| {
+            fitted_ids.push(result.run.id.clone());
+            let share = shares
+                .iter()
+                .find(|(id, _)| *id == result.run.id)
+                .map_or(0.0, |(_, w)| *w);
+            replaced.retain(|r| r.run.id != result.run.id);
+            results.push(result);
+            progress.finish(
+                fitted_ids.len(),
+                todo,
+                results.last().expect("just pushed"),
+                share,
+            );
+            let mut tables: Vec<RunResult> =
+                results.iter().chain(replaced.iter()).cloned().collect();
+            in_config_order(config, &mut tables);
+            crate::tables::write_tables(dir, &tables)
+        };
+        match group.dtype {
+            Dtype::F64 => {
+                run_group::<f64>(group, mnist, config, dir, options.jobs, progress, sink)?
+            }
+            Dtype::F32 => {
+                run_group::<f32>(group, mnist, config, dir, options.jobs, progress, sink)?
+            }
+        }
+    }
+    Ok(fitted_ids)
 }
 
 /// Opens `<out>/<name>/` for a mode that writes (a sweep or shard, `--report-only`, `--merge`,
