@@ -116,7 +116,45 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
             e.one_line()
         ));
     }
-    // A run missing here but finished beside this folder is copied by the sweep, not refitted.
+    let (priors, copied) = priors(config, &dir);
+    let finished: Vec<Option<RunResult>> = priors
+        .iter()
+        .map(|prior| match prior {
+            Prior::Finished(result) => Some((**result).clone()),
+            _ => None,
+        })
+        .collect();
+    let mut stale = Vec::new();
+    let mut rows: Vec<Vec<String>> = vec![std::iter::once("run_id".to_string())
+        .chain(PARAMS.iter().map(|p| p.name.to_string()))
+        .chain(std::iter::once("status".to_string()))
+        .collect()];
+    for ((run, prior), from) in config.runs.iter().zip(&priors).zip(&copied) {
+        let status = match prior {
+            Prior::Stale(why) => {
+                stale.push(format!("{}: {}", run.id, crate::text::escaped(why)));
+                "to refit (its record fails its checks, below)".into()
+            }
+            prior => status(prior, from.as_deref()),
+        };
+        rows.push(
+            std::iter::once(run.id.clone())
+                .chain(run.params.values().into_iter().map(|(_, v)| v.display()))
+                .chain(std::iter::once(status))
+                .collect(),
+        );
+    }
+    s.push_str(&aligned(rows));
+    for why in stale {
+        s.push_str(&format!("refit {why}\n"));
+    }
+    s.push_str(&estimate(config, &finished));
+    s
+}
+
+/// What the sweep would find for each run: here, or (missing here) finished beside this folder,
+/// where the sweep copies it instead of refitting; the second list names that folder.
+fn priors(config: &Config, dir: &ResultsDir) -> (Vec<Prior>, Vec<Option<PathBuf>>) {
     let siblings = dir.siblings();
     let elsewhere = |run: &Run| {
         siblings
@@ -126,73 +164,49 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
                 _ => None,
             })
     };
-    let mut copied: Vec<Option<PathBuf>> = Vec::new();
-    let priors: Vec<Prior> = config
+    config
         .runs
         .iter()
         .map(|run| match dir.prior_on(run, config, None) {
             Prior::Missing => match elsewhere(run) {
-                Some((folder, result)) => {
-                    copied.push(Some(folder));
-                    Prior::Finished(result)
-                }
-                None => {
-                    copied.push(None);
-                    Prior::Missing
-                }
+                Some((folder, result)) => (Prior::Finished(result), Some(folder)),
+                None => (Prior::Missing, None),
             },
-            prior => {
-                copied.push(None);
-                prior
-            }
+            prior => (prior, None),
         })
-        .collect();
-    let finished: Vec<Option<RunResult>> = priors
-        .iter()
-        .map(|prior| match prior {
-            Prior::Finished(result) => Some((**result).clone()),
-            _ => None,
-        })
-        .collect();
-    let mut rows: Vec<Vec<String>> = vec![std::iter::once("run_id".to_string())
-        .chain(PARAMS.iter().map(|p| p.name.to_string()))
-        .chain(std::iter::once("status".to_string()))
-        .collect()];
-    let mut stale = Vec::new();
-    for ((run, prior), from) in config.runs.iter().zip(&priors).zip(&copied) {
-        let status = match prior {
-            Prior::Finished(r) => {
-                let state = match r.accuracy() {
-                    Some(accuracy) => format!(
-                        "finished: {:.2} %, {:.1} s",
-                        100.0 * accuracy,
-                        r.diagnostics.fit_seconds
-                    ),
-                    None => "finished: the fit failed".into(),
-                };
-                match from {
-                    Some(folder) => {
-                        format!("{state} (in {}/: copied, not refitted)", folder.display())
-                    }
-                    None => state,
+        .unzip()
+}
+
+/// A run's state for `--dry-run` (a stale record aside): finished with its accuracy and time,
+/// and where it is copied from, or to fit.
+fn status(prior: &Prior, from: Option<&Path>) -> String {
+    match prior {
+        Prior::Finished(r) => {
+            let state = match r.accuracy() {
+                Some(accuracy) => format!(
+                    "finished: {:.2} %, {:.1} s",
+                    100.0 * accuracy,
+                    r.diagnostics.fit_seconds
+                ),
+                None => "finished: the fit failed".into(),
+            };
+            match from {
+                Some(folder) => {
+                    format!("{state} (in {}/: copied, not refitted)", folder.display())
                 }
+                None => state,
             }
-            Prior::Missing => "to fit".into(),
-            Prior::Stale(why) => {
-                stale.push(format!("{}: {}", run.id, crate::text::escaped(why)));
-                "to refit (its record fails its checks, below)".into()
-            }
-        };
-        rows.push(
-            std::iter::once(run.id.clone())
-                .chain(run.params.values().into_iter().map(|(_, v)| v.display()))
-                .chain(std::iter::once(status))
-                .collect(),
-        );
+        }
+        _ => "to fit".into(),
     }
+}
+
+/// Rows as text columns, each as wide as its widest cell, two spaces apart.
+fn aligned(rows: Vec<Vec<String>>) -> String {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
+    let mut s = String::new();
     for row in rows {
         let cells: Vec<String> = row
             .iter()
@@ -202,10 +216,6 @@ pub fn describe_grid(config: &Config, out: &Path) -> String {
         s.push_str(cells.join("  ").trim_end());
         s.push('\n');
     }
-    for why in stale {
-        s.push_str(&format!("refit {why}\n"));
-    }
-    s.push_str(&estimate(config, &finished));
     s
 }
 
