@@ -80,6 +80,56 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
 ) -> FitOutcome {
     let n = y.len() as f64;
     let z = model.decision(x, scale);
+    let (loss, residual, correct) = loss_and_residual(&model, &z, y);
+    // scikit-learn's penalty: (1 - l1_ratio) / (2 C n) ||W||² + l1_ratio / (C n) ||W||_1.
+    let (l2, l1) = (
+        (1.0 - params.l1_ratio) / (params.c * n),
+        params.l1_ratio / (params.c * n),
+    );
+    let penalty = if l1 > 0.0 {
+        let squares = model.weights.iter().map(|w| w * w).sum::<f64>();
+        let absolutes = model.weights.iter().map(|w| w.abs()).sum::<f64>();
+        l2 / 2.0 * squares + l1 * absolutes
+    } else {
+        // Written as before the l1 part existed, so that every l2 objective keeps its bits.
+        model.weights.iter().map(|w| w * w).sum::<f64>() / (2.0 * params.c * n)
+    };
+    let objective = loss / n + penalty;
+    let grad_norm = gradient_max(x, &residual, &model, params, scale, (l2, l1));
+    let status = status(&model, report, objective);
+    let zero_weights = model.zero_weights();
+    FitOutcome {
+        model,
+        diagnostics: Diagnostics {
+            converged: status == FitStatus::Ok && report.converged,
+            n_iter: report.n_iter,
+            termination: report.termination.clone(),
+            evaluations: report.evaluations,
+            // The summed objective is invariant under the fit scale; the weights' gradient is
+            // divided by it.
+            trace: report
+                .trace
+                .iter()
+                .map(|&(objective, grad_max)| TracePoint {
+                    objective: objective / n,
+                    grad_max: grad_max * scale / n,
+                })
+                .collect(),
+            zero_weights: Some(zero_weights),
+            objective,
+            grad_norm,
+            status,
+            fit_scale: scale,
+            attempts: 1,
+            train_accuracy: correct as f64 / n,
+            fit_seconds: 0.0,
+        },
+    }
+}
+
+/// The summed log-loss of the decision values `z` for labels `y`, the residuals (probability
+/// minus target, per image and class) and the number of images predicted right.
+fn loss_and_residual(model: &LinearModel, z: &Array2<f64>, y: &[u8]) -> (f64, Array2<f64>, usize) {
     let mut residual = Array2::<f64>::zeros(z.raw_dim());
     let mut loss = 0.0;
     let mut correct = 0usize;
@@ -105,21 +155,21 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
             }
         }
     }
-    // scikit-learn's penalty: (1 - l1_ratio) / (2 C n) ||W||² + l1_ratio / (C n) ||W||_1.
-    let (l2, l1) = (
-        (1.0 - params.l1_ratio) / (params.c * n),
-        params.l1_ratio / (params.c * n),
-    );
-    let penalty = if l1 > 0.0 {
-        let squares = model.weights.iter().map(|w| w * w).sum::<f64>();
-        let absolutes = model.weights.iter().map(|w| w.abs()).sum::<f64>();
-        l2 / 2.0 * squares + l1 * absolutes
-    } else {
-        // Written as before the l1 part existed, so that every l2 objective keeps its bits.
-        model.weights.iter().map(|w| w * w).sum::<f64>() / (2.0 * params.c * n)
-    };
-    let objective = loss / n + penalty;
+    (loss, residual, correct)
+}
 
+/// The largest component of the mean objective's gradient (with an l1 part: of its smallest
+/// subgradient), intercepts included; `x` holds the features divided by `scale`, `(l2, l1)` are
+/// the penalty's weights on the mean loss.
+fn gradient_max<F: NdFloat, X: RowBlocks<F> + ?Sized>(
+    x: &X,
+    residual: &Array2<f64>,
+    model: &LinearModel,
+    params: &ModelParams,
+    scale: f64,
+    (l2, l1): (f64, f64),
+) -> f64 {
+    let n = residual.nrows() as f64;
     // d/dW = X^T R / n + W / (C n); X = s * x.
     let residual_f = residual.mapv(|v| F::from(v).expect("finite residual"));
     let mut xtr = Array2::<F>::zeros((x.n_columns(), residual.ncols()));
@@ -151,7 +201,12 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
         let grad_b = residual.sum_axis(Axis(0)) / n;
         grad_norm = grad_b.iter().fold(grad_norm, |m, g| m.max(g.abs()));
     }
+    grad_norm
+}
 
+/// Whether the fit is a result: a finite objective, and the gradient rule met or the objective
+/// below its value at the all-zero start.
+fn status(model: &LinearModel, report: &EngineReport, objective: f64) -> FitStatus {
     // At W = 0, b = 0 every class has the same score.
     let start_objective = match model.multi_class {
         MultiClass::Multinomial => (N_CLASSES as f64).ln(),
@@ -159,7 +214,7 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
     };
     // A fit that met the gradient rule is a result, even at the starting point: scikit-learn
     // then returns the zero model with n_iter_ 0 (for instance with a very large tol or C tiny).
-    let status = if !objective.is_finite() {
+    if !objective.is_finite() {
         FitStatus::Failed(format!(
             "the objective is {objective} at the returned weights"
         ))
@@ -176,35 +231,6 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
         ))
     } else {
         FitStatus::Ok
-    };
-
-    let zero_weights = model.zero_weights();
-    FitOutcome {
-        model,
-        diagnostics: Diagnostics {
-            converged: status == FitStatus::Ok && report.converged,
-            n_iter: report.n_iter,
-            termination: report.termination.clone(),
-            evaluations: report.evaluations,
-            // The summed objective is invariant under the fit scale; the weights' gradient is
-            // divided by it.
-            trace: report
-                .trace
-                .iter()
-                .map(|&(objective, grad_max)| TracePoint {
-                    objective: objective / n,
-                    grad_max: grad_max * scale / n,
-                })
-                .collect(),
-            zero_weights: Some(zero_weights),
-            objective,
-            grad_norm,
-            status,
-            fit_scale: scale,
-            attempts: 1,
-            train_accuracy: correct as f64 / n,
-            fit_seconds: 0.0,
-        },
     }
 }
 
