@@ -504,9 +504,18 @@ max_iter = 100
         );
     }
 
+    /// Each `(from, to, expected)`: the notebook config with `from` replaced by `to` is refused
+    /// with a message containing `expected`.
+    fn refused_with(cases: &[(&str, &str, &str)]) {
+        for (from, to, expected) in cases {
+            let e = error(&NOTEBOOK.replace(from, to));
+            assert!(e.contains(expected), "{to}: got {e}");
+        }
+    }
+
     #[test]
-    fn bad_values_are_named_with_their_line_and_a_fix() {
-        for (from, to, expected) in [
+    fn bad_model_values_are_named_with_their_line_and_a_fix() {
+        refused_with(&[
             (
                 "C = 1",
                 "C = 0",
@@ -570,6 +579,12 @@ max_iter = 100
                 "tol = -1e-4",
                 "line 7: tol = -0.0001: must be a finite number >= 0",
             ),
+        ]);
+    }
+
+    #[test]
+    fn bad_sizes_seeds_and_choices_are_named_with_their_line_and_a_fix() {
+        refused_with(&[
             (
                 "train_size = 0.8",
                 "train_size = 1.5",
@@ -600,10 +615,7 @@ max_iter = 100
                 "dtype = \"f16\"",
                 "line 7: dtype = \"f16\": expected one of \"f64\", \"f32\"",
             ),
-        ] {
-            let e = error(&NOTEBOOK.replace(from, to));
-            assert!(e.contains(expected), "{to}: got {e}");
-        }
+        ]);
         let e =
             error(&NOTEBOOK.replace("[model]", "[preprocessing]\nscaler = \"zscore\"\n[model]"));
         assert!(e.contains("line 7: scaler = \"zscore\": expected one of \"none\", \"unit\", \"standard\", \"min_max\", \"max_abs\""), "{e}");
