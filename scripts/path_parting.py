@@ -13,10 +13,7 @@ evaluation rounds to f32 by design. About 15 minutes on 2 cores for the committe
 import csv, json, os, sys, time
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sklearn_reference import load_mnist
-from scipy.optimize import minimize
-from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
-from sklearn.linear_model._linear_loss import LinearModelLoss
+from sklearn_reference import load_mnist, scipy_lbfgs_path
 from sklearn.model_selection import train_test_split
 root = sys.argv[1] if len(sys.argv) > 1 else 'results'
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,17 +23,7 @@ def size(v):
     if v is None: return None
     return v.get('fraction', v.get('count')) if isinstance(v, dict) else v
 def path_of(x, y, classes, c, max_iter, tol):
-    n, d = x.shape
-    if classes is None:
-        loss = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True); w0 = np.zeros(d + 1)
-    else:
-        loss = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=classes), fit_intercept=True)
-        w0 = np.zeros((classes, d + 1), order="F").ravel(order="F")
-    path = [loss.loss(w0, x, y, None, 1.0 / (c * n))]
-    def cb(intermediate_result): path.append(intermediate_result.fun)
-    minimize(loss.loss_gradient, w0, method="L-BFGS-B", jac=True, args=(x, y, None, 1.0 / (c * n), 1),
-             options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps}, callback=cb)
-    return path
+    return scipy_lbfgs_path(x, y, classes, c, max_iter, tol)[0]
 lines = []
 for r in rows:
     same = r['sklearn_n_iter'] == r['harness_n_iter'] and float(r['agreement_pct']) >= 99.95 and \

@@ -39,6 +39,36 @@ FILES = [
 ]
 
 
+def scipy_lbfgs_path(x, y, classes, c, max_iter, tol=1e-4):
+    """What LogisticRegression(solver="lbfgs") hands scipy, run with a callback: scikit-learn's own
+    objective (LinearModelLoss, with an intercept) minimised by scipy's L-BFGS-B with the options
+    scikit-learn passes. `classes` is the number of classes (multinomial) or None (binary, y in
+    {0, 1}). Returns the objective at the start and after every iteration, the iteration count and
+    the number of evaluations. The one scipy driver of the project (tests/parity.rs and
+    scripts/path_parting.py use it)."""
+    from scipy.optimize import minimize
+    from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+    n, d = x.shape
+    if classes is None:
+        loss = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
+        w0 = np.zeros(d + 1)
+    else:
+        loss = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=classes), fit_intercept=True)
+        w0 = np.zeros((classes, d + 1), order="F").ravel(order="F")
+    path = [loss.loss(w0, x, y, None, 1.0 / (c * n))]
+
+    def callback(intermediate_result):
+        path.append(intermediate_result.fun)
+
+    res = minimize(loss.loss_gradient, w0, method="L-BFGS-B", jac=True,
+                   args=(x, y, None, 1.0 / (c * n), 1),
+                   options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
+                            "ftol": 64 * np.finfo(float).eps},
+                   callback=callback)
+    return path, res.nit, res.nfev
+
+
 def plan(config_path, sweep):
     """The harness's plan of CONFIG: name, data folder and subsample, selection, parameter names
     in table order, and the runs (id and parameters), in config order."""

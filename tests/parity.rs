@@ -237,34 +237,12 @@ fn lbfgs_follows_scipys_path_iterate_for_iterate() {
     let script = r#"
 import json, os, sys
 import numpy as np
-from scipy.optimize import minimize
-from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
-from sklearn.linear_model._linear_loss import LinearModelLoss
 from sklearn.model_selection import train_test_split
 sys.path.insert(0, os.path.join(sys.argv[3], "scripts"))
-from sklearn_reference import load_mnist
+from sklearn_reference import load_mnist, scipy_lbfgs_path as scipy_path
 root, data = sys.argv[1], sys.argv[2]
 images, labels = load_mnist(data, 3000)
 train, _ = train_test_split(np.arange(3000), train_size=0.8, random_state=0)
-
-def scipy_path(x, y, classes, c, max_iter):
-    # What LogisticRegression(solver="lbfgs") hands scipy, with a callback for the path.
-    n, d = x.shape
-    if classes is None:
-        loss = LinearModelLoss(base_loss=HalfBinomialLoss(), fit_intercept=True)
-        w0 = np.zeros(d + 1)
-    else:
-        loss = LinearModelLoss(base_loss=HalfMultinomialLoss(n_classes=classes), fit_intercept=True)
-        w0 = np.zeros((classes, d + 1), order="F").ravel(order="F")
-    path = [loss.loss(w0, x, y, None, 1.0 / (c * n))]
-    def callback(intermediate_result):
-        path.append(intermediate_result.fun)
-    res = minimize(loss.loss_gradient, w0, method="L-BFGS-B", jac=True,
-                   args=(x, y, None, 1.0 / (c * n), 1),
-                   options={"maxiter": max_iter, "maxls": 50, "gtol": 1e-4,
-                            "ftol": 64 * np.finfo(float).eps},
-                   callback=callback)
-    return path, res.nit, res.nfev
 
 checked = 0
 for run_id in sorted(os.listdir(os.path.join(root, "runs"))):
