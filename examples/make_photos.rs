@@ -1,4 +1,4 @@
-//! Writes photo-like pictures of notebook A's first test digits (`mnist_logreg::photos`: noise,
+//! Writes photo-like pictures of notebook A's first test digits (`tests/common/photos.rs`: noise,
 //! shading, ruled paper, a tilted page, a thin pen, light on dark, in turn) into a folder, with
 //! `labels.csv` (file, true digit, defect), to try `predict` on:
 //!
@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use mnist_logreg::config::DataConfig;
 use mnist_logreg::data;
-use mnist_logreg::photos::{photo_like, Defect};
+#[path = "../tests/common/photos.rs"]
+mod photos;
+
+use photos::{photo_like, Defect};
 
 /// The notebook A run whose test images the pictures come from (never trained on).
 const PREDICTIONS: &str = "results/notebook-a/runs/3031fa70a26e/predictions.csv";

@@ -34,7 +34,6 @@ pub mod model;
 pub mod model_file;
 pub mod named;
 pub mod parity;
-pub mod photos;
 pub mod predict;
 pub mod preprocessing;
 pub mod report;

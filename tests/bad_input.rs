@@ -2,11 +2,16 @@
 //! key or value and what to do, a non-zero exit, no panic, and nothing half-written.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mnist_logreg::data::repository_data_dir;
 
 mod common;
+
+/// The `[data]` section of a scratch folder's config: its own copy of the data, relative paths.
+fn scratch_data() -> String {
+    common::data_section(Path::new("data"), Some("cache"), Some(2000))
+}
 
 const FILES: [&str; 4] = [
     "train-images.idx3-ubyte",
@@ -45,7 +50,7 @@ impl Scratch {
         let data = if body.contains("[data]") {
             String::new()
         } else {
-            "\n[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 2000\n".into()
+            scratch_data()
         };
         std::fs::write(&path, format!("{body}{data}")).unwrap();
         path
@@ -296,7 +301,10 @@ fn bad_configs() {
         ),
         (
             "subsample larger than the data",
-            format!("{GOOD}[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 80000\n"),
+            format!(
+                "{GOOD}{}",
+                common::data_section(Path::new("data"), Some("cache"), Some(80000))
+            ),
             vec!["subsample", "70000"],
         ),
         (
@@ -531,7 +539,7 @@ fn a_results_folder_is_not_taken_over_by_another_config_of_the_same_name() {
     std::fs::create_dir_all(s.path("a")).unwrap();
     std::fs::create_dir_all(s.path("b")).unwrap();
     let body = &GOOD[13..]; // no `name`: both are named "c" after their file
-    let data = "\n[data]\ndir = \"data\"\ncache_dir = \"cache\"\nsubsample = 2000\n";
+    let data = scratch_data();
     std::fs::write(s.path("a/c.toml"), format!("{body}{data}")).unwrap();
     std::fs::write(s.path("b/c.toml"), format!("{body}C = 0.5\n{data}")).unwrap();
     let (code, stderr) = s.sweep(&["a/c.toml", "--quiet"]);
@@ -574,4 +582,109 @@ fn a_results_folder_is_not_taken_over_by_another_config_of_the_same_name() {
     assert_eq!(code, 0, "{stderr}");
     let (code, stderr) = s.sweep(&["b/copy.toml", "--quiet"]);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// Extreme C and tol in both dtypes: no panic, no lock left behind; each run is a result or a
+/// failed fit named in the report, and a failed fit makes the exit code 1.
+#[test]
+fn extreme_values_never_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body =
+        "name = \"extreme\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 5\n\
+                [output]\nrun_charts = \"none\"\n\
+                [[grid]]\nC = [1e-307, 1e-300, 1e300]\n\
+                [[grid]]\nC = [3e-39, 1e300]\ndtype = \"f32\"\n\
+                [[grid]]\ntol = [1e308, 0.0, 1e-12]\n";
+    let ran = common::sweep_config(tmp.path(), "e.toml", body, 400, &[]);
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    assert!(
+        ran.code == 0 || ran.code == 1,
+        "exit {}: {}",
+        ran.code,
+        ran.stderr
+    );
+    let dir = tmp.path().join("results/extreme");
+    // The folder is not left locked: a redraw runs.
+    let again = common::sweep_config(tmp.path(), "e.toml", body, 400, &["--report-only"]);
+    assert!(again.code == 0 || again.code == 1, "{}", again.stderr);
+    let statuses = common::column(&dir.join("metrics.csv"), "status");
+    assert_eq!(statuses.len(), 8, "every run is in the report");
+    let failed = statuses.iter().filter(|s| *s != "ok").count();
+    assert_eq!(ran.code, if failed > 0 { 1 } else { 0 }, "{}", ran.stderr);
+}
+
+/// Config errors only the data reveals exit 2 before the results folder exists; a grid too large
+/// to run is refused at once (even for --dry-run); -0.0 and 0.0 are one value.
+#[test]
+fn data_dependent_errors_and_huge_grids_are_config_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"folds\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nC = [1.0, 2.0]\nmax_iter = 2\n[selection]\ncv = 100\n";
+    let ran = common::sweep_config(tmp.path(), "cv.toml", body, 100, &[]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("[selection] cv = 100"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.stderr.trim_end().lines().count(), 1, "{}", ran.stderr);
+    assert!(!tmp.path().join("results").exists());
+
+    let list = |n: usize| {
+        (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let body = format!(
+        "name = \"huge\"\n[split]\nrandom_state = 0\n[model]\nC = [{}]\nmax_iter = [{}]\ntol = [{}]\n",
+        list(1000),
+        list(1000),
+        list(100)
+    );
+    let start = std::time::Instant::now();
+    let ran = common::sweep_config(tmp.path(), "huge.toml", &body, 100, &["--dry-run"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("expands to 100000000 runs, more than the 10000"),
+        "{}",
+        ran.stderr
+    );
+    assert!(start.elapsed().as_secs() < 10);
+
+    let body =
+        "name = \"zeros\"\n[split]\nrandom_state = 0\n[model]\ntol = [0.0, -0.0]\nmax_iter = 2\n";
+    let ran = common::sweep_config(tmp.path(), "z.toml", body, 100, &["--dry-run"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains(": 1 runs ->"), "{}", ran.stdout);
+}
+
+/// `[selection]` with one run on its split chooses nothing, and the README says so instead of
+/// describing a CV column that is not there.
+#[test]
+fn a_selection_with_nothing_to_choose_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"one\"\n[split]\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n[selection]\ncv = 3\n";
+    assert_eq!(
+        common::sweep_config(tmp.path(), "one.toml", body, 300, &[]).code,
+        0
+    );
+    let readme = std::fs::read_to_string(tmp.path().join("results/one/README.md")).unwrap();
+    assert!(readme.contains("no split has more than one"), "{readme}");
+    assert!(!readme.contains("In the CV column"), "{readme}");
+}
+
+/// A negative shard reaches the shard parser, whose message says what works (clap's own tip,
+/// `-- -1`, did not).
+#[test]
+fn a_negative_shard_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"shard\"\n[split]\nrandom_state = 0\n[model]\nmax_iter = 2\n";
+    let ran = common::sweep_config(tmp.path(), "s.toml", body, 100, &["--shard", "-1/2"]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("expected I/N with 0 <= I < N") && !ran.stderr.contains("'-- -1'"),
+        "{}",
+        ran.stderr
+    );
 }

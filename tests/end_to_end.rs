@@ -12,7 +12,8 @@ mod common;
 use common::{read_csv, sweep_in, sweep_library};
 
 /// Writes `body` as `<dir>/e2e.toml` on the first 3,000 images.
-fn write_config(dir: &Path, body: &str) -> PathBuf {
+/// The end-to-end tests' config: `body` on the first 3,000 images.
+fn e2e_config(dir: &Path, body: &str) -> PathBuf {
     common::write_config(dir, "e2e.toml", body, 3000)
 }
 
@@ -37,7 +38,7 @@ max_iter = 10
 #[test]
 fn sweep_on_real_data_writes_complete_results() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = Config::load(&write_config(tmp.path(), SWEEP)).unwrap();
+    let config = Config::load(&e2e_config(tmp.path(), SWEEP)).unwrap();
     assert_eq!(config.runs.len(), 3);
     let options = SweepOptions {
         out: tmp.path().join("results"),
@@ -257,8 +258,8 @@ fn the_notebook_split_of_real_data_matches_scikit_learn_labels() {
     std::fs::write(
         &path,
         format!(
-            "[data]\ndir = {:?}\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
-            repository_data_dir().display().to_string()
+            "[split]\ntrain_size = 0.8\nrandom_state = 0\n{}",
+            common::data_section(&repository_data_dir(), None, None)
         ),
     )
     .unwrap();
@@ -279,7 +280,7 @@ fn the_notebook_split_of_real_data_matches_scikit_learn_labels() {
 #[test]
 fn a_bad_config_gives_one_line_exit_2_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = write_config(tmp.path(), "name = \"bad\"\n[model]\nC = -1\n");
+    let path = e2e_config(tmp.path(), "name = \"bad\"\n[model]\nC = -1\n");
     let ran = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
     let (code, _, stderr) = (ran.code, ran.stdout, ran.stderr);
     assert_eq!(code, 2);
@@ -313,7 +314,7 @@ fn a_missing_data_folder_is_a_clear_error() {
 #[test]
 fn dry_run_lists_the_grid_without_fitting() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = write_config(tmp.path(), SWEEP);
+    let path = e2e_config(tmp.path(), SWEEP);
     let ran = sweep_in(
         tmp.path(),
         &[path.to_str().unwrap(), "--dry-run", "--out", "res"],
@@ -472,7 +473,7 @@ fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
     let sweep_in = |name: &str, body: &str| -> Vec<RunResult> {
         let dir = tmp.path().join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        sweep_library(&write_config(&dir, body), &dir.join("results"))
+        sweep_library(&e2e_config(&dir, body), &dir.join("results"))
             .1
             .results
     };
@@ -518,8 +519,8 @@ fn output_and_cache_files_follow_the_umask() {
     std::fs::write(
         &config,
         format!(
-            "name = \"umask\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 3\n[data]\ndir = {:?}\ncache_dir = \"cache\"\nsubsample = 3000\n",
-            repository_data_dir().display().to_string()
+            "name = \"umask\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 3\n{}",
+            common::data_section(&repository_data_dir(), Some("cache"), Some(3000))
         ),
     )
     .unwrap();
@@ -572,7 +573,7 @@ train_size = 0.8
 [[grid]]
 train_size = 0.4
 "#;
-    let config = Config::load(&write_config(tmp.path(), body)).unwrap();
+    let config = Config::load(&e2e_config(tmp.path(), body)).unwrap();
     assert_eq!(config.runs.len(), 6);
     let options = SweepOptions {
         out: tmp.path().join("results"),
@@ -629,7 +630,7 @@ train_size = 0.4
     let again = sweep::run(&config, &other).unwrap();
     assert_eq!(again.fitted, 0);
     let no_cv = body.replace("[selection]\ncv = 3", "[selection]\ncv = 2");
-    let config2 = Config::load(&write_config(tmp.path(), &no_cv)).unwrap();
+    let config2 = Config::load(&e2e_config(tmp.path(), &no_cv)).unwrap();
     let refit = sweep::run(&config2, &other).unwrap();
     assert_eq!(refit.fitted, 6, "2-fold scores replace the 3-fold ones");
     assert!(refit
@@ -642,7 +643,7 @@ train_size = 0.4
 fn runs_that_differ_only_in_random_state_are_summarised_across_seeds() {
     let tmp = tempfile::tempdir().unwrap();
     let body = "name = \"seeds\"\n[split]\ntrain_size = 0.8\nrandom_state = [0, 1, 2]\n[preprocessing]\nscaler = \"unit\"\n[model]\nmax_iter = 20\n";
-    let (_, outcome) = sweep_library(&write_config(tmp.path(), body), &tmp.path().join("results"));
+    let (_, outcome) = sweep_library(&e2e_config(tmp.path(), body), &tmp.path().join("results"));
     let acc: Vec<f64> = outcome
         .results
         .iter()
@@ -766,4 +767,37 @@ max_iter = 5
     assert_eq!(rows[2][c], "inf");
     let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
     assert!(readme.contains("| inf |"), "{readme}");
+}
+
+/// A start that meets tol is scikit-learn's answer (the zero model, n_iter 0), converged; a stop
+/// with the gradient above tol is not convergence.
+#[test]
+fn the_ending_is_named_as_the_optimiser_reported_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"ending\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"unit\"\n\
+                [model]\nmax_iter = 300\n[output]\nrun_charts = \"none\"\n\
+                [[grid]]\ntol = [1e308, 0.0]\n";
+    let ran = common::sweep_config(tmp.path(), "t.toml", body, 300, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let metrics = tmp.path().join("results/ending/metrics.csv");
+    let (status, converged, n_iter, termination) = (
+        common::column(&metrics, "status"),
+        common::column(&metrics, "converged"),
+        common::column(&metrics, "n_iter"),
+        common::column(&metrics, "termination"),
+    );
+    // tol = 1e308: converged at the start, the zero model, n_iter 0.
+    assert_eq!(
+        (&*status[0], &*converged[0], &*n_iter[0], &*termination[0]),
+        ("ok", "true", "0", "converged")
+    );
+    // tol = 0: never met; the fit stops on the relative reduction (scipy's other convergence
+    // test) or the iteration limit, and is not reported converged.
+    assert_eq!(status[1], "ok");
+    assert_eq!(converged[1], "false");
+    assert!(
+        termination[1] == "rel_reduction" || termination[1] == "max_iter",
+        "{}",
+        termination[1]
+    );
 }

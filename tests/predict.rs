@@ -11,6 +11,8 @@ use mnist_logreg::digit_image::{self, on_paper, Grey};
 use mnist_logreg::predict;
 
 mod common;
+#[path = "common/photos.rs"]
+mod photos;
 
 use common::Ran;
 
@@ -146,12 +148,12 @@ fn mnist_form_test_digits_get_exactly_the_sweeps_predictions_and_paper_copies_mo
 /// How many photo-like pictures the preparation is measured on (10 per defect).
 const N_PHOTOS: usize = 60;
 
-/// Photo-like pictures of test digits (`mnist_logreg::photos`: noise, shading, ruled paper, a
+/// Photo-like pictures of test digits (`tests/common/photos.rs`: noise, shading, ruled paper, a
 /// tilted page, a thin pen, light on dark; 10 of each, on the first 60 test digits): the share
 /// predict reads right with the notebook A model, per defect and in all. The README quotes it.
 #[test]
 fn photo_like_pictures_are_read() {
-    use mnist_logreg::photos::{photo_like, Defect};
+    use photos::{photo_like, Defect};
     let mnist = mnist();
     let rows = test_rows(N_PHOTOS);
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
-//! Issue 29, through the binaries: every defect a hostile trial found in results I/O, ownership,
-//! record checks, chart sizes and inputs, each with the behaviour that replaced it. Nothing is
+//! The results folder's safety, through the binaries: results I/O, ownership, record checks,
+//! chart sizes and inputs, one test per behaviour. Nothing is
 //! touched that is not the harness's, no record is trusted that fails its checks, and every
 //! mistake gets one line and exit 2.
 
@@ -859,4 +859,50 @@ fn a_redraw_removes_confusion_matrices_of_runs_that_are_gone() {
     for id in w.run_ids() {
         assert!(confusion.join(format!("{id}.png")).exists());
     }
+}
+
+/// The lock holder's clean-up of `.tmp-*` files stays inside the results folder: a symbolic link
+/// in it to a folder elsewhere is not followed.
+#[cfg(unix)]
+#[test]
+fn clean_up_does_not_follow_links_out_of_the_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(".tmp-precious"), b"keep me").unwrap();
+    let dir = tmp.path().join("results/links");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("linked")).unwrap();
+    std::fs::write(dir.join(".tmp-left-by-a-kill"), b"").unwrap();
+    let body = "name = \"links\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n";
+    let ran = common::sweep_config(tmp.path(), "l.toml", body, 200, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!dir.join(".tmp-left-by-a-kill").exists());
+    assert_eq!(
+        std::fs::read(elsewhere.join(".tmp-precious")).unwrap(),
+        b"keep me"
+    );
+}
+
+/// `--report-only` on a folder it cannot write exits 2 (input to fix), as a sweep does. (Skipped
+/// where permissions do not bind, as for root.)
+#[cfg(unix)]
+#[test]
+fn report_only_on_a_read_only_folder_is_input_to_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"ro\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = 2\n[output]\nrun_charts = \"none\"\n";
+    assert_eq!(
+        common::sweep_config(tmp.path(), "ro.toml", body, 200, &[]).code,
+        0
+    );
+    let dir = tmp.path().join("results/ro");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(dir.join("probe"), b"").is_ok() {
+        eprintln!("skipped: permissions do not bind for this user");
+        return;
+    }
+    let ran = common::sweep_config(tmp.path(), "ro.toml", body, 200, &["--report-only"]);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
 }

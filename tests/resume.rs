@@ -1,5 +1,6 @@
-//! Never lose a result: kill -9 mid-sweep and resume, rerun identically, rerun only what changed,
-//! shard over processes and merge, redraw without refitting.
+//! Never lose a result: kill -9 mid-sweep (or mid cross-validation) and resume, rerun
+//! identically, rerun only what changed, records reused only when they and their files check
+//! out, shard over processes and merge, redraw without refitting.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -492,4 +493,163 @@ fn asking_for_predictions_later_refits_the_runs_that_lack_them() {
         .filter(|e| e.as_ref().unwrap().path().join("predictions.csv").is_file())
         .count();
     assert_eq!(count, 2);
+}
+
+/// Parameter values with 17 significant digits (np.logspace's, for one) read back bit for bit
+/// from the record: a rerun reuses every run and the report lists them all.
+#[test]
+fn seventeen_digit_parameters_are_reused_not_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"digits17\"\n[split]\ntrain_size = 0.21544346900318823\nrandom_state = 0\n\
+                [model]\nmax_iter = 3\nC = [0.9395020081555747, 0.0031622776601683794, 1e-4, 46.41588833612773]\n\
+                tol = 0.00021544346900318823\n[output]\nrun_charts = \"none\"\n";
+    let first = common::sweep_config(tmp.path(), "d.toml", body, 600, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let again = common::sweep_config(tmp.path(), "d.toml", body, 600, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("4 of 4 runs finished (0 fitted now, 0 failed)"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("refitting"), "{}", again.stderr);
+    let metrics = tmp.path().join("results/digits17/metrics.csv");
+    assert_eq!(common::column(&metrics, "run_id").len(), 4);
+    let report = common::sweep_config(tmp.path(), "d.toml", body, 600, &["--report-only"]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert_eq!(common::column(&metrics, "run_id").len(), 4);
+}
+
+/// A run's files are checked against the checksums in its record before the run is reused: a
+/// model file copied from another run, or a truncated predictions file, is named and refitted.
+#[test]
+fn files_that_do_not_match_their_record_are_refitted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"files\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = [2, 4]\n\
+                [output]\npredictions = true\nrun_charts = \"none\"\n";
+    let ran = common::sweep_config(tmp.path(), "f.toml", body, 300, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let runs = tmp.path().join("results/files/runs");
+    let ids = common::column(&tmp.path().join("results/files/metrics.csv"), "run_id");
+    std::fs::copy(
+        runs.join(&ids[0]).join("model.npz"),
+        runs.join(&ids[1]).join("model.npz"),
+    )
+    .unwrap();
+    let predictions = runs.join(&ids[0]).join("predictions.csv");
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    std::fs::write(&predictions, &text[..text.len() / 2]).unwrap();
+    let again = common::sweep_config(tmp.path(), "f.toml", body, 300, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("2 of 2 runs finished (2 fitted now, 0 failed)"),
+        "{}",
+        again.stderr
+    );
+    for id in &ids {
+        assert!(again.stderr.contains(id.as_str()), "{}", again.stderr);
+    }
+    assert_eq!(
+        again.stderr.matches("SHA-256 differs").count(),
+        2,
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&predictions).unwrap(), text);
+}
+
+/// A rerun that fits nothing keeps the record of the fit: where it changed files (here a
+/// deleted README drawn again) the manifest's history holds the invocation that fitted the
+/// runs; where it changed nothing, the manifest is not rewritten at all.
+#[test]
+fn a_redraw_keeps_the_fit_in_the_manifest_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"history\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[model]\nmax_iter = [2, 3]\n[output]\nrun_charts = \"none\"\n";
+    assert_eq!(
+        common::sweep_config(tmp.path(), "h.toml", body, 200, &[]).code,
+        0
+    );
+    let path = tmp.path().join("results/history/manifest.json");
+    let fitted = std::fs::read(&path).unwrap();
+    assert_eq!(
+        common::sweep_config(tmp.path(), "h.toml", body, 200, &[]).code,
+        0
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        fitted,
+        "a rerun that changed nothing wrote"
+    );
+    std::fs::remove_file(tmp.path().join("results/history/README.md")).unwrap();
+    assert_eq!(
+        common::sweep_config(tmp.path(), "h.toml", body, 200, &[]).code,
+        0
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tmp.path().join("results/history/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["runs_fitted"], 0);
+    let history = manifest["history"].as_array().unwrap();
+    assert_eq!(history.len(), 1, "{manifest}");
+    assert_eq!(history[0]["runs_fitted"], 2);
+    assert!(history[0]["started_at"].is_string());
+}
+
+/// A sweep killed during cross-validation resumes at the first missing fold: the folds already
+/// scored are read back, not refitted, and the scores are the same as an uninterrupted sweep's.
+#[test]
+fn cross_validation_resumes_after_a_kill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"unit\"\n\
+                [model]\nC = 1.0\nmax_iter = 100\n\n[[grid]]\nC = [0.1, 1.0]\n[selection]\ncv = 4\n";
+    let path = common::write_config(tmp.path(), "exp.toml", body, 2000);
+    let mut child = common::sweep_command(&[path.to_str().unwrap(), "--out", "res"])
+        .current_dir(tmp.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = tmp.path().join("res/exp/cv");
+    let start = std::time::Instant::now();
+    let scored = |fold: usize| {
+        std::fs::read_dir(&first).map_or(0, |runs| {
+            runs.filter_map(|r| r.ok())
+                .filter(|r| r.path().join(format!("fold-{fold}-of-4.json")).exists())
+                .count()
+        })
+    };
+    while scored(1) < 2 && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        scored(1),
+        2,
+        "fold 1 of both settings was written before the kill"
+    );
+    assert!(scored(4) < 2, "the sweep was killed before its last fold");
+
+    let ran = common::sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("fold 1/4 scored for 2 setting(s) (2 fit(s) reused"),
+        "{}",
+        ran.stderr
+    );
+    // The records are gone once the runs hold the scores, and the scores match a fresh sweep's.
+    assert!(!first.exists());
+    let fresh = common::sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "fresh"]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    let cv = |out: &str| {
+        let (header, rows) = common::read_csv(&tmp.path().join(out).join("exp/metrics.csv"));
+        let col = header.iter().position(|h| h == "cv_mean").unwrap();
+        rows.iter().map(|r| r[col].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(cv("res"), cv("fresh"));
 }

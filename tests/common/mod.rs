@@ -10,17 +10,43 @@ use mnist_logreg::config::Config;
 use mnist_logreg::data::repository_data_dir;
 use mnist_logreg::sweep::{self, SweepOptions, SweepOutcome};
 
+/// A `[data]` section: the MNIST folder `dir`, the cache folder (default: the data's own), and the
+/// first `subsample` images (default: all).
+pub fn data_section(dir: &Path, cache_dir: Option<&str>, subsample: Option<usize>) -> String {
+    let mut s = format!("\n[data]\ndir = {:?}\n", dir.display().to_string());
+    if let Some(cache) = cache_dir {
+        s.push_str(&format!("cache_dir = {cache:?}\n"));
+    }
+    if let Some(n) = subsample {
+        s.push_str(&format!("subsample = {n}\n"));
+    }
+    s
+}
+
 /// Writes `body` as `<dir>/<file>` with a `[data]` section on the first `subsample` images of the
-/// vendored data.
+/// vendored data: the one way the tests write a config.
 pub fn write_config(dir: &Path, file: &str, body: &str, subsample: usize) -> PathBuf {
     let path = dir.join(file);
-    let data = repository_data_dir().display().to_string();
-    std::fs::write(
-        &path,
-        format!("{body}\n[data]\ndir = {data:?}\nsubsample = {subsample}\n"),
-    )
-    .unwrap();
+    let data = data_section(&repository_data_dir(), None, Some(subsample));
+    std::fs::write(&path, format!("{body}{data}")).unwrap();
     path
+}
+
+/// Writes `body` (on `subsample` images) as `<dir>/<file>`, sweeps it into `<dir>/results` with
+/// the `extra` arguments, and returns the run.
+pub fn sweep_config(dir: &Path, file: &str, body: &str, subsample: usize, extra: &[&str]) -> Ran {
+    let path = write_config(dir, file, body, subsample);
+    let out = dir.join("results");
+    let mut args = vec![path.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    sweep_in(dir, &args)
+}
+
+/// The column `name` of every row of a CSV table.
+pub fn column(path: &Path, name: &str) -> Vec<String> {
+    let (header, rows) = read_csv(path);
+    let i = header.iter().position(|h| h == name).unwrap();
+    rows.into_iter().map(|r| r[i].clone()).collect()
 }
 
 /// What a binary did: exit code, stdout, stderr.

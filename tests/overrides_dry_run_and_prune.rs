@@ -1,6 +1,6 @@
-//! What an experimenter does between two configs, through the binaries: overrides and ranges,
-//! `--dry-run` on a folder with finished runs, the closing summary, and `predict` on a results
-//! folder.
+//! Changing a grid between two sweeps, through the binaries: overrides and ranges (runs finished
+//! next door copied, not refitted), `--dry-run` on a folder with finished runs, the closing
+//! summary, `predict` on a results folder, and `--prune` of runs the grid no longer has.
 
 mod common;
 
@@ -21,10 +21,10 @@ C = 1.0
 max_iter = 5
 "#;
 
-fn config(dir: &Path, body: &str) -> String {
+/// The experimenter's config: `body` on the first 600 images, as a command-line argument.
+fn exp_config(dir: &Path, body: &str) -> String {
     write_config(dir, "exp.toml", body, 600)
-        .to_str()
-        .unwrap()
+        .display()
         .to_string()
 }
 
@@ -52,7 +52,7 @@ fn dry_rows(stdout: &str) -> Vec<(String, String, String)> {
 fn ranges_expand_and_overrides_go_to_their_own_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let ranged = BASE.replace("C = 1.0", "C = { logspace = [-2, 0], num = 3 }");
-    let path = config(tmp.path(), &ranged);
+    let path = exp_config(tmp.path(), &ranged);
     let ran = sweep_in(tmp.path(), &[&path, "--dry-run", "--out", "res"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let cs: Vec<String> = dry_rows(&ran.stdout).into_iter().map(|r| r.0).collect();
@@ -95,7 +95,7 @@ fn ranges_expand_and_overrides_go_to_their_own_folder() {
 fn dry_run_marks_finished_runs_and_the_sweep_names_its_reference() {
     let tmp = tempfile::tempdir().unwrap();
     let two = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0]\n");
-    let path = config(tmp.path(), &two);
+    let path = exp_config(tmp.path(), &two);
     let ran = sweep_in(tmp.path(), &[&path, "--out", "res"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     // The closing summary: the reference run, why, its test accuracy in percent, its model.
@@ -114,7 +114,7 @@ fn dry_run_marks_finished_runs_and_the_sweep_names_its_reference() {
 
     // A third C: the two finished runs are marked, the third is estimated from them.
     let three = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0, 10.0]\n");
-    let path = config(tmp.path(), &three);
+    let path = exp_config(tmp.path(), &three);
     let ran = sweep_in(tmp.path(), &[&path, "--dry-run", "--out", "res"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let rows = dry_rows(&ran.stdout);
@@ -151,71 +151,15 @@ fn dry_run_marks_finished_runs_and_the_sweep_names_its_reference() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }
 
-/// A sweep killed during cross-validation resumes at the first missing fold: the folds already
-/// scored are read back, not refitted, and the scores are the same as an uninterrupted sweep's.
-#[test]
-fn cross_validation_resumes_after_a_kill() {
-    let tmp = tempfile::tempdir().unwrap();
-    let body = format!(
-        "{}\n[[grid]]\nC = [0.1, 1.0]\n[selection]\ncv = 4\n",
-        BASE.replace("max_iter = 5", "max_iter = 100")
-    );
-    let path = write_config(tmp.path(), "exp.toml", &body, 2000);
-    let mut child = common::sweep_command(&[path.to_str().unwrap(), "--out", "res"])
-        .current_dir(tmp.path())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let first = tmp.path().join("res/exp/cv");
-    let start = std::time::Instant::now();
-    let scored = |fold: usize| {
-        std::fs::read_dir(&first).map_or(0, |runs| {
-            runs.filter_map(|r| r.ok())
-                .filter(|r| r.path().join(format!("fold-{fold}-of-4.json")).exists())
-                .count()
-        })
-    };
-    while scored(1) < 2 && start.elapsed().as_secs() < 120 {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_eq!(
-        scored(1),
-        2,
-        "fold 1 of both settings was written before the kill"
-    );
-    assert!(scored(4) < 2, "the sweep was killed before its last fold");
-
-    let ran = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.stderr
-            .contains("fold 1/4 scored for 2 setting(s) (2 fit(s) reused"),
-        "{}",
-        ran.stderr
-    );
-    // The records are gone once the runs hold the scores, and the scores match a fresh sweep's.
-    assert!(!first.exists());
-    let fresh = sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "fresh"]);
-    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
-    let cv = |out: &str| {
-        let (header, rows) = common::read_csv(&tmp.path().join(out).join("exp/metrics.csv"));
-        let col = header.iter().position(|h| h == "cv_mean").unwrap();
-        rows.iter().map(|r| r[col].clone()).collect::<Vec<_>>()
-    };
-    assert_eq!(cv("res"), cv("fresh"));
-}
-
 /// Runs that left the grid are listed by --prune and deleted only with --yes.
 #[test]
 fn prune_lists_runs_outside_the_grid_and_deletes_them_with_yes() {
     let tmp = tempfile::tempdir().unwrap();
     let two = format!("{BASE}\n[[grid]]\nC = [0.1, 1.0]\n");
-    let path = config(tmp.path(), &two);
+    let path = exp_config(tmp.path(), &two);
     assert_eq!(sweep_in(tmp.path(), &[&path, "--out", "res"]).code, 0);
     let one = format!("{BASE}\n[[grid]]\nC = [1.0]\n");
-    let path = config(tmp.path(), &one);
+    let path = exp_config(tmp.path(), &one);
     let ran = sweep_in(tmp.path(), &[&path, "--out", "res", "--prune"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let listed: Vec<&str> = ran.stdout.lines().collect();
@@ -245,7 +189,7 @@ fn prune_lists_runs_outside_the_grid_and_deletes_them_with_yes() {
 #[test]
 fn prune_never_follows_a_link_out_of_the_results_folder() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = config(tmp.path(), BASE);
+    let path = exp_config(tmp.path(), BASE);
     assert_eq!(sweep_in(tmp.path(), &[&path, "--out", "res"]).code, 0);
     let outside = tmp.path().join("precious");
     std::fs::create_dir(&outside).unwrap();
@@ -263,7 +207,7 @@ fn prune_never_follows_a_link_out_of_the_results_folder() {
 #[test]
 fn an_override_adding_one_setting_fits_only_that_setting() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = config(tmp.path(), &BASE.replace("C = 1.0", "C = [0.5, 1.5]"));
+    let path = exp_config(tmp.path(), &BASE.replace("C = 1.0", "C = [0.5, 1.5]"));
     let out = tmp.path().join("results");
     let base = sweep_in(tmp.path(), &[&path, "--out", out.to_str().unwrap()]);
     assert_eq!(base.code, 0, "{}", base.stderr);

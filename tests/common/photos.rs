@@ -1,14 +1,15 @@
 //! Photo-like pictures of MNIST digits, to measure how `predict`'s preparation
-//! ([`crate::digit_image`]) copes with what a camera or a scanner gives: sensor noise, uneven
+//! (`mnist_logreg::digit_image`) copes with what a camera or a scanner gives: sensor noise, uneven
 //! light, ruled paper, a tilted page, a thin pen, light ink on a dark board. Each picture is the
-//! digit enlarged 10 times, dark on a 400 x 320 page (as [`crate::digit_image::on_paper`]), with
+//! digit enlarged 10 times, dark on a 400 x 320 page (as `mnist_logreg::digit_image::on_paper`), with
 //! one of these six defects; deterministic for a given seed.
 //!
-//! May touch: `digit_image` (the paper copy).
+//! Test and example code, not the library's: `tests/predict.rs` and `examples/make_photos.rs`
+//! include this file.
 
 use image::{GrayImage, Luma};
 
-use crate::digit_image::on_paper;
+use mnist_logreg::digit_image::on_paper;
 
 /// What is wrong with a picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +157,7 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digits::SIDE;
+    use mnist_logreg::digits::SIDE;
 
     #[test]
     fn every_defect_makes_a_page_with_the_digit_on_it() {
