@@ -29,7 +29,8 @@
 //! - `fit.rs`: the L-BFGS fit; `labels.rs`: classes to targets; `fitted.rs`: fitted models.
 //! - `optim/`: L-BFGS-B and Moré-Thuente's line search, each scipy decision a named constant.
 //! - `evaluation/`: the storage ([`RowBlocks`], [`ScaledBytes`]), the fused objective and its
-//!   kernels (portable, AVX2 and AVX-512).
+//!   kernels (portable, AVX2 and AVX-512; dense, and sparse over the non-zero bytes), the choice
+//!   of kernels ([`kernel_path`]).
 //! - `report.rs`: what a fit did ([`FitReport`]).
 //! - `tests/`: the crate's tests and 0.8.1's objective functions they compare against.
 
@@ -46,7 +47,8 @@ mod sag;
 #[cfg(test)]
 mod tests;
 
-pub use evaluation::records::{RowBlocks, ScaledBytes};
+pub use evaluation::isa::{kernel_path, KernelPath, KERNELS_ENV};
+pub use evaluation::records::{RowBlocks, ScaledBytes, STORAGE_ENV};
 pub use fitted::{
     BinaryClassLabels, ClassLabel, FittedLogisticRegression, MultiFittedLogisticRegression,
 };

@@ -65,6 +65,22 @@ impl<F: Float> Tiled<F> {
         })
     }
 
+    pub(crate) fn tile(&self) -> usize {
+        self.tile
+    }
+
+    pub(crate) fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub(crate) fn data(&self) -> &[F] {
+        &self.data
+    }
+
+    pub(crate) fn data_mut(&mut self) -> &mut [F] {
+        &mut self.data
+    }
+
     fn kernel(&self) -> bool {
         self.tile != self.cols || matches!(self.cols, 4 | 12 | 16)
     }
@@ -97,7 +113,7 @@ pub(crate) fn logits<F: Float>(xb: ArrayView2<F>, w: &Tiled<F>, mut out: ArrayVi
                     done = unsafe { F::logits(x, d, &w.data, w.cols, o) };
                 }
                 let (x, o) = (&x[done * d..], &mut o[done * w.cols..]);
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                if super::isa::fused() {
                     // Safety: the CPU has the features the function is compiled for.
                     unsafe { logits_avx2_fma(x, w, o) };
                     return;
@@ -129,6 +145,11 @@ impl<F: Float> GradientSum<F> {
         } else {
             GradientSum::Tiled(Tiled::zeros(d, k))
         }
+    }
+
+    /// Features x classes with the classes padded: the layout the sparse kernels add into.
+    pub(crate) fn tiled(d: usize, k: usize) -> Self {
+        GradientSum::Tiled(Tiled::zeros(d, k))
     }
 
     #[cfg(test)]
@@ -182,8 +203,7 @@ pub(crate) fn accumulate_gradient<F: Float>(
             (Some(x), Some(r)) if g.kernel() && d > 0 => {
                 #[cfg(target_arch = "x86_64")]
                 {
-                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-                    {
+                    if super::isa::fused() {
                         // Safety: the CPU has the features the function is compiled for.
                         unsafe { gradient_avx2_fma(x, r, g) };
                         return;
@@ -228,7 +248,7 @@ fn axpy<F: Float, const FMA: bool, const T: usize>(a: F, w: &[F; T], acc: &mut [
 }
 
 #[inline(always)]
-fn logits_tiles<F: Float, const FMA: bool>(x: &[F], w: &Tiled<F>, out: &mut [F]) {
+pub(crate) fn logits_tiles<F: Float, const FMA: bool>(x: &[F], w: &Tiled<F>, out: &mut [F]) {
     match w.tile {
         4 => logits_tile::<F, FMA, 4>(x, &w.data, w.cols, out),
         12 => logits_tile::<F, FMA, 12>(x, &w.data, w.cols, out),
@@ -237,7 +257,7 @@ fn logits_tiles<F: Float, const FMA: bool>(x: &[F], w: &Tiled<F>, out: &mut [F])
 }
 
 #[inline(always)]
-fn gradient_tiles<F: Float, const FMA: bool>(x: &[F], r: &[F], g: &mut Tiled<F>) {
+pub(crate) fn gradient_tiles<F: Float, const FMA: bool>(x: &[F], r: &[F], g: &mut Tiled<F>) {
     match g.tile {
         4 => gradient_tile::<F, FMA, 4>(x, r, g.cols, &mut g.data),
         12 => gradient_tile::<F, FMA, 12>(x, r, g.cols, &mut g.data),

@@ -19,16 +19,10 @@ use std::arch::x86_64::*;
 /// Classes the gradient kernel keeps in registers (2 x 12 accumulators).
 pub(crate) const MAX_GRADIENT_CLASSES: usize = 12;
 
-/// True when the CPU runs these kernels.
+/// True when the evaluation runs these kernels: the CPU has AVX-512F and no other path is forced
+/// (`isa.rs`).
 pub(crate) fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    super::isa::kernel_path() == super::isa::KernelPath::Avx512
 }
 
 /// The kernels for one float type (f32 and f64); without x86-64 they are never called.

@@ -54,17 +54,33 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
     let intercept = (w.nrows() > d).then(|| w.row(d));
     let tiled = Tiled::from_array(params);
 
+    let sparse_capable = x.sparse_capable();
     let partials = map_chunks(n, |start, end| {
         let mut loss = F::zero();
-        let mut grad_w = GradientSum::zeros(d, k);
+        let mut grad_w = if sparse_capable {
+            GradientSum::tiled(d, k)
+        } else {
+            GradientSum::zeros(d, k)
+        };
         let mut grad_b = Array1::<F>::zeros(k);
         let mut logits = Array2::<F>::zeros((BLOCK_ROWS, k));
-        let mut scratch = Vec::new();
+        let (mut scratch, mut values) = (Vec::new(), Vec::new());
         for b0 in (start..end).step_by(BLOCK_ROWS) {
             let b1 = (b0 + BLOCK_ROWS).min(end);
-            let xb = x.rows(b0, b1, &mut scratch);
             let mut h = logits.slice_mut(s![..b1 - b0, ..]);
-            kernels::logits(xb, &tiled, h.view_mut());
+            // The non-zeros only where the storage keeps them (sparse.rs: the same bits).
+            let sparse = x.sparse_rows(b0, b1, &mut values);
+            let xb = match &sparse {
+                Some(block) => {
+                    block.logits(&tiled, h.as_slice_mut().expect("row-major logits"));
+                    None
+                }
+                None => {
+                    let xb = x.rows(b0, b1, &mut scratch);
+                    kernels::logits(xb.view(), &tiled, h.view_mut());
+                    Some(xb)
+                }
+            };
             Zip::from(h.rows_mut())
                 .and(y.slice(s![b0..b1, ..]).rows())
                 .for_each(|mut row, target| {
@@ -81,7 +97,13 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
                         *h = log_prob.exp() - t;
                     });
                 });
-            kernels::accumulate_gradient(xb, h.view(), &mut grad_w);
+            match (&sparse, xb, &mut grad_w) {
+                (Some(block), _, GradientSum::Tiled(g)) => {
+                    block.gradient(h.as_slice().expect("row-major residuals"), g)
+                }
+                (_, Some(xb), grad_w) => kernels::accumulate_gradient(xb, h.view(), grad_w),
+                _ => unreachable!("a sparse block adds into the tiled gradient"),
+            }
             grad_b += &h.sum_axis(Axis(0));
         }
         (loss, grad_w.to_array(), grad_b)
