@@ -162,19 +162,13 @@ fn use_tree(s: &str) -> (Vec<Vec<String>>, usize) {
 }
 
 /// The module a path from module `at` reaches: the deepest module file on the path.
-fn resolve(
-    at: &ModPath,
-    is_mod_file: bool,
-    path: &[String],
-    all: &BTreeMap<ModPath, Module>,
-) -> Option<ModPath> {
+fn resolve(at: &ModPath, path: &[String], all: &BTreeMap<ModPath, Module>) -> Option<ModPath> {
     let (mut base, rest): (ModPath, &[String]) = match path.first()?.as_str() {
         "crate" => (Vec::new(), &path[1..]),
         "self" => (at.clone(), &path[1..]),
         "super" => {
-            // A mod.rs is its folder's module; its `super` is the folder's parent.
+            // A mod.rs is its folder's module, so its `super` is the folder's parent, as for a file.
             let mut base = at.clone();
-            let _ = is_mod_file;
             base.pop();
             (base, &path[1..])
         }
@@ -196,10 +190,9 @@ fn resolve(
 fn edges(all: &BTreeMap<ModPath, Module>) -> BTreeMap<ModPath, BTreeSet<ModPath>> {
     all.iter()
         .map(|(at, m)| {
-            let is_mod_file = m.file.file_name().unwrap() == "mod.rs";
             let targets = paths(&m.code)
                 .iter()
-                .filter_map(|p| resolve(at, is_mod_file, p, all))
+                .filter_map(|p| resolve(at, p, all))
                 .filter(|t| t != at)
                 .collect();
             (at.clone(), targets)
