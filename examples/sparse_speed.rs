@@ -7,7 +7,7 @@
 //! and the share of non-zero pixels. Both storages give the same bits (the engine's tests).
 //!
 //! ```bash
-//! cargo run --release --example sparse_speed [-- --repeat 5]
+//! cargo run --release --example sparse_speed [-- --repeat 5] [--only f64|f32] [--sparse-only]
 //! LINFA_LOGISTIC_KERNELS=avx2 cargo run --release --example sparse_speed
 //! ```
 
@@ -28,6 +28,10 @@ fn main() {
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap_or(5usize);
+    // `--only f64` or `--only f32`: one float type (for profiling one path).
+    let only = std::env::args().skip_while(|a| a != "--only").nth(1);
+    // `--sparse-only`: skip the dense fits (for profiling the sparse path).
+    let sparse_only = std::env::args().any(|a| a == "--sparse-only");
     let dir = repository_data_dir();
     let mnist = data::load(&DataConfig {
         cache_dir: dir.join("cache"),
@@ -61,6 +65,9 @@ fn main() {
         println!("\n{t} thread(s)\ndtype  pixels  dense ms                 sparse ms                dense / sparse");
         pool.install(|| {
             for dtype in ["f64", "f32"] {
+                if only.as_deref().is_some_and(|o| o != dtype) {
+                    continue;
+                }
                 for divisor in [1.0, 255.0] {
                     let run = |dense: bool| {
                         let mut ms: Vec<f64> = (0..repeat)
@@ -69,7 +76,8 @@ fn main() {
                         ms.sort_by(f64::total_cmp);
                         (ms[ms.len() / 2], ms[0], ms[ms.len() - 1])
                     };
-                    let (d, s) = (run(true), run(false));
+                    let d = if sparse_only { (f64::NAN, f64::NAN, f64::NAN) } else { run(true) };
+                    let s = run(false);
                     println!(
                         "{dtype}    {:<6}  {:>6.1} [{:>5.1}, {:>5.1}]  {:>6.1} [{:>5.1}, {:>5.1}]  {:>5.2}x",
                         if divisor == 1.0 { "raw" } else { "/255" },

@@ -6,7 +6,13 @@ use num_traits::FromPrimitive;
 /// A float a model can be fitted in: `f32` or `f64`. Sealed (its kernel supertrait is the
 /// crate's), so every fit path and kernel exists for both.
 pub trait Float:
-    NdFloat + Default + Clone + FromPrimitive + linfa::Float + crate::evaluation::kernels_avx512::Avx512
+    NdFloat
+    + Default
+    + Clone
+    + FromPrimitive
+    + linfa::Float
+    + crate::evaluation::kernels_avx512::Avx512
+    + crate::evaluation::sparse_simd::SparseSimd
 {
     /// The target value of a binary model's positive class.
     const POSITIVE_LABEL: Self;

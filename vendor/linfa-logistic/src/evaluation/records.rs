@@ -208,10 +208,11 @@ impl<F: Float> ScaledBytes<F> {
         self.divisor
     }
 
-    /// The values of non-zero `bytes` in `features`, by the arithmetic of
+    /// The values of a block's non-zero `bytes`, feature by feature (`col_ptr` gives each
+    /// feature's range), by the arithmetic of
     /// [`Self::convert_rows`] (each byte's float from a table of the 256, which holds the same
     /// bits as converting it again).
-    fn sparse_values(&self, features: &[u16], bytes: &[u8], out: &mut Vec<F>) {
+    fn sparse_values(&self, col_ptr: &[u32], bytes: &[u8], out: &mut Vec<F>) {
         let divisor = self.divisor;
         let unit = divisor == F::one();
         let mut table = [F::zero(); 256];
@@ -232,9 +233,11 @@ impl<F: Float> ScaledBytes<F> {
             Some((offsets, scales)) => {
                 let (o, s) = (offsets.as_slice(), scales.as_slice());
                 let (o, s) = (o.expect("owned, contiguous"), s.expect("owned, contiguous"));
-                for ((v, &j), &b) in out.iter_mut().zip(features).zip(bytes) {
-                    let j = usize::from(j);
-                    *v = (table[usize::from(b)] - o[j]) * s[j];
+                for (j, span) in col_ptr.windows(2).enumerate() {
+                    let range = span[0] as usize..span[1] as usize;
+                    for (v, &b) in out[range.clone()].iter_mut().zip(&bytes[range]) {
+                        *v = (table[usize::from(b)] - o[j]) * s[j];
+                    }
                 }
                 if !unit {
                     out.iter_mut().for_each(|v| *v = *v / divisor);
@@ -373,8 +376,8 @@ impl<F: Float> RowBlocks<F> for ScaledBytes<F> {
         values: &'s mut Vec<F>,
     ) -> Option<SparseBlock<'s, F>> {
         self.sparse_index()?
-            .block(start, end, values, |features, bytes, out| {
-                self.sparse_values(features, bytes, out)
+            .block(start, end, values, |col_ptr, bytes, out| {
+                self.sparse_values(col_ptr, bytes, out)
             })
     }
 }
