@@ -215,7 +215,6 @@ impl<F: Float> SparseBlock<'_, F> {
         let table = padded.as_flattened();
         F::chains_avx512(
             self.col_ptr,
-            0,
             self.csc_rows,
             self.values,
             table,
@@ -233,7 +232,6 @@ impl<F: Float> SparseBlock<'_, F> {
         let table = padded.as_flattened();
         F::chains_avx2(
             self.col_ptr,
-            0,
             self.csc_rows,
             self.values,
             table,

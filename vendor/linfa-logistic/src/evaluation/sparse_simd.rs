@@ -24,18 +24,17 @@ pub(crate) const TILE: usize = 16;
 
 /// The chained products for one float type; without x86-64 they are never called.
 pub trait SparseSimd: Copy {
-    /// For each chain `c` (`bounds.len() - 1` of them): for `p` in `bounds[c] - offset ..
-    /// bounds[c + 1] - offset` in order, `out[c] = fma(values[p], table[index[p]], out[c])`,
-    /// where `out[c]` and `table[i]` are rows of [`TILE`] values of `acc` and `table`.
+    /// For each chain `c` (`bounds.len() - 1` of them): for `p` in `bounds[c] .. bounds[c + 1]`
+    /// in order, `out[c] = fma(values[p], table[index[p]], out[c])`, where `out[c]` and
+    /// `table[i]` are rows of [`TILE`] values of `acc` and `table`.
     ///
     /// # Safety
     /// The CPU has AVX-512F; every index is a row of `table`; `acc` has a row per chain;
-    /// the bounds are non-decreasing, at least `offset`, and within `index` and `values`.
+    /// the bounds are non-decreasing and within `index` and `values`.
     #[cfg(target_arch = "x86_64")]
-    unsafe fn chains_avx512<I: Copy + Into<usize>>(
+    unsafe fn chains_avx512(
         bounds: &[u32],
-        offset: usize,
-        index: &[I],
+        index: &[u8],
         values: &[Self],
         table: &[Self],
         acc: &mut [Self],
@@ -45,10 +44,9 @@ pub trait SparseSimd: Copy {
     /// # Safety
     /// The CPU has AVX2 and FMA; otherwise as [`SparseSimd::chains_avx512`].
     #[cfg(target_arch = "x86_64")]
-    unsafe fn chains_avx2<I: Copy + Into<usize>>(
+    unsafe fn chains_avx2(
         bounds: &[u32],
-        offset: usize,
-        index: &[I],
+        index: &[u8],
         values: &[Self],
         table: &[Self],
         acc: &mut [Self],
@@ -92,14 +90,7 @@ macro_rules! chain_kernel {
     ($name:ident, $feature:literal, $t:ty, $v:ty, $lanes:expr,
      $set1:ident, $load:ident, $store:ident, $fma:ident) => {
         #[target_feature(enable = $feature)]
-        unsafe fn $name<I: Copy + Into<usize>>(
-            bounds: &[u32],
-            offset: usize,
-            index: &[I],
-            values: &[$t],
-            table: &[$t],
-            acc: &mut [$t],
-        ) {
+        unsafe fn $name(bounds: &[u32], index: &[u8], values: &[$t], table: &[$t], acc: &mut [$t]) {
             const VECS: usize = TILE / $lanes;
             let (ix, vs, tb, out) = (
                 index.as_ptr(),
@@ -108,7 +99,7 @@ macro_rules! chain_kernel {
                 acc.as_mut_ptr(),
             );
             for (c, span) in bounds.windows(2).enumerate() {
-                let (p0, p1) = (span[0] as usize - offset, span[1] as usize - offset);
+                let (p0, p1) = (span[0] as usize, span[1] as usize);
                 if p0 == p1 {
                     continue;
                 }
@@ -119,7 +110,7 @@ macro_rules! chain_kernel {
                 }
                 for p in p0..p1 {
                     let a = $set1(*vs.add(p));
-                    let w = tb.add((*ix.add(p)).into() * TILE);
+                    let w = tb.add(usize::from(*ix.add(p)) * TILE);
                     for v in 0..VECS {
                         regs[v] = $fma(a, $load(w.add(v * $lanes)), regs[v]);
                     }
@@ -267,65 +258,26 @@ mod x86 {
         _mm256_fmadd_ps
     );
 
+    // The four kernels share one signature: (bounds, index, values, table, acc).
     macro_rules! implement {
-        ($t:ty, $avx512:ident, $avx2:ident, $s512:ident, $s2:ident) => {
+        ($t:ty, $($method:ident => $kernel:ident),*) => {
             impl SparseSimd for $t {
-                unsafe fn chains_avx512<I: Copy + Into<usize>>(
-                    bounds: &[u32],
-                    offset: usize,
-                    index: &[I],
-                    values: &[$t],
-                    table: &[$t],
-                    acc: &mut [$t],
-                ) {
-                    $avx512(bounds, offset, index, values, table, acc)
-                }
-
-                unsafe fn chains_avx2<I: Copy + Into<usize>>(
-                    bounds: &[u32],
-                    offset: usize,
-                    index: &[I],
-                    values: &[$t],
-                    table: &[$t],
-                    acc: &mut [$t],
-                ) {
-                    $avx2(bounds, offset, index, values, table, acc)
-                }
-
-                unsafe fn scatter_avx512(
-                    bounds: &[u32],
-                    index: &[u8],
-                    values: &[$t],
-                    weights: &[$t],
-                    acc: &mut [$t],
-                ) {
-                    $s512(bounds, index, values, weights, acc)
-                }
-
-                unsafe fn scatter_avx2(
-                    bounds: &[u32],
-                    index: &[u8],
-                    values: &[$t],
-                    weights: &[$t],
-                    acc: &mut [$t],
-                ) {
-                    $s2(bounds, index, values, weights, acc)
-                }
+                $(
+                    unsafe fn $method(
+                        bounds: &[u32],
+                        index: &[u8],
+                        values: &[$t],
+                        table: &[$t],
+                        acc: &mut [$t],
+                    ) {
+                        $kernel(bounds, index, values, table, acc)
+                    }
+                )*
             }
         };
     }
-    implement!(
-        f64,
-        f64_avx512,
-        f64_avx2,
-        f64_scatter_avx512,
-        f64_scatter_avx2
-    );
-    implement!(
-        f32,
-        f32_avx512,
-        f32_avx2,
-        f32_scatter_avx512,
-        f32_scatter_avx2
-    );
+    implement!(f64, chains_avx512 => f64_avx512, chains_avx2 => f64_avx2,
+        scatter_avx512 => f64_scatter_avx512, scatter_avx2 => f64_scatter_avx2);
+    implement!(f32, chains_avx512 => f32_avx512, chains_avx2 => f32_avx2,
+        scatter_avx512 => f32_scatter_avx512, scatter_avx2 => f32_scatter_avx2);
 }
