@@ -406,7 +406,10 @@ mod tests {
                     .and(&expected)
                     .and(&bound)
                     .all(|a, b, e| (a - b).abs() <= *e + 1e-6),
-                "f32 logits outside the rounding bound for {rows} x {d} x {k}"
+                "f32 logits outside the rounding bound for {} x {} x {}",
+                rows,
+                d,
+                k
             );
 
             // Column-major input takes the general product.
