@@ -493,6 +493,26 @@ fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
             &format!("{base}{model}max_iter = [3, 7, 15]\n"),
         );
         assert_eq!(shared.len(), 3);
+        // `--separate-fits`: the same grid, every run fitted on its own, the same records.
+        let dir = tmp.path().join(format!("{setting} separate-fits"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Config::load(&e2e_config(
+            &dir,
+            &format!("{base}{model}max_iter = [3, 7, 15]\n"),
+        ))
+        .unwrap();
+        let options = SweepOptions {
+            out: dir.join("results"),
+            progress: false,
+            quiet: true,
+            shared_fits: false,
+            ..SweepOptions::default()
+        };
+        let alone = sweep::run(&config, &options).unwrap().results;
+        for (mut alone, run) in alone.into_iter().zip(&shared) {
+            alone.diagnostics.fit_seconds = run.diagnostics.fit_seconds;
+            assert_eq!(&alone, run, "{setting}, --separate-fits");
+        }
         for run in &shared {
             let k = run.run.params.model.max_iter;
             let separate = sweep_in(

@@ -1,5 +1,5 @@
 //! `sweep <config> [SECTION.KEY=VALUE...] [--jobs N] [--dry-run] [--plan] [--out DIR] [--force]
-//! [--shard I/N] [--report-only] [--merge DIR...] [--prune [--yes]]`: run an experiment grid and write its results
+//! [--shard I/N] [--separate-fits] [--report-only] [--merge DIR...] [--prune [--yes]]`: run an experiment grid and write its results
 //! under `<out>/<name>/` (`<out>/<name>+<digest>/` with overrides).
 
 use std::path::PathBuf;
@@ -56,6 +56,10 @@ struct Args {
     /// With --prune: delete the listed runs.
     #[arg(long, requires = "prune")]
     yes: bool,
+    /// Fit every run on its own, also runs that differ only in max_iter (which otherwise share
+    /// one fit): the same results in more time, the work scikit-learn does (for benchmarks).
+    #[arg(long, conflicts_with_all = ["dry_run", "plan"])]
+    separate_fits: bool,
     /// Redraw the tables, charts and README from the records already written; fit nothing.
     #[arg(long, conflicts_with_all = ["force", "shard", "merge", "dry_run", "plan"])]
     report_only: bool,
@@ -110,6 +114,7 @@ fn main() -> ExitCode {
         force: args.force,
         shard: args.shard,
         adopt: args.adopt,
+        shared_fits: !args.separate_fits,
         ..SweepOptions::default()
     };
     let outcome = if args.report_only {

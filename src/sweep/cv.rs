@@ -42,7 +42,7 @@ pub(super) fn cross_validate<F: Float>(
         .collect();
     let folds = stratified_k_fold(&train_labels, selection.cv, selection.shuffle_seed)
         .map_err(|e| fail(&e))?;
-    let families = families(runs);
+    let families = families(runs, group.shared_fits);
     let key = fold_key(runs, selection, mnist);
     let mut scores: HashMap<String, CvScores> = runs
         .iter()

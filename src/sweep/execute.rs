@@ -154,7 +154,7 @@ pub(super) fn run_group<F: Float>(
         group.dtype,
     )
     .map_err(|e| Error::fit(&group.runs[0].id, e))?;
-    let families = families(&group.runs);
+    let families = families(&group.runs, group.shared_fits);
     let next = AtomicUsize::new(0);
     // Set when the sweep is ending with an error: workers take no more families.
     let stop = AtomicBool::new(false);

@@ -37,7 +37,7 @@ pub use plan::{describe_grid, plan_json};
 /// of each shared fit on its share of the training images.
 fn group_work(config: &Config, group: &plan::Group) -> f64 {
     let n = group.indices.train.len();
-    plan::families(&group.runs)
+    plan::families(&group.runs, group.shared_fits)
         .iter()
         .map(|family| {
             let fit = progress::family_work(family, n);
@@ -52,7 +52,7 @@ fn group_work(config: &Config, group: &plan::Group) -> f64 {
 /// Each run's share of its shared fit's work (the fit split evenly among its runs).
 fn run_shares<'a>(group: &plan::Group<'a>) -> Vec<(&'a str, f64)> {
     let n = group.indices.train.len();
-    plan::families(&group.runs)
+    plan::families(&group.runs, group.shared_fits)
         .iter()
         .flat_map(|family| {
             let share = progress::family_work(family, n) / family.len() as f64;
@@ -81,7 +81,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
         .filter(|(i, _)| options.shard.is_none_or(|s| s.owns(*i)))
         .map(|(_, run)| run)
         .collect();
-    let planned = plan::plan(config, &mine, &mnist.labels)?;
+    let planned = plan::plan(config, &mine, &mnist.labels, options.shared_fits)?;
     let (dir, _lock) = open_for_writing(config, options, options.shard.is_some())?;
     let mut manifest = Manifest::start(config, &mnist, &dir, options.invocation());
     // Runs already finished beside this folder (same id, same data) are copied, not refitted.

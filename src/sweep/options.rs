@@ -25,6 +25,9 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Write into a folder that holds another config's results (`--adopt`).
     pub adopt: bool,
+    /// Runs that differ only in max_iter share one fit (off with `--separate-fits`: every run
+    /// fitted alone, the same results in more time; for comparisons with scikit-learn).
+    pub shared_fits: bool,
 }
 
 /// One of `count` deterministic parts of a grid: run `i` (config order) belongs to shard
@@ -79,6 +82,7 @@ impl Default for SweepOptions {
             force: false,
             shard: None,
             adopt: false,
+            shared_fits: true,
         }
     }
 }

@@ -27,11 +27,19 @@ pub(super) struct Group<'a> {
     pub dtype: Dtype,
     pub indices: SplitIndices,
     pub runs: Vec<&'a Run>,
+    /// Runs that differ only in max_iter share one fit ([`families`]); false with
+    /// `--separate-fits`.
+    pub shared_fits: bool,
 }
 
 /// Groups runs by the data they need, in config order, and checks every split's training set
 /// holds all ten digits and can be cut into the `[selection]` folds, before anything is fitted.
-pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Result<Vec<Group<'a>>> {
+pub(super) fn plan<'a>(
+    config: &Config,
+    runs: &[&'a Run],
+    labels: &[u8],
+    shared_fits: bool,
+) -> Result<Vec<Group<'a>>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
     for &run in runs {
         let p = &run.params;
@@ -72,6 +80,7 @@ pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Resu
             dtype: p.model.dtype,
             indices,
             runs: vec![run],
+            shared_fits,
         });
     }
     // The folds of every cross-validated group can be made on its training labels.
@@ -92,8 +101,12 @@ pub(super) fn plan<'a>(config: &Config, runs: &[&'a Run], labels: &[u8]) -> Resu
 }
 
 /// Runs of one data group that differ only in `max_iter`: one fit serves them all (see
-/// [`model::fit_max_iters`]). In config order of their first run.
-pub(super) fn families<'a>(runs: &[&'a Run]) -> Vec<Vec<&'a Run>> {
+/// [`model::fit_max_iters`]). In config order of their first run. Without `shared`, every run
+/// is a family of its own (fitted alone, as scikit-learn fits each setting).
+pub(super) fn families<'a>(runs: &[&'a Run], shared: bool) -> Vec<Vec<&'a Run>> {
+    if !shared {
+        return runs.iter().map(|&run| vec![run]).collect();
+    }
     group_in_order(runs.iter().copied(), |run| ModelParams {
         max_iter: 0,
         ..run.params.model
