@@ -7,7 +7,7 @@
 //! and the share of non-zero pixels. Both storages give the same bits (the engine's tests).
 //!
 //! ```bash
-//! cargo run --release --example sparse_speed [-- --repeat 5] [--only f64|f32] [--sparse-only]
+//! cargo run --release --example sparse_speed [-- --repeat 5] [--only f64|f32] [--sparse-only] [--describe]
 //! LINFA_LOGISTIC_KERNELS=avx2 cargo run --release --example sparse_speed
 //! ```
 
@@ -32,6 +32,15 @@ fn main() {
     let only = std::env::args().skip_while(|a| a != "--only").nth(1);
     // `--sparse-only`: skip the dense fits (for profiling the sparse path).
     let sparse_only = std::env::args().any(|a| a == "--sparse-only");
+    println!("CPU: {}", cpu_model());
+    println!(
+        "kernel path: {} (LINFA_LOGISTIC_KERNELS forces portable, avx2 or avx512)",
+        kernel_path().name()
+    );
+    // `--describe`: the two lines above only (for scripts/bench.py's header).
+    if std::env::args().any(|a| a == "--describe") {
+        return;
+    }
     let dir = repository_data_dir();
     let mnist = data::load(&DataConfig {
         cache_dir: dir.join("cache"),
@@ -46,11 +55,6 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("CPU: {}", cpu_model());
-    println!(
-        "kernel path: {} (LINFA_LOGISTIC_KERNELS forces portable, avx2 or avx512)",
-        kernel_path().name()
-    );
     println!(
         "{N} x 784 pixels, {:.1} % non-zero, 10 classes; ms per evaluation over a {ITERATIONS}-iteration fit, median [min, max] of {repeat}",
         100.0 * nonzero

@@ -33,6 +33,15 @@ named_enum! {
     }
 }
 
+impl Scaler {
+    /// True when the scaler moves a zero pixel away from zero (the standard scaler's means;
+    /// min-max's minimum and max-abs leave MNIST's zero pixels at zero): the engine then folds it
+    /// into the weights to skip the zero pixels, which rounds otherwise than reading every value.
+    pub fn has_offsets(self) -> bool {
+        self == Scaler::Standard
+    }
+}
+
 /// linfa-preprocessing could not fit a scaler on the training rows.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("fitting the {scaler} scaler: {message}")]

@@ -28,6 +28,14 @@ pub struct RunParams {
     pub model: ModelParams,
 }
 
+impl RunParams {
+    /// The engine that fits a run with these parameters ([`crate::model::engine_for`]): a
+    /// record written by another is refitted.
+    pub fn engine(&self) -> &'static str {
+        crate::model::engine_for(&self.model, self.scaler.has_offsets())
+    }
+}
+
 /// One point of the grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {

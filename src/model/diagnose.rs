@@ -80,7 +80,7 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
 ) -> FitOutcome {
     let n = y.len() as f64;
     let z = model.decision(x, scale);
-    let (loss, residual, correct) = loss_and_residual(&model, &z, y);
+    let (loss, residual, correct) = loss_and_residual(&model, z, y);
     // scikit-learn's penalty: (1 - l1_ratio) / (2 C n) ||W||² + l1_ratio / (C n) ||W||_1.
     let (l2, l1) = (
         (1.0 - params.l1_ratio) / (params.c * n),
@@ -128,34 +128,38 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
 }
 
 /// The summed log-loss of the decision values `z` for labels `y`, the residuals (probability
-/// minus target, per image and class) and the number of images predicted right.
-fn loss_and_residual(model: &LinearModel, z: &Array2<f64>, y: &[u8]) -> (f64, Array2<f64>, usize) {
-    let mut residual = Array2::<f64>::zeros(z.raw_dim());
+/// minus target, per image and class; written over `z`, which is not needed after) and the
+/// number of images predicted right.
+fn loss_and_residual(
+    model: &LinearModel,
+    mut z: Array2<f64>,
+    y: &[u8],
+) -> (f64, Array2<f64>, usize) {
     let mut loss = 0.0;
     let mut correct = 0usize;
-    for ((zi, mut ri), &yi) in z.rows().into_iter().zip(residual.rows_mut()).zip(y) {
+    for (mut zi, &yi) in z.rows_mut().into_iter().zip(y) {
         let yi = yi as usize;
-        let predicted = argmax(zi);
+        let predicted = argmax(zi.view());
         correct += (predicted == yi) as usize;
         match model.multi_class {
             MultiClass::Multinomial => {
                 let max = zi.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
                 let lse = max + zi.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
                 loss += lse - zi[yi];
-                for (k, (r, &v)) in ri.iter_mut().zip(zi).enumerate() {
-                    *r = (v - lse).exp() - (k == yi) as u8 as f64;
+                for (k, v) in zi.iter_mut().enumerate() {
+                    *v = (*v - lse).exp() - (k == yi) as u8 as f64;
                 }
             }
             MultiClass::Ovr => {
-                for (k, (r, &v)) in ri.iter_mut().zip(zi).enumerate() {
+                for (k, v) in zi.iter_mut().enumerate() {
                     let positive = k == yi;
-                    loss += softplus(if positive { -v } else { v });
-                    *r = sigmoid(v) - positive as u8 as f64;
+                    loss += softplus(if positive { -*v } else { *v });
+                    *v = sigmoid(*v) - positive as u8 as f64;
                 }
             }
         }
     }
-    (loss, residual, correct)
+    (loss, z, correct)
 }
 
 /// The largest component of the mean objective's gradient (with an l1 part: of its smallest
@@ -171,13 +175,14 @@ fn gradient_max<F: NdFloat, X: RowBlocks<F> + ?Sized>(
 ) -> f64 {
     let n = residual.nrows() as f64;
     // d/dW = X^T R / n + W / (C n); X = s * x.
-    let residual_f = residual.mapv(|v| F::from(v).expect("finite residual"));
     let mut xtr = Array2::<F>::zeros((x.n_columns(), residual.ncols()));
     let mut scratch = Vec::new();
     for start in (0..x.n_rows()).step_by(BLOCK_ROWS) {
         let end = (start + BLOCK_ROWS).min(x.n_rows());
         let xb = x.rows(start, end, &mut scratch);
-        let rb = residual_f.slice(s![start..end, ..]);
+        let rb = residual
+            .slice(s![start..end, ..])
+            .mapv(|v| F::from(v).expect("finite residual"));
         general_mat_mul(F::one(), &xb.t(), &rb, F::one(), &mut xtr);
     }
     let xtr = xtr.mapv(|v| v.to_f64().expect("finite gradient"));

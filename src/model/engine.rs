@@ -30,9 +30,11 @@ impl From<linfa_logistic::error::Error> for EngineError {
 }
 
 /// The engine that fits runs with these parameters (a record of another engine is refitted):
-/// the engine's own identity for the solver's family.
-pub fn engine_for(params: &ModelParams) -> &'static str {
+/// the engine's own identity for the solver's family; `folded` when the scaler has offsets,
+/// which the L-BFGS evaluation folds into the weights.
+pub fn engine_for(params: &ModelParams, folded: bool) -> &'static str {
     match params.solver {
+        Solver::Lbfgs if folded => identity::LBFGS_FOLDED,
         Solver::Lbfgs => identity::LBFGS,
         Solver::Sag | Solver::Saga => identity::SAG,
     }

@@ -15,7 +15,7 @@ use crate::model::Diagnostics;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub run: Run,
-    /// The fitting engine ([`crate::model::engine_for`] its parameters); a record of another
+    /// The fitting engine ([`crate::config::RunParams::engine`]); a record of another
     /// engine is refitted.
     pub engine: String,
     /// Identifies the data the run saw (see [`crate::data::Mnist::checksum`]).

@@ -104,7 +104,7 @@ impl ResultsDir {
                 "{}: the record is for other parameters",
                 path.display()
             ))
-        } else if result.engine != crate::model::engine_for(&run.params.model) {
+        } else if result.engine != run.params.engine() {
             Prior::Stale(format!(
                 "{}: the record was fitted by another engine ({})",
                 path.display(),

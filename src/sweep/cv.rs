@@ -16,7 +16,7 @@ use crate::config::{Run, Scoring, Selection};
 use crate::data::Mnist;
 use crate::error::{Error, Result};
 use crate::metrics;
-use crate::model::{engine_for, FitStatus, Float};
+use crate::model::{FitStatus, Float};
 use crate::preprocessing::{prepare, PreparedData};
 use crate::split::{stratified_k_fold, SplitIndices};
 use crate::store::{CvScores, FoldKey, FoldRecord, ResultsDir};
@@ -102,7 +102,7 @@ pub(super) fn cross_validate<F: Float>(
 /// refitted.
 fn fold_key(runs: &[&Run], selection: &Selection, mnist: &Mnist) -> FoldKey {
     // The engines of the group's runs (one, unless solvers are mixed).
-    let mut engines: Vec<&str> = runs.iter().map(|r| engine_for(&r.params.model)).collect();
+    let mut engines: Vec<&str> = runs.iter().map(|r| r.params.engine()).collect();
     engines.dedup();
     FoldKey {
         selection: selection.clone(),

@@ -109,7 +109,7 @@ fn evaluate<F: Float>(
     };
     let result = RunResult {
         run: run.clone(),
-        engine: model::engine_for(&run.params.model).to_string(),
+        engine: run.params.engine().to_string(),
         data_checksum: data_checksum.to_string(),
         subsample: config.data.subsample,
         n_train: indices.train.len(),

@@ -249,7 +249,7 @@ fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
     }
     // Seconds per iteration and training image, by engine: an lbfgs iteration and a sag epoch
     // cost different amounts.
-    let engine = |run: &Run| crate::model::engine_for(&run.params.model);
+    let engine = |run: &Run| run.params.engine();
     let rates = |of: &str| -> Vec<f64> {
         finished
             .iter()

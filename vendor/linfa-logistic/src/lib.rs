@@ -66,6 +66,10 @@ pub mod identity {
     /// The L-BFGS models ([`crate::LogisticRegression`], [`crate::MultiLogisticRegression`]).
     pub const LBFGS: &str =
         "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4: L-BFGS-B, kernels of patch 2";
+    /// The L-BFGS models on bytes through a scaler with offsets (a standard scaler), which
+    /// the evaluation folds into the weights to skip the zero bytes (PATCHES.md 9).
+    pub const LBFGS_FOLDED: &str =
+        "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4, 9: L-BFGS-B, a standard scaler folded into the weights";
     /// SAG and SAGA ([`crate::SagParams`]).
     pub const SAG: &str =
         "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 6: SAG and SAGA";

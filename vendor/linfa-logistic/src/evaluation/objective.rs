@@ -52,7 +52,16 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
     let k = w.ncols();
     let params = w.slice(s![..d, ..]);
     let intercept = (w.nrows() > d).then(|| w.row(d));
-    let tiled = Tiled::from_array(params);
+    // A folded map (rows (x - o) * f of stored x, `RowBlocks::fold`): the products run on x with
+    // the weights f W, the logits shifted by -o · (f W), and the gradient is
+    // f (xᵀ R - o ΣR) (ΣR: the residuals' column sums, the intercept's gradient).
+    let fold = x.fold();
+    let folded = fold.as_ref().map(|(offsets, factors)| {
+        let fw = &params * &ArrayView1::from(&factors[..]).insert_axis(Axis(1));
+        let shift = ArrayView1::from(*offsets).dot(&fw);
+        (fw, shift)
+    });
+    let tiled = Tiled::from_array(folded.as_ref().map_or(params, |(fw, _)| fw.view()));
 
     let sparse_capable = x.sparse_capable();
     let partials = map_chunks(n, |start, end| {
@@ -76,7 +85,7 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
                     None
                 }
                 None => {
-                    let xb = x.rows(b0, b1, &mut scratch);
+                    let xb = x.stored_rows(b0, b1, &mut scratch);
                     kernels::logits(xb.view(), &tiled, h.view_mut());
                     Some(xb)
                 }
@@ -84,6 +93,9 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
             Zip::from(h.rows_mut())
                 .and(y.slice(s![b0..b1, ..]).rows())
                 .for_each(|mut row, target| {
+                    if let Some((_, shift)) = &folded {
+                        row -= shift;
+                    }
                     if let Some(b) = intercept {
                         row += &b;
                     }
@@ -111,16 +123,27 @@ pub(crate) fn multi_loss_grad<F: Float, X: RowBlocks<F> + ?Sized>(
 
     let mut loss = F::zero();
     let mut grad = Array2::<F>::zeros(w.raw_dim());
+    let mut residual_sums = Array1::<F>::zeros(k);
     for (chunk_loss, grad_w, grad_b) in partials {
         loss += chunk_loss;
         let mut gw = grad.slice_mut(s![..d, ..]);
         gw += &grad_w;
-        if intercept.is_some() {
-            let mut gb = grad.row_mut(d);
-            gb += &grad_b;
-        }
+        residual_sums += &grad_b;
+    }
+    if intercept.is_some() {
+        grad.row_mut(d).assign(&residual_sums);
     }
     let mut gw = grad.slice_mut(s![..d, ..]);
+    if let Some((offsets, factors)) = &fold {
+        Zip::from(gw.rows_mut())
+            .and(*offsets)
+            .and(factors)
+            .for_each(|mut g, &o, &f| {
+                Zip::from(&mut g)
+                    .and(&residual_sums)
+                    .for_each(|g, &r| *g = (*g - o * r) * f);
+            });
+    }
     gw.scaled_add(alpha, &params);
     let penalty = F::cast(0.5) * alpha * params.iter().map(|&p| p * p).sum::<F>();
     (loss + penalty, grad)

@@ -22,9 +22,9 @@ use crate::evaluation::sparse::{SparseBlock, SparseIndex};
 use linfa::Float;
 
 /// The environment variable that chooses the storage an evaluation reads byte matrices through:
-/// `dense` (every value), `sparse` (the non-zero values only, where the zero byte is the value
-/// zero and a block is sparse enough; the same bits), or unset: sparse, but for f32 on the
-/// AVX-512 path, dense. Measured on MNIST's 56,000 training images (19 % non-zero; the harness's
+/// `dense` (every value), `sparse` (the non-zero bytes only, where a block is sparse enough: the
+/// dense path's bits where the zero byte is the value zero, else the scaler folded into the
+/// weights), or unset: sparse, but for f32 on the AVX-512 path, dense. Measured on MNIST's 56,000 training images (19 % non-zero; the harness's
 /// `examples/sparse_speed.rs`, 2-core AMD EPYC, ms per evaluation, dense / sparse): AVX-512 f64
 /// 1.8x (1 thread) and 1.5-2.0x (2), f32 0.94-0.97x (the dense AVX-512 kernels take 16 rows per
 /// instruction); AVX2 f64 2.5-3.8x, f32 1.8-2.5x.
@@ -45,6 +45,24 @@ pub trait RowBlocks<F>: Sync {
     #[doc(hidden)]
     fn sparse_capable(&self) -> bool {
         false
+    }
+    /// With `Some((offsets, factors))`, the rows are `(x - offsets) * factors` per feature of
+    /// stored values `x`, and [`RowBlocks::sparse_rows`] and [`RowBlocks::stored_rows`] give `x`:
+    /// the evaluation folds the map into the weights (`objective.rs`), so that a map that sends
+    /// zero elsewhere (a standard scaler) still leaves the zeros out of the products.
+    #[doc(hidden)]
+    fn fold(&self) -> Option<(&[F], Vec<F>)> {
+        None
+    }
+    /// Rows `start..end` as stored (see [`RowBlocks::fold`]); the rows themselves without a fold.
+    #[doc(hidden)]
+    fn stored_rows<'s>(
+        &'s self,
+        start: usize,
+        end: usize,
+        scratch: &'s mut Vec<F>,
+    ) -> ArrayView2<'s, F> {
+        self.rows(start, end, scratch)
     }
     /// Rows `start..end` as their non-zero values, where the storage keeps an index of them and
     /// the block is sparse enough; the values are written into `values`.
@@ -92,6 +110,17 @@ impl<F, T: RowBlocks<F> + ?Sized> RowBlocks<F> for &T {
     }
     fn sparse_capable(&self) -> bool {
         (**self).sparse_capable()
+    }
+    fn fold(&self) -> Option<(&[F], Vec<F>)> {
+        (**self).fold()
+    }
+    fn stored_rows<'s>(
+        &'s self,
+        start: usize,
+        end: usize,
+        scratch: &'s mut Vec<F>,
+    ) -> ArrayView2<'s, F> {
+        (**self).stored_rows(start, end, scratch)
     }
     fn sparse_rows<'s>(
         &'s self,
@@ -171,8 +200,8 @@ impl<F: Float> ScaledBytes<F> {
         Ok(self)
     }
 
-    /// Evaluations read every value, as floats, never the non-zeros' index (the same bits,
-    /// more work; for comparisons and measurements).
+    /// Evaluations read every value, as floats, never the non-zeros' index (the same bits, or
+    /// without the fold of a standard scaler, more work; for comparisons and measurements).
     pub fn dense(mut self) -> Self {
         self.dense = true;
         self.force_sparse = false;
@@ -180,17 +209,18 @@ impl<F: Float> ScaledBytes<F> {
         self
     }
 
-    /// Evaluations read the non-zero values only where the zero byte is the value zero, whatever
-    /// the float type ([`STORAGE_ENV`] aside; for comparisons and measurements).
+    /// Evaluations read the non-zero bytes only, whatever the float type ([`STORAGE_ENV`] aside;
+    /// for comparisons and measurements).
     pub fn sparse(mut self) -> Self {
         self.force_sparse = true;
         self.sparse = OnceLock::new();
         self
     }
 
-    /// True when evaluations read the non-zero values only: the zero byte is the value zero in
-    /// every feature, [`Self::dense`] was not asked for, and [`STORAGE_ENV`] chooses it (by
-    /// default but for f32 on the AVX-512 path).
+    /// True when evaluations read the non-zero bytes only: [`Self::dense`] was not asked for
+    /// and [`STORAGE_ENV`] chooses it (by default but for f32 on the AVX-512 path). With a
+    /// scaler that sends the zero byte elsewhere (offsets), the evaluation folds it into the
+    /// weights ([`RowBlocks::fold`]).
     pub fn is_sparse(&self) -> bool {
         self.sparse_index().is_some()
     }
@@ -221,6 +251,13 @@ impl<F: Float> ScaledBytes<F> {
         }
         out.clear();
         out.resize(bytes.len(), F::zero());
+        if self.folds() {
+            // The stored bytes; the evaluation folds the scaler and divisor into the weights.
+            for (o, &b) in out.iter_mut().zip(bytes) {
+                *o = table[usize::from(b)];
+            }
+            return;
+        }
         match &self.scaler {
             None => {
                 if !unit {
@@ -246,14 +283,25 @@ impl<F: Float> ScaledBytes<F> {
         }
     }
 
-    /// True when the sparse kernels may read this matrix: the zero byte is the value zero in
-    /// every feature (no scaler, or a scaler without offsets: pixels/255, min-max and max-abs
-    /// scaling of images whose darkest pixel is 0), and they pay ([`STORAGE_ENV`]).
-    fn zero_is_zero(&self) -> bool {
-        let offsets_zero = self
-            .scaler
+    /// True when the scaler sends the zero byte elsewhere in some feature (a standard scaler's
+    /// offsets): evaluations then read the stored bytes and fold the scaler into the weights
+    /// ([`RowBlocks::fold`]) when they read the index.
+    fn offsets_nonzero(&self) -> bool {
+        self.scaler
             .as_ref()
-            .is_none_or(|(offsets, _)| offsets.iter().all(|&o| o == F::zero()));
+            .is_some_and(|(offsets, _)| offsets.iter().any(|&o| o != F::zero()))
+    }
+
+    /// True when evaluations read the index and fold the scaler.
+    fn folds(&self) -> bool {
+        self.offsets_nonzero() && self.sparse_index().is_some()
+    }
+
+    /// True when the sparse kernels may read this matrix ([`STORAGE_ENV`]): they pay, and the
+    /// zero byte is the value zero in every feature (no scaler, or a scaler without offsets:
+    /// pixels/255, min-max and max-abs scaling of images whose darkest pixel is 0; the same
+    /// bits as the dense path) or the scaler is folded into the weights (other rounding).
+    fn reads_sparse(&self) -> bool {
         let wanted = match std::env::var(STORAGE_ENV).as_deref() {
             Ok("dense") => false,
             Ok("sparse") => true,
@@ -263,14 +311,14 @@ impl<F: Float> ScaledBytes<F> {
                     || kernel_path() != KernelPath::Avx512
             }
         };
-        offsets_zero && !self.dense && wanted
+        !self.dense && wanted
     }
 
     fn sparse_index(&self) -> Option<&SparseIndex> {
         self.sparse
             .get_or_init(|| {
                 let bytes = self.bytes.as_slice().expect("row-major bytes");
-                self.zero_is_zero()
+                self.reads_sparse()
                     .then(|| SparseIndex::new(bytes, self.bytes.ncols()))
                     .flatten()
             })
@@ -369,6 +417,33 @@ impl<F: Float> RowBlocks<F> for ScaledBytes<F> {
     fn sparse_capable(&self) -> bool {
         self.sparse_index().is_some()
     }
+    fn fold(&self) -> Option<(&[F], Vec<F>)> {
+        if !self.folds() {
+            return None;
+        }
+        let (offsets, scales) = self.scaler.as_ref()?;
+        let factors = scales.iter().map(|&s| s / self.divisor).collect();
+        Some((offsets.as_slice().expect("owned, contiguous"), factors))
+    }
+    fn stored_rows<'s>(
+        &'s self,
+        start: usize,
+        end: usize,
+        scratch: &'s mut Vec<F>,
+    ) -> ArrayView2<'s, F> {
+        if !self.folds() {
+            return self.rows(start, end, scratch);
+        }
+        let d = self.bytes.ncols();
+        scratch.clear();
+        scratch.extend(
+            self.bytes
+                .slice(s![start..end, ..])
+                .iter()
+                .map(|&b| F::cast(b)),
+        );
+        ArrayView2::from_shape((end - start, d), &scratch[..]).expect("rows x features values")
+    }
     fn sparse_rows<'s>(
         &'s self,
         start: usize,
@@ -434,8 +509,10 @@ mod tests {
         );
     }
 
-    /// Fits on bytes give the bits of fits on the same values stored as floats (more rows than
-    /// one chunk of the evaluation, a scaler and a divisor; multinomial and binary).
+    /// Fits on bytes read densely give the bits of fits on the same values stored as floats
+    /// (more rows than one chunk of the evaluation, a scaler and a divisor; multinomial and
+    /// binary); read sparsely, the scaler's offsets folded into the weights, the same fit to
+    /// rounding.
     #[test]
     fn a_fit_on_bytes_equals_the_fit_on_their_floats() {
         use crate::{LogisticRegression, MultiLogisticRegression};
@@ -451,13 +528,20 @@ mod tests {
             .unwrap();
         let y = Array1::from_shape_fn(n, |i| (i * 7 + i / 5) % 3);
         let multi = MultiLogisticRegression::default().max_iterations(15);
-        let a = multi.fit(&DatasetBase::new(x.clone(), y.clone())).unwrap();
+        let a = multi
+            .fit(&DatasetBase::new(x.clone().dense(), y.clone()))
+            .unwrap();
         let b = multi
             .fit(&DatasetBase::new(x.to_floats(), y.clone()))
             .unwrap();
         assert_eq!(a.params(), b.params());
         assert_eq!(a.intercept(), b.intercept());
         assert_eq!(a.report().unwrap().iterations, 15);
+        let folded = x.clone().sparse();
+        assert!(folded.fold().is_some());
+        let c = multi.fit(&DatasetBase::new(folded, y.clone())).unwrap();
+        approx::assert_abs_diff_eq!(c.params(), b.params(), epsilon = 1e-8);
+        approx::assert_abs_diff_eq!(c.intercept(), b.intercept(), epsilon = 1e-8);
 
         let yb = y.mapv(|c| c == 1);
         let binary = LogisticRegression::default().max_iterations(15);

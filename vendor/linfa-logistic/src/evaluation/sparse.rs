@@ -417,8 +417,7 @@ mod tests {
     }
 
     /// A whole evaluation on the sparse storage equals the dense storage's to the bit, with every
-    /// zero-preserving scaling, over several chunks, on 1, 2 and 3 threads; a scaler with offsets
-    /// is read densely.
+    /// zero-preserving scaling, over several chunks, on 1, 2 and 3 threads.
     #[test]
     fn sparse_evaluations_give_the_dense_bits() {
         fn check<F: Float>(to: impl Fn(f64) -> F + Sync, x: ScaledBytes<F>) {
@@ -477,9 +476,58 @@ mod tests {
                 .unwrap()
                 .sparse(),
         );
-        let offsets = ScaledBytes::new(bytes(n, d))
-            .with_scaler(Array1::from_elem(d, 0.5), scales)
-            .unwrap();
-        assert!(!offsets.is_sparse());
+    }
+
+    /// A scaler with offsets (a standard scaler) folded into the weights: the evaluation on the
+    /// non-zero bytes equals the dense one to rounding, on any thread count, with and without an
+    /// intercept, in f64 and f32 (where a dense block among sparse ones takes the stored bytes too).
+    #[test]
+    fn folded_scaler_gives_the_dense_evaluation() {
+        fn check<F: Float>(to: impl Fn(f64) -> F + Sync, tolerance: f64) {
+            let (n, d, k) = (2 * 1024 + 3 * BLOCK_ROWS + 5, 29, 10);
+            let offsets = Array1::from_shape_fn(d, |j| to(20.0 + 3.5 * j as f64));
+            let scales = Array1::from_shape_fn(d, |j| to(1.0 / (40.0 + j as f64)));
+            let x = ScaledBytes::new(bytes(n, d))
+                .with_scaler(offsets, scales)
+                .unwrap()
+                .divided_by(to(3.0))
+                .unwrap()
+                .sparse();
+            assert!(x.is_sparse() && x.fold().is_some());
+            let dense = x.clone().dense();
+            assert!(dense.fold().is_none());
+            let mut y = Array2::<F>::zeros((n, k));
+            for i in 0..n {
+                y[[i, (i * 7) % k]] = F::one();
+            }
+            for rows in [d, d + 1] {
+                let w = Array2::from_shape_vec((rows, k), values(rows, k, 4))
+                    .unwrap()
+                    .mapv(&to);
+                let alpha = to(0.3);
+                let (ld, gd) = multi_loss_grad(&dense, y.view(), alpha, &w);
+                let mut first = None;
+                for threads in [1, 2, 3] {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap();
+                    let (ls, gs) = pool.install(|| multi_loss_grad(&x, y.view(), alpha, &w));
+                    let close =
+                        |a: F, b: F| (a - b).as_f64().abs() <= tolerance * (1.0 + b.as_f64().abs());
+                    assert!(close(ls, ld), "loss {} {}", ls.as_f64(), ld.as_f64());
+                    let scale = gd.iter().fold(0.0f64, |m, g| m.max(g.as_f64().abs()));
+                    assert!(gs
+                        .iter()
+                        .zip(&gd)
+                        .all(|(a, b)| (*a - *b).as_f64().abs() <= tolerance * scale));
+                    // The same bits on any thread count.
+                    let first = first.get_or_insert_with(|| (ls, gs.clone()));
+                    assert!(same(first.0, ls) && first.1 == gs);
+                }
+            }
+        }
+        check::<f64>(|v| v, 1e-12);
+        check::<f32>(|v| v as f32, 1e-4);
     }
 }
