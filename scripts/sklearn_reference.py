@@ -7,7 +7,8 @@ Asks the harness for the runs of CONFIG (`sweep CONFIG --plan`: the grid expande
 parameter table, with run ids and every parameter by name), so the grid, the run ids and the
 parameter names are never restated here, and runs scikit-learn on each with the same semantics: the same 70,000 images in fetch_openml order, `train_test_split`, the same
 scaler fitted on the training part, `LogisticRegression(solver='lbfgs')` (multinomial) or
-`OneVsRestClassifier(LogisticRegression(...))`. Writes the harness's CSV schema (metrics.csv,
+`OneVsRestClassifier(LogisticRegression(...))`; for solver "gd", the same gradient descent in
+numpy (`GradientDescent`, below: scikit-learn has no such solver). Writes the harness's CSV schema (metrics.csv,
 per_class.csv, runs/<run_id>/predictions.csv when asked) under `<out>/<name>/sklearn/`.
 """
 
@@ -22,6 +23,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (f1_score, log_loss,
@@ -129,8 +131,76 @@ def scaler_step(scaler):
     return {"standard": StandardScaler, "min_max": MinMaxScaler, "max_abs": MaxAbsScaler}[scaler]()
 
 
+class GradientDescent(ClassifierMixin, BaseEstimator):
+    """The harness's solver "gd" (notebook C's method) in a few lines of numpy: full-batch gradient
+    descent from all-zero weights on scikit-learn's objective, mean log-loss + ||W||^2 / (2 C n)
+    (no penalty for C = inf), with the softmax over the classes, or for two classes the sigmoid
+    (as the binary problems of OneVsRestClassifier): W <- W - lr (X^T (P - Y) / n + W / (C n)),
+    b <- b - lr mean(P - Y). Stops when the largest gradient component is <= tol (checked at
+    every iterate, the start included) or after max_iter steps (with a ConvergenceWarning).
+    `objective_path_` holds the objective at the start and after every step."""
+
+    def __init__(self, learning_rate=0.1, C=1.0, max_iter=100, tol=1e-4, fit_intercept=True):
+        self.learning_rate, self.C, self.max_iter = learning_rate, C, max_iter
+        self.tol, self.fit_intercept = tol, fit_intercept
+
+    def fit(self, x, y):
+        self.classes_ = np.unique(y)
+        n, d = x.shape
+        binary = len(self.classes_) == 2
+        target = (y == self.classes_[1])[:, None] * 1.0 if binary else \
+            (y[:, None] == self.classes_[None, :]) * 1.0
+        w, b = np.zeros((d, target.shape[1])), np.zeros(target.shape[1])
+        penalty = 0.0 if np.isinf(self.C) else 1.0 / (self.C * n)
+        self.objective_path_ = []
+        for step in range(self.max_iter + 1):
+            z = x @ w + b
+            if binary:
+                p = 1.0 / (1.0 + np.exp(-z))
+                loss = np.logaddexp(0, np.where(target == 1, -z, z)).sum()
+            else:
+                lse = z.max(axis=1, keepdims=True)
+                lse = lse + np.log(np.exp(z - lse).sum(axis=1, keepdims=True))
+                p = np.exp(z - lse)
+                loss = (lse[:, 0] - (z * target).sum(axis=1)).sum()
+            self.objective_path_.append(loss / n + penalty / 2 * (w ** 2).sum())
+            residual = (p - target) / n
+            grad_w = x.T @ residual + penalty * w
+            grad_b = residual.sum(axis=0)
+            largest = max(np.abs(grad_w).max(), np.abs(grad_b).max() if self.fit_intercept else 0)
+            if largest <= self.tol or step == self.max_iter:
+                break
+            w -= self.learning_rate * grad_w
+            if self.fit_intercept:
+                b -= self.learning_rate * grad_b
+        if largest > self.tol:
+            warnings.warn(f"gradient descent stopped after {step} steps", ConvergenceWarning)
+        self.coef_, self.intercept_, self.n_iter_ = w.T, b, np.array([step])
+        return self
+
+    def decision_function(self, x):
+        z = x @ self.coef_.T + self.intercept_
+        return z[:, 0] if len(self.classes_) == 2 else z
+
+    def predict_proba(self, x):
+        z = np.atleast_2d(self.decision_function(x).T).T
+        if len(self.classes_) == 2:
+            p = 1.0 / (1.0 + np.exp(-z))
+            return np.hstack([1 - p, p])
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, x):
+        return self.classes_[np.argmax(self.predict_proba(x), axis=1)]
+
+
 def estimator(run):
     solver = run.get("solver", "lbfgs")
+    if solver == "gd":
+        gd = GradientDescent(learning_rate=run["learning_rate"], C=float(run["C"]),
+                             max_iter=run["max_iter"], tol=run["tol"],
+                             fit_intercept=run["fit_intercept"])
+        return gd if run["multi_class"] == "multinomial" else OneVsRestClassifier(gd)
     options = {}
     if run.get("l1_ratio", 0.0) > 0:
         options["l1_ratio"] = run["l1_ratio"]

@@ -487,6 +487,14 @@ fn one_fit_serves_a_max_iter_grid_with_records_identical_to_separate_fits() {
             "unit ovr f32",
             "[preprocessing]\nscaler = \"unit\"\n[model]\nmulti_class = \"ovr\"\ndtype = \"f32\"\n",
         ),
+        (
+            "unit ovr gd",
+            "[preprocessing]\nscaler = \"unit\"\n[model]\nmulti_class = \"ovr\"\nsolver = \"gd\"\nlearning_rate = 0.5\nC = inf\n",
+        ),
+        (
+            "raw multinomial gd f32",
+            "[preprocessing]\nscaler = \"none\"\n[model]\nsolver = \"gd\"\nlearning_rate = 1e-6\ndtype = \"f32\"\n",
+        ),
     ] {
         let shared = sweep_in(
             &format!("{setting} shared"),

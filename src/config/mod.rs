@@ -486,7 +486,7 @@ max_iter = 100
     #[test]
     fn unknown_keys_are_named_with_their_line() {
         let e = error(&NOTEBOOK.replace("max_iter = 100", "max_iters = 100"));
-        assert_eq!(e, "exp.toml line 8: unknown key `max_iters` in [model]: [model] takes multi_class, C, max_iter, tol, fit_intercept, dtype, solver, l1_ratio, random_state");
+        assert_eq!(e, "exp.toml line 8: unknown key `max_iters` in [model]: [model] takes multi_class, C, max_iter, tol, fit_intercept, dtype, solver, l1_ratio, random_state, learning_rate");
         let e = error(&NOTEBOOK.replace("C = 1", "scaler = \"unit\""));
         assert!(
             e.contains("line 7: unknown key `scaler` in [model]: it belongs in [preprocessing]"),
@@ -552,7 +552,22 @@ max_iter = 100
             (
                 "C = 1",
                 "solver = \"newton-cg\"",
-                "line 7: solver = \"newton-cg\": expected one of \"lbfgs\", \"sag\", \"saga\"",
+                "line 7: solver = \"newton-cg\": expected one of \"lbfgs\", \"sag\", \"saga\", \"gd\"",
+            ),
+            (
+                "C = 1",
+                "solver = \"gd\"",
+                "solver = \"gd\" needs a learning_rate (gradient descent's fixed step",
+            ),
+            (
+                "C = 1",
+                "learning_rate = 0.5",
+                "learning_rate = 0.5 with solver = \"lbfgs\": only gradient descent takes a learning rate",
+            ),
+            (
+                "C = 1",
+                "solver = \"gd\"\nlearning_rate = -1",
+                "learning_rate = -1: must be a positive number",
             ),
             (
                 "C = 1",

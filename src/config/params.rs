@@ -306,6 +306,21 @@ pub const PARAMS: &[Param] = &[
         get: |p| ParamValue::Seed(p.model.random_state),
         set: |p, v| p.model.random_state = v.seed(),
     },
+    Param {
+        // Gradient descent's step (solver "gd"); 0: not set.
+        name: "learning_rate",
+        section: Section::Model,
+        summary: Summary::Set,
+        in_subtitle: true,
+        default: || ParamValue::Number(ModelParams::default().learning_rate),
+        read: |v| {
+            let r = number("learning_rate", v)?;
+            ModelParams::check_learning_rate(r).map_err(|e| e.message)?;
+            Ok(ParamValue::Number(r))
+        },
+        get: |p| ParamValue::Number(p.model.learning_rate),
+        set: |p, v| p.model.learning_rate = v.number(),
+    },
 ];
 
 /// The parameter columns of a table of these runs, in table order: those a one-line description
@@ -339,6 +354,7 @@ pub const GRID_ORDER: &[&str] = &[
     "solver",
     "l1_ratio",
     "model.random_state",
+    "learning_rate",
 ];
 
 /// The parameters every run id hashes, in this order, before the subsample. Frozen: the ids of

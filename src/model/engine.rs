@@ -37,6 +37,7 @@ pub fn engine_for(params: &ModelParams, folded: bool) -> &'static str {
         Solver::Lbfgs if folded => identity::LBFGS_FOLDED,
         Solver::Lbfgs => identity::LBFGS,
         Solver::Sag | Solver::Saga => identity::SAG,
+        Solver::Gd => identity::GD,
     }
 }
 
@@ -62,13 +63,15 @@ impl EngineReport {
                 trace: Vec::new(),
             };
         };
-        // scipy's words for L-BFGS-B's stops, shortened; sag's rule is its convergence.
+        // scipy's words for L-BFGS-B's stops, shortened; sag's rule is its convergence; gd's
+        // non-finite objective is "diverged".
         let termination = match report.termination {
             Termination::GradientTolerance | Termination::WeightChangeTolerance => "converged",
             Termination::RelativeReduction => "rel_reduction",
             Termination::MaxIterations => "max_iter",
             Termination::MaxEvaluations => "max_fun",
             Termination::LineSearchFailed => "abnormal_line_search",
+            Termination::Diverged => "diverged",
         };
         EngineReport {
             n_iter: report.iterations,
@@ -126,21 +129,25 @@ type Fitted<W, B> = (W, B, EngineReport);
 /// The models a fit keeps, one per iteration count asked for.
 type Snapshots<W, B> = Result<Vec<Fitted<W, B>>, EngineError>;
 
-/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial) and
-/// checks them.
+/// Sets scikit-learn's hyperparameters on a linfa-logistic builder (binary or multinomial),
+/// L-BFGS-B or, for solver "gd", gradient descent, and checks them.
 fn lbfgs<F: Float, D: Dimension>(
     alpha: f64,
     max_gradient_tolerance: f64,
     params: &ModelParams,
     at: &[u64],
 ) -> Result<LogisticRegressionValidParams<F, D>, EngineError> {
-    Ok(LogisticRegressionParams::<F, D>::default()
+    let builder = LogisticRegressionParams::<F, D>::default()
         .alpha(F::cast(alpha))
         .max_gradient_tolerance(F::cast(max_gradient_tolerance))
         .max_iterations(params.max_iter)
         .with_intercept(params.fit_intercept)
-        .snapshot_iterations(at.to_vec())
-        .check()?)
+        .snapshot_iterations(at.to_vec());
+    let builder = match params.solver {
+        Solver::Gd => builder.gradient_descent(F::cast(params.learning_rate)),
+        _ => builder,
+    };
+    Ok(builder.check()?)
 }
 
 /// The snapshots of a multinomial model in f64, each with its report.
@@ -223,11 +230,11 @@ pub(super) fn fit_once<F: Float>(
     let tol = linfa_max_gradient_tolerance(params.tol, scale);
     let models = match (params.solver, params.multi_class) {
         (Solver::Sag | Solver::Saga, _) => fit_sag(x, y, scale, params, at, observer)?,
-        (Solver::Lbfgs, MultiClass::Multinomial) => {
+        (Solver::Lbfgs | Solver::Gd, MultiClass::Multinomial) => {
             let labels: Array1<usize> = y.iter().map(|&c| c as usize).collect();
             fit_multinomial(x, labels.view(), alpha, tol, params, at, observer)?
         }
-        (Solver::Lbfgs, MultiClass::Ovr) => {
+        (Solver::Lbfgs | Solver::Gd, MultiClass::Ovr) => {
             let classes = fit_binary_parallel(x, y, alpha, tol, params, at, observer)
                 .into_iter()
                 .collect::<Result<Vec<_>, EngineError>>()?;

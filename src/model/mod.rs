@@ -58,7 +58,7 @@ pub fn fit<F: Float>(
     let start = Instant::now();
     let n = y.len() as f64;
     let observer = &|iteration, objective| observer(iteration, objective / n);
-    let mut rescaled: Option<ScaledBytes<F>> = None;
+    let mut rescaled: Option<ScaledBytes<F>> = unscaled_for_gd(x_fit, params)?;
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -70,8 +70,9 @@ pub fn fit<F: Float>(
         let mut outcome = diagnose(model, &report, x, scale, y, params);
         let d = &mut outcome.diagnostics;
         d.attempts = attempts;
-        // sag and saga run at scale 1, as scikit-learn's do: a rescaled retry is another fit.
-        if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS || params.solver.is_stochastic() {
+        // sag, saga and gd run at scale 1, as scikit-learn's and the notebook's do: a rescaled
+        // retry is another fit.
+        if d.status == FitStatus::Ok || attempts == MAX_ATTEMPTS || params.solver != Solver::Lbfgs {
             d.fit_seconds = start.elapsed().as_secs_f64();
             return Ok(outcome);
         }
@@ -79,6 +80,20 @@ pub fn fit<F: Float>(
         let retry = x.clone().divided_by(next);
         rescaled = Some(retry.map_err(|e| EngineError(e.to_string()))?);
     }
+}
+
+/// Gradient descent follows its path in the features' own units (a fit scale would change the
+/// step each weight takes): where the training matrix is divided (f32), the gd fit reads a copy
+/// that is not.
+fn unscaled_for_gd<F: Float>(
+    x_fit: &ScaledBytes<F>,
+    params: &ModelParams,
+) -> Result<Option<ScaledBytes<F>>, EngineError> {
+    if params.solver != Solver::Gd || x_fit.divisor() == F::one() {
+        return Ok(None);
+    }
+    let unscaled = x_fit.clone().divided_by(F::one());
+    unscaled.map(Some).map_err(|e| EngineError(e.to_string()))
 }
 
 /// The fit scale of a training matrix: the divisor its features are read with.
@@ -99,6 +114,8 @@ pub fn fit_max_iters<F: Float>(
     observer: Observer,
 ) -> Result<Vec<FitOutcome>, EngineError> {
     let start = Instant::now();
+    let unscaled = unscaled_for_gd(x_fit, params)?;
+    let x_fit = unscaled.as_ref().unwrap_or(x_fit);
     let n = y.len() as f64;
     let longest = params.with_max_iter(max_iters.iter().copied().max().unwrap_or(params.max_iter));
     // When the shared fit first reached each iteration count (the last class, for one-vs-rest).

@@ -39,13 +39,36 @@ named_enum! {
         Sag = "sag",
         /// SAGA: the only solver with an l1 part (`l1_ratio` > 0).
         Saga = "saga",
+        /// Full-batch gradient descent with a fixed `learning_rate` (notebook C's method; the
+        /// engine's `optim/gd.rs`, patch 10): one pass over the data per iteration.
+        Gd = "gd",
     }
 }
 
 impl Solver {
     /// Whether the solver draws samples in an order `random_state` fixes.
     pub fn is_stochastic(self) -> bool {
-        self != Solver::Lbfgs
+        matches!(self, Solver::Sag | Solver::Saga)
+    }
+
+    /// The solver in words, for charts: "L-BFGS", "sag", "saga", "gradient descent".
+    pub fn label(self) -> &'static str {
+        match self {
+            Solver::Lbfgs => "L-BFGS",
+            Solver::Sag => "sag",
+            Solver::Saga => "saga",
+            Solver::Gd => "gradient descent",
+        }
+    }
+
+    /// What `max_iter` counts, in words: "L-BFGS iteration", "sag epoch", ...
+    pub fn step_label(self) -> String {
+        let step = if self.is_stochastic() {
+            "epoch"
+        } else {
+            "iteration"
+        };
+        format!("{} {step}", self.label())
     }
 }
 
@@ -71,6 +94,14 @@ pub struct ModelParams {
     /// lbfgs, which draws nothing (a config's sag runs default to the split's seed).
     #[serde(default)]
     pub random_state: Option<u32>,
+    /// Gradient descent's step (solver "gd" only; 0: not set). Absent from records that do not
+    /// set it, so theirs stay as they were.
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub learning_rate: f64,
+}
+
+fn is_unset(learning_rate: &f64) -> bool {
+    *learning_rate == 0.0
 }
 
 impl Default for ModelParams {
@@ -85,6 +116,7 @@ impl Default for ModelParams {
             solver: Solver::Lbfgs,
             l1_ratio: 0.0,
             random_state: None,
+            learning_rate: 0.0,
         }
     }
 }
@@ -157,6 +189,21 @@ impl ModelParams {
         }
     }
 
+    /// The rule for `learning_rate` on its own.
+    pub fn check_learning_rate(learning_rate: f64) -> Result<f64, ParamError> {
+        if learning_rate > 0.0 && learning_rate.is_finite() {
+            Ok(learning_rate)
+        } else {
+            Err(ParamError::new(
+                "learning_rate",
+                format!(
+                    "learning_rate = {}: must be a positive number (gradient descent's step, e.g. 0.5 on pixels/255)",
+                    display_number(learning_rate)
+                ),
+            ))
+        }
+    }
+
     /// Which combinations of solver, penalty, classes and dtype exist (scikit-learn's rules, and
     /// what this engine builds).
     fn check_combination(&self) -> Result<(), ParamError> {
@@ -176,6 +223,21 @@ impl ModelParams {
                 format!(
                     "l1_ratio = {} with C = inf: there is no penalty to split; give a finite C or l1_ratio = 0",
                     display_number(self.l1_ratio)
+                ),
+            ));
+        }
+        if solver == Solver::Gd && self.learning_rate == 0.0 {
+            return Err(ParamError::new(
+                "learning_rate",
+                "solver = \"gd\" needs a learning_rate (gradient descent's fixed step, e.g. 0.5 on pixels/255): add learning_rate = ... to [model]".to_string(),
+            ));
+        }
+        if solver != Solver::Gd && self.learning_rate != 0.0 {
+            return Err(ParamError::new(
+                "learning_rate",
+                format!(
+                    "learning_rate = {} with solver = \"{solver}\": only gradient descent takes a learning rate; use solver = \"gd\" or remove learning_rate",
+                    display_number(self.learning_rate)
                 ),
             ));
         }
@@ -235,6 +297,9 @@ impl ModelParams {
         Self::check_c(self.c)?;
         Self::check_tol(self.tol)?;
         Self::check_l1_ratio(self.l1_ratio)?;
+        if self.learning_rate != 0.0 {
+            Self::check_learning_rate(self.learning_rate)?;
+        }
         self.check_combination()?;
         Self::check_max_iter(i64::try_from(self.max_iter).unwrap_or(i64::MAX))?;
         let max = match self.dtype {

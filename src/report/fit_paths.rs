@@ -13,8 +13,8 @@ const FILE: &str = "fit_paths.png";
 
 /// Draws the fit paths, or removes the chart where no run has a path (sag and saga).
 pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figure>> {
-    let heading = "Fit paths: scikit-learn's objective per L-BFGS iteration";
     let (paths, fixed, left_out) = fit_paths(results);
+    let heading = format!("Fit paths: scikit-learn's objective per {}", paths.x_label);
     if paths.series.is_empty() {
         dir.remove(&dir.root.join(FILE))?;
         return Ok(None);
@@ -34,10 +34,10 @@ pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Fig
             ));
         }
         let title = Title {
-            title: heading,
+            title: &heading,
             lines: &lines,
         };
-        figure(dir, FILE.into(), heading.into(), |tmp| {
+        figure(dir, FILE.into(), heading.clone(), |tmp| {
             line_chart(tmp, &title, &paths)
         })
         .map(Some)
@@ -108,8 +108,15 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
             })
         })
         .collect();
+    let mut steps: Vec<String> = results
+        .iter()
+        .filter(|r| !r.diagnostics.trace.is_empty())
+        .map(|r| r.run.params.model.solver.step_label())
+        .collect();
+    steps.sort();
+    steps.dedup();
     let chart = LineChart {
-        x_label: "L-BFGS iteration".into(),
+        x_label: steps.join(" / "),
         y_label: "Objective (log scale)".into(),
         y_log: true,
         series,

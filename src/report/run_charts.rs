@@ -372,7 +372,12 @@ impl RunCharts<'_> {
                 "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
             ));
         }
-        let chart = fit_path_chart(&d.trace, params.model.tol, sklearn_stopped);
+        let chart = fit_path_chart(
+            &d.trace,
+            params.model.tol,
+            params.model.solver.step_label(),
+            sklearn_stopped,
+        );
         self.figure(FIT_PATH, heading, &lines, |path, title| {
             line_chart(path, title, &chart)
         })
@@ -411,6 +416,7 @@ impl RunCharts<'_> {
 pub(crate) fn fit_path_chart(
     trace: &[crate::model::TracePoint],
     tol: f64,
+    step: String,
     sklearn_stopped: Option<(u64, f64)>,
 ) -> LineChart {
     let points = |f: fn(&crate::model::TracePoint) -> f64| {
@@ -421,7 +427,7 @@ pub(crate) fn fit_path_chart(
             .collect::<Vec<_>>()
     };
     LineChart {
-        x_label: "L-BFGS iteration".into(),
+        x_label: step,
         y_label: "Value (log scale)".into(),
         y_log: true,
         series: vec![

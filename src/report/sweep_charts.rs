@@ -28,17 +28,15 @@ enum Measure {
     ZeroWeights,
 }
 
-/// What the charted runs' iterations are: "L-BFGS iterations", "sag epochs", or both; `short`
-/// for "where ... stopped".
+/// What the charted runs' iterations are: "L-BFGS iterations", "sag epochs", or several;
+/// `short` for "where ... stopped".
 fn optimiser(results: &[RunResult], short: bool) -> String {
     let mut names: Vec<String> = Vec::new();
     for r in results {
         let solver = r.run.params.model.solver;
-        let name = match (solver.is_stochastic(), short) {
-            (false, true) => "L-BFGS".to_string(),
-            (false, false) => "L-BFGS iterations".to_string(),
-            (true, true) => solver.as_str().to_string(),
-            (true, false) => format!("{solver} epochs"),
+        let name = match short {
+            true => solver.label().to_string(),
+            false => format!("{}s", solver.step_label()),
         };
         if !names.contains(&name) {
             names.push(name);

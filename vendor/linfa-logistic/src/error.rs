@@ -28,6 +28,8 @@ pub enum Error {
     InvalidTolerance,
     #[error("l1_ratio must be in [0, 1], and above 0 only with SAGA")]
     InvalidL1Ratio,
+    #[error("the learning rate of gradient descent must be a positive, finite number")]
+    InvalidLearningRate,
     #[error("sag and saga fit multinomial models of at least two classes; got {0}")]
     SagClasses(usize),
 }

@@ -1,6 +1,7 @@
-//! Fitting with L-BFGS-B: the data checked, the problem set up (the fused evaluation of
-//! `evaluation/`), the optimiser (`optim/lbfgsb.rs`) run on the mean objective as scikit-learn
-//! scales it, and the fitted model built with its [`FitReport`] and snapshots.
+//! Fitting with L-BFGS-B or gradient descent: the data checked, the problem set up (the fused
+//! evaluation of `evaluation/`), the optimiser (`optim/lbfgsb.rs` or `optim/gd.rs`) run on the
+//! mean objective as scikit-learn scales it, and the fitted model built with its [`FitReport`]
+//! and snapshots.
 
 use linfa::dataset::{AsSingleTargets, Records};
 use linfa::prelude::DatasetBase;
@@ -14,6 +15,7 @@ use crate::fitted::{FittedLogisticRegression, MultiFittedLogisticRegression};
 use crate::float::Float;
 use crate::hyperparams::LogisticRegressionValidParams;
 use crate::labels::{convert_params, label_classes, label_classes_multi};
+use crate::optim::gd;
 use crate::optim::lbfgsb::{self, GradientRule, Settings, Stop};
 use crate::report::{FitReport, IterationRecord, Termination};
 use crate::{ValidLogisticRegression, ValidMultiLogisticRegression};
@@ -156,7 +158,7 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
         let mut snapshots = Vec::new();
         let x0 = init_params.iter().map(|&v| v.as_f64()).collect();
         let settings = self.settings(n_samples);
-        let outcome = lbfgsb::minimize(x0, &mut objective, &settings, &mut |it| {
+        let mut observe = |it: &lbfgsb::Iterate| {
             let record = IterationRecord {
                 iteration: it.iteration,
                 objective: summed(it.f),
@@ -177,13 +179,25 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
                 );
                 snapshots.push((it.iteration, snapshot));
             }
-        });
+        };
+        let outcome = match self.learning_rate {
+            Some(rate) => {
+                let settings = gd::Settings {
+                    learning_rate: rate.as_f64(),
+                    max_iter: settings.max_iter,
+                    gradient: settings.gradient,
+                };
+                gd::minimize(x0, &mut objective, &settings, &mut observe)
+            }
+            None => lbfgsb::minimize(x0, &mut objective, &settings, &mut observe),
+        };
         let termination = match outcome.stop {
             Stop::Gradient => Termination::GradientTolerance,
             Stop::RelativeReduction => Termination::RelativeReduction,
             Stop::MaxIterations => Termination::MaxIterations,
             Stop::MaxEvaluations => Termination::MaxEvaluations,
             Stop::LineSearch => Termination::LineSearchFailed,
+            Stop::NotFinite => Termination::Diverged,
         };
         let last = fitted(
             &outcome.x,

@@ -33,6 +33,9 @@ pub struct LogisticRegressionValidParams<F: Float, D: Dimension> {
     pub(crate) max_gradient_tolerance: Option<F>,
     #[cfg_attr(feature = "serde", serde(default))]
     pub(crate) snapshot_iterations: Vec<u64>,
+    /// Gradient descent with this step instead of L-BFGS-B (`optim/gd.rs`).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub(crate) learning_rate: Option<F>,
 }
 
 impl<F: Float, D: Dimension> ParamGuard for LogisticRegressionParams<F, D> {
@@ -49,6 +52,11 @@ impl<F: Float, D: Dimension> ParamGuard for LogisticRegressionParams<F, D> {
         if let Some(tol) = self.0.max_gradient_tolerance {
             if !tol.is_finite() || tol < F::zero() {
                 return Err(Error::InvalidGradientTolerance);
+            }
+        }
+        if let Some(rate) = self.0.learning_rate {
+            if !rate.is_finite() || rate <= F::zero() {
+                return Err(Error::InvalidLearningRate);
             }
         }
         if let Some(params) = self.0.initial_params.as_ref() {
@@ -76,6 +84,7 @@ impl<F: Float, D: Dimension> LogisticRegressionParams<F, D> {
             initial_params: None,
             max_gradient_tolerance: None,
             snapshot_iterations: Vec::new(),
+            learning_rate: None,
         })
     }
 
@@ -121,6 +130,17 @@ impl<F: Float, D: Dimension> LogisticRegressionParams<F, D> {
     /// `snapshots()`. Counts above `max_iterations`, or past an earlier stop, give the final model.
     pub fn snapshot_iterations(mut self, iterations: Vec<u64>) -> Self {
         self.0.snapshot_iterations = iterations;
+        self
+    }
+
+    /// Fit by full-batch gradient descent with this fixed step instead of L-BFGS-B: each
+    /// iteration one evaluation and the update `w <- w - learning_rate * g`, where `g` is the
+    /// gradient of the *mean* objective (the summed objective divided by the number of samples,
+    /// as `max_gradient_tolerance` measures it). It stops after `max_iterations` steps, when the
+    /// gradient rule is met, or when the objective stops being finite
+    /// ([`crate::Termination::Diverged`]). Snapshots work as with L-BFGS-B.
+    pub fn gradient_descent(mut self, learning_rate: F) -> Self {
+        self.0.learning_rate = Some(learning_rate);
         self
     }
 

@@ -70,6 +70,9 @@ pub mod identity {
     /// the evaluation folds into the weights to skip the zero bytes (PATCHES.md 9).
     pub const LBFGS_FOLDED: &str =
         "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-4, 9: L-BFGS-B, a standard scaler folded into the weights";
+    /// Gradient descent with a fixed step (`gradient_descent` on the L-BFGS models' builders).
+    pub const GD: &str =
+        "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 1-3, 10: full-batch gradient descent";
     /// SAG and SAGA ([`crate::SagParams`]).
     pub const SAG: &str =
         "linfa-logistic 0.8.1 with vendor/linfa-logistic/PATCHES.md 6: SAG and SAGA";

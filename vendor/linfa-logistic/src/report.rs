@@ -33,6 +33,9 @@ pub enum Termination {
     /// SAG or SAGA: the largest change of a weight over an epoch, divided by the largest weight,
     /// was at most `tol` (scikit-learn's rule for these solvers).
     WeightChangeTolerance,
+    /// Gradient descent reached a point where the objective or its gradient is not finite: the
+    /// learning rate is too large for the problem. The model is that point.
+    Diverged,
 }
 
 impl Termination {

@@ -49,7 +49,7 @@ pub(crate) enum GradientRule {
 }
 
 impl GradientRule {
-    fn met(&self, g: &[f64]) -> bool {
+    pub(crate) fn met(&self, g: &[f64]) -> bool {
         match *self {
             GradientRule::MaxAbs(tol) => max_abs(g) <= tol,
             GradientRule::L2(tol) => dot(g, g).sqrt() < tol,
@@ -101,6 +101,9 @@ pub(crate) enum Stop {
     MaxEvaluations,
     /// A line search failed with an empty memory (scipy: "ABNORMAL_TERMINATION_IN_LNSRCH").
     LineSearch,
+    /// The objective or its gradient stopped being finite (gradient descent, `gd.rs`: a
+    /// learning rate too large).
+    NotFinite,
 }
 
 /// An iterate as the minimisation reports it.
