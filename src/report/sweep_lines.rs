@@ -150,8 +150,11 @@ pub(super) fn labels(lines: &[Line]) -> (Vec<String>, String) {
 }
 
 /// The same colour for the same C in every chart of a sweep (fit paths included); lines along
-/// the C axis (one per other setting) take colours of their own, far apart from each other.
+/// the C axis (one per other setting) take colours of their own, far apart from each other; so
+/// do lines where every run has the same C (they differ in another setting).
 pub(super) fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usize) -> RGBColor {
+    let c = results.first().map(|r| r.run.params.model.c);
+    let one_c = results.iter().all(|r| Some(r.run.params.model.c) == c);
     if axis == Axis::C {
         const OTHERS: [RGBColor; 3] = [
             RGBColor(20, 20, 20),
@@ -159,6 +162,9 @@ pub(super) fn colour(results: &[RunResult], line: &Line, axis: Axis, index: usiz
             RGBColor(0, 119, 187),
         ];
         return OTHERS[index % OTHERS.len()];
+    }
+    if one_c {
+        return PALETTE[index % PALETTE.len()];
     }
     c_colour(results, line.runs[0].run.params.model.c)
 }
