@@ -262,8 +262,8 @@ def sweep_markdown(rows, repeats, started):
         HEADINGS["sweep"], "",
         f"Measured {started}, {SWEEP_THREADS} threads on both sides, median [min, max] of "
         f"{repeats} processes per variant. 13 runs (C, max_iter and train_size grids on raw "
-        "pixels), 5 of them chosen among by 5-fold cross-validation on the training images, and "
-        "each run's predictions, CSV and (harness) charts and report. scikit-learn fits every "
+        "pixels), the 9 on the notebook's split also scored by 5-fold cross-validation on its "
+        "training images, and each run's predictions, CSV and (harness) charts and report. scikit-learn fits every "
         "setting and every fold on its own; `--separate-fits` makes the harness do the same work "
         "(the like-for-like ratio); by default it fits each family of runs that differ only in "
         "max_iter once, in CV too (the workflow figure). Wall seconds of the whole process.", "",

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 
-use crate::charts::{probability_panels, Panel, Title};
+use crate::charts::{probability_animation, probability_panels, Panel, Title};
 use crate::digit_image::{self, Grey};
 use crate::digits::N_PIXELS;
 use crate::error::{Error, Result};
@@ -328,15 +328,17 @@ pub fn describe(model: &SavedModel) -> String {
     )
 }
 
-/// Draws each image as the model saw it beside its ten probabilities (a PNG, written
-/// atomically).
+/// Draws each image as the model saw it beside its ten probabilities (a PNG, or with `animated`
+/// a GIF of one image per second; written atomically).
 pub fn chart(
     path: &Path,
     model_path: &Path,
     model: &SavedModel,
     predictions: &[Prediction],
     raw: bool,
+    animated: bool,
 ) -> Result<()> {
+    let flag = if animated { "--animation" } else { "--chart" };
     let panels: Vec<Panel> = predictions
         .iter()
         .map(|p| Panel {
@@ -361,19 +363,19 @@ pub fn chart(
         return Err(Error::Image {
             path: path.to_path_buf(),
             message: format!(
-                "--chart would overwrite the input image {}: give --chart another path",
+                "{flag} would overwrite the input image {}: give {flag} another path",
                 input.image.display()
             ),
         });
     }
-    let png = probability_panels(
-        path,
-        &Title {
-            title: "What the model sees, and the probability it gives each digit",
-            lines: &lines,
-        },
-        &panels,
-    )?;
+    let title = Title {
+        title: "What the model sees, and the probability it gives each digit",
+        lines: &lines,
+    };
+    let png = match animated {
+        true => probability_animation(path, &title, &panels, 1.0)?,
+        false => probability_panels(path, &title, &panels)?,
+    };
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -383,7 +385,7 @@ pub fn chart(
         .map(Path::new)
         .ok_or_else(|| Error::Image {
             path: path.to_path_buf(),
-            message: "--chart needs a file name".into(),
+            message: format!("{flag} needs a file name"),
         })?;
     crate::folder::Folder::open(parent)
         .and_then(|folder| folder.write(name, &png).map(|_| ()))
@@ -393,7 +395,7 @@ pub fn chart(
                 path,
                 message: message.replace(
                     "or pass --out DIR",
-                    "or give --chart a path in a writable folder",
+                    &format!("or give {flag} a path in a writable folder"),
                 ),
             },
             other => other,

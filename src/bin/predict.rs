@@ -1,4 +1,4 @@
-//! `predict MODEL IMAGE... [--raw] [--chart FILE] [--json] [--save-prepared DIR]`: a saved
+//! `predict MODEL IMAGE... [--raw] [--chart FILE] [--animation FILE] [--json] [--save-prepared DIR]`: a saved
 //! model's prediction for each image, one line each (a JSON object each with --json).
 
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ struct Args {
     /// most 40 images).
     #[arg(long, value_name = "FILE.png", value_parser = png_path)]
     chart: Option<PathBuf>,
+    /// Also write the same panels as an animated GIF, one image per second (at most 40 images).
+    #[arg(long, value_name = "FILE.gif", value_parser = gif_path)]
+    animation: Option<PathBuf>,
     /// Print one JSON object per image instead of a line of text: the image, the prepared
     /// image's path (with --save-prepared), the digit, every digit's probability, the warnings.
     #[arg(long)]
@@ -48,18 +51,33 @@ fn png_path(s: &str) -> Result<PathBuf, String> {
     }
 }
 
+fn gif_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    match path.extension() {
+        Some(ext) if ext.eq_ignore_ascii_case("gif") => Ok(path),
+        _ => Err(format!(
+            "{s}: the animation is a GIF: give a file name ending in .gif"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Args = match cli::parse("predict") {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if args.chart.is_some() && args.images.len() > predict::MAX_CHART_IMAGES {
-        eprintln!(
-            "error: --chart draws at most {} images, and {} were given: chart fewer, or drop --chart",
-            predict::MAX_CHART_IMAGES,
-            args.images.len()
-        );
-        return ExitCode::from(2);
+    for (flag, asked) in [
+        ("--chart", args.chart.is_some()),
+        ("--animation", args.animation.is_some()),
+    ] {
+        if asked && args.images.len() > predict::MAX_CHART_IMAGES {
+            eprintln!(
+                "error: {flag} draws at most {} images, and {} were given: draw fewer, or drop {flag}",
+                predict::MAX_CHART_IMAGES,
+                args.images.len()
+            );
+            return ExitCode::from(2);
+        }
     }
     let (model_path, model) = match predict::load_model(&args.model) {
         Ok((path, model, why)) => {
@@ -112,17 +130,23 @@ fn main() -> ExitCode {
         for e in &failures {
             eprintln!("error: {}", e.one_line());
         }
-        if args.chart.is_some() {
+        if args.chart.is_some() || args.animation.is_some() {
             eprintln!("error: no chart drawn: fix or drop the images above");
         }
         return ExitCode::from(first.exit_code() as u8);
     }
-    if let Some(chart) = &args.chart {
-        if let Err(e) = predict::chart(chart, &model_path, &model, &predictions, args.raw) {
+    for (chart, animated) in [(&args.chart, false), (&args.animation, true)] {
+        let Some(chart) = chart else { continue };
+        if let Err(e) = predict::chart(chart, &model_path, &model, &predictions, args.raw, animated)
+        {
             return cli::fail(&e);
         }
         // On stderr, so that stdout stays one line per image.
-        eprintln!("chart: {}", chart.display());
+        eprintln!(
+            "{}: {}",
+            if animated { "animation" } else { "chart" },
+            chart.display()
+        );
     }
     ExitCode::SUCCESS
 }

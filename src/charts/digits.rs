@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{canvas, chart_error, Title, BAD, FONT, GOOD, PALETTE};
+use super::{canvas, chart_error, render, Title, BAD, FONT, GOOD, PALETTE};
 use crate::error::Result;
 
 /// Side of an MNIST image in pixels.
@@ -98,86 +98,138 @@ pub struct Panel<'a> {
 /// outlined in black. Two panels per row.
 pub fn probability_panels(path: &Path, title: &Title, panels: &[Panel]) -> Result<Vec<u8>> {
     let rows = panels.len().div_ceil(2) as u32;
-    let panel_h = 190;
-    let height = rows * panel_h + 20 + title.height(1300);
+    let height = rows * PANEL_HEIGHT + 20 + title.height(1300);
     canvas(path, (1300, height), title, |area| {
         let cells = area.split_evenly((rows as usize, 2));
-        let digits: Vec<String> = (0..10).map(|k| k.to_string()).collect();
         for (panel, cell) in panels.iter().zip(&cells) {
-            let probabilities = &panel.probabilities;
-            let predicted = probabilities
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(k, _)| k)
-                .unwrap_or(0);
-            let colour = match panel.label {
-                Some(label) if label as usize == predicted => GOOD,
-                Some(_) => BAD,
-                None => PALETTE[0],
-            };
-            draw_digit(cell, panel.pixels, (20, 40), 4).map_err(|e| chart_error(path, e))?;
-            let truth = panel
-                .label
-                .map(|label| format!("true {label}, "))
-                .unwrap_or_default();
-            let name = panel
-                .name
-                .as_ref()
-                .map(|name| format!("{name}: "))
-                .unwrap_or_default();
-            cell.draw_text(
-                &format!(
-                    "{name}{truth}predicted {predicted} ({:.1} %)",
-                    100.0 * probabilities[predicted]
-                ),
-                &(FONT, 17).into_font().color(&colour),
-                (20, 8),
-            )
-            .map_err(|e| chart_error(path, e))?;
-            let (_, bars_area) = cell.split_horizontally(150);
-            let mut ctx = ChartBuilder::on(&bars_area)
-                .margin_top(36)
-                .margin_right(30)
-                .margin_bottom(6)
-                .x_label_area_size(28)
-                .y_label_area_size(50)
-                .build_cartesian_2d(-0.5..9.5, 0.0..1.0)
-                .map_err(|e| chart_error(path, e))?;
-            ctx.configure_mesh()
-                .disable_x_mesh()
-                .x_labels(10)
-                .x_label_formatter(&|v| super::bars::category(&digits, *v))
-                .y_labels(3)
-                .y_label_formatter(&|v| format!("{v:.1}"))
-                .label_style((FONT, 14))
-                .light_line_style(RGBColor(240, 240, 240))
-                .bold_line_style(RGBColor(225, 225, 225))
-                .draw()
-                .map_err(|e| chart_error(path, e))?;
-            ctx.draw_series(probabilities.iter().enumerate().map(|(k, &p)| {
-                let color = if k == predicted {
-                    colour
-                } else {
-                    RGBColor(150, 150, 150)
-                };
-                Rectangle::new(
-                    [(k as f64 - 0.35, 0.0), (k as f64 + 0.35, p.max(0.004))],
-                    color.filled(),
-                )
-            }))
-            .map_err(|e| chart_error(path, e))?;
-            if let Some(label) = panel.label {
-                let k = label as f64;
-                ctx.draw_series(std::iter::once(Rectangle::new(
-                    [(k - 0.42, 0.0), (k + 0.42, 1.0)],
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(|e| chart_error(path, e))?;
-            }
+            draw_panel(path, cell, panel)?;
         }
         Ok(())
     })
+}
+
+/// A panel's height in [`probability_panels`] and in each frame of [`probability_animation`].
+const PANEL_HEIGHT: u32 = 190;
+
+/// The panels as an animated GIF, one per frame (`seconds` each, looping), each frame the
+/// panel of [`probability_panels`] under `title` and a line "image i of n": what a browser and a
+/// Markdown page show without a video player.
+pub fn probability_animation(
+    path: &Path,
+    title: &Title,
+    panels: &[Panel],
+    seconds: f64,
+) -> Result<Vec<u8>> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame, RgbaImage};
+    let width = 680;
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = GifEncoder::new_with_speed(&mut bytes, 10);
+        encoder
+            .set_repeat(Repeat::Infinite)
+            .map_err(|e| chart_error(path, e))?;
+        let delay = Delay::from_saturating_duration(std::time::Duration::from_secs_f64(seconds));
+        for (i, panel) in panels.iter().enumerate() {
+            let mut lines = title.lines.to_vec();
+            lines.push(format!("Image {} of {}", i + 1, panels.len()));
+            let frame_title = Title {
+                title: title.title,
+                lines: &lines,
+            };
+            let height = PANEL_HEIGHT + 10 + frame_title.height(width);
+            let (rgb, (w, h)) = render(path, (width, height), &frame_title, |area| {
+                draw_panel(path, area, panel)
+            })?;
+            let rgba: Vec<u8> = rgb
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect();
+            let image = RgbaImage::from_raw(w, h, rgba)
+                .ok_or_else(|| chart_error(path, "a frame of the wrong size"))?;
+            encoder
+                .encode_frame(Frame::from_parts(image, 0, 0, delay))
+                .map_err(|e| chart_error(path, e))?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// One digit beside its ten class probabilities (see [`probability_panels`]).
+fn draw_panel(path: &Path, cell: &DrawingArea<BitMapBackend, Shift>, panel: &Panel) -> Result<()> {
+    let digits: Vec<String> = (0..10).map(|k| k.to_string()).collect();
+    let probabilities = &panel.probabilities;
+    let predicted = probabilities
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(k, _)| k)
+        .unwrap_or(0);
+    let colour = match panel.label {
+        Some(label) if label as usize == predicted => GOOD,
+        Some(_) => BAD,
+        None => PALETTE[0],
+    };
+    draw_digit(cell, panel.pixels, (20, 40), 4).map_err(|e| chart_error(path, e))?;
+    let truth = panel
+        .label
+        .map(|label| format!("true {label}, "))
+        .unwrap_or_default();
+    let name = panel
+        .name
+        .as_ref()
+        .map(|name| format!("{name}: "))
+        .unwrap_or_default();
+    cell.draw_text(
+        &format!(
+            "{name}{truth}predicted {predicted} ({:.1} %)",
+            100.0 * probabilities[predicted]
+        ),
+        &(FONT, 17).into_font().color(&colour),
+        (20, 8),
+    )
+    .map_err(|e| chart_error(path, e))?;
+    let (_, bars_area) = cell.split_horizontally(150);
+    let mut ctx = ChartBuilder::on(&bars_area)
+        .margin_top(36)
+        .margin_right(30)
+        .margin_bottom(6)
+        .x_label_area_size(28)
+        .y_label_area_size(50)
+        .build_cartesian_2d(-0.5..9.5, 0.0..1.0)
+        .map_err(|e| chart_error(path, e))?;
+    ctx.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(10)
+        .x_label_formatter(&|v| super::bars::category(&digits, *v))
+        .y_labels(3)
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .label_style((FONT, 14))
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(|e| chart_error(path, e))?;
+    ctx.draw_series(probabilities.iter().enumerate().map(|(k, &p)| {
+        let color = if k == predicted {
+            colour
+        } else {
+            RGBColor(150, 150, 150)
+        };
+        Rectangle::new(
+            [(k as f64 - 0.35, 0.0), (k as f64 + 0.35, p.max(0.004))],
+            color.filled(),
+        )
+    }))
+    .map_err(|e| chart_error(path, e))?;
+    if let Some(label) = panel.label {
+        let k = label as f64;
+        ctx.draw_series(std::iter::once(Rectangle::new(
+            [(k - 0.42, 0.0), (k + 0.42, 1.0)],
+            BLACK.stroke_width(2),
+        )))
+        .map_err(|e| chart_error(path, e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -249,5 +301,23 @@ mod tests {
         let (w, _, colours) = inspect(&path);
         assert_eq!(w, 1300);
         assert!(colours > 5);
+
+        // The same panels as an animation: one GIF frame each, a second apart, looping.
+        let path = dir.path().join("panels.gif");
+        let title = Title {
+            title: "t",
+            lines: &[],
+        };
+        let gif = probability_animation(&path, &title, &panels, 1.0).unwrap();
+        use image::AnimationDecoder;
+        let decoder = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&gif)).unwrap();
+        let frames = decoder.into_frames().collect_frames().unwrap();
+        assert_eq!(frames.len(), panels.len());
+        for frame in &frames {
+            assert_eq!(frame.delay().numer_denom_ms(), (1000, 1));
+            assert_eq!(frame.buffer().width(), 680);
+        }
+        // Right (green title) and wrong (red) frames differ.
+        assert_ne!(frames[0].buffer(), frames[1].buffer());
     }
 }

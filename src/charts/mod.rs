@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 pub use bars::{grouped_bars, BarChart, BarGroup};
 pub use coefficients::coefficient_maps;
 pub use confusion::{confusion_heatmap, Cells};
-pub use digits::{digit_grid, probability_panels, Panel, Tile};
+pub use digits::{digit_grid, probability_animation, probability_panels, Panel, Tile};
 pub use lines::{compact, line_chart, LineChart, Series, Style};
 
 /// The font family every chart uses; registered from embedded bytes on first use.
@@ -141,6 +141,17 @@ fn canvas(
     title: &Title,
     draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
 ) -> Result<Vec<u8>> {
+    let (pixels, size) = render(path, size, title, draw)?;
+    png_bytes(path, &pixels, size)
+}
+
+/// What [`canvas`] draws, as RGB pixels and their size (for frames of an animation).
+fn render(
+    path: &Path,
+    size: (u32, u32),
+    title: &Title,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, Shift>) -> Result<()>,
+) -> Result<(Vec<u8>, (u32, u32))> {
     register_fonts();
     let size = (size.0.clamp(1, MAX_CANVAS.0), size.1.clamp(1, MAX_CANVAS.1));
     let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
@@ -167,7 +178,7 @@ fn canvas(
         draw(&body)?;
         root.present().map_err(|e| chart_error(path, e))?;
     }
-    png_bytes(path, &pixels, size)
+    Ok((pixels, size))
 }
 
 /// RGB pixels encoded as PNG.

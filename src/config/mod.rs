@@ -221,6 +221,17 @@ impl Config {
             }
         };
 
+        if raw.output.animation && !raw.output.predictions {
+            let line = text
+                .lines()
+                .position(|l| l.trim_start().starts_with("animation"))
+                .map(|i| i + 1);
+            return Err(m.error(
+                line,
+                "[output] animation = true draws from the runs' predictions.csv: add predictions = true to [output]".to_string(),
+            ));
+        }
+
         if let Some(published) = &raw.published {
             published.check().map_err(|msg| {
                 let line = text
@@ -241,6 +252,7 @@ impl Config {
                 predictions: raw.output.predictions,
                 run_charts,
                 equivalence_margin,
+                animation: raw.output.animation,
             },
             published: raw.published,
             selection,
@@ -446,6 +458,11 @@ max_iter = 100
         ));
         assert!(
             e.contains("line 11: [selection] rule = \"worst\" is unknown: use best or one_se"),
+            "{e}"
+        );
+        let e = error(&format!("{NOTEBOOK}[output]\nanimation = true\n"));
+        assert!(
+            e.contains("line 10: [output] animation = true draws from the runs' predictions.csv: add predictions = true"),
             "{e}"
         );
         let e = error(&format!("{NOTEBOOK}[output]\nequivalence_margin_pp = -1\n"));

@@ -40,6 +40,8 @@ pub(super) struct RawOutput {
     pub(super) predictions: bool,
     pub(super) run_charts: Option<Spanned<Value>>,
     pub(super) equivalence_margin_pp: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub(super) animation: bool,
 }
 
 /// 1-based line number of a byte offset.

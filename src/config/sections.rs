@@ -75,6 +75,9 @@ pub struct OutputConfig {
     /// How close two accuracies on the same images must be shown to be (a proportion; the file
     /// gives percentage points) before a report calls them the same.
     pub equivalence_margin: f64,
+    /// Draw `runs/<run_id>/examples.gif` (and its contact sheet `examples.png`) for each
+    /// reference run: random test images one per frame beside their class probabilities.
+    pub animation: bool,
 }
 
 /// The equivalence margin when a config does not set `[output] equivalence_margin_pp`: 0.2 pp.
@@ -86,6 +89,7 @@ impl Default for OutputConfig {
             predictions: false,
             run_charts: RunCharts::default(),
             equivalence_margin: DEFAULT_EQUIVALENCE_MARGIN_PP / 100.0,
+            animation: false,
         }
     }
 }

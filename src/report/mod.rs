@@ -4,9 +4,10 @@
 //! file, and `sweep --report-only` can redraw everything without refitting.
 //!
 //! May touch: `folder` (results files and inputs through one handle), `charts`, `config`,
-//! `error`, `markdown`, `metrics`, `model`, `stats`, `store`, `tables`, `text` (it reads records
-//! and writes presentation).
+//! `error`, `markdown`, `metrics`, `model`, `split` (the animation's seeded draw), `stats`,
+//! `store`, `tables`, `text` (it reads records and writes presentation).
 
+mod animation;
 mod comparison;
 mod fit_paths;
 mod penalty_maps;
@@ -165,8 +166,20 @@ pub fn write_report(
         .collect();
     let sweep_figures = sweep_charts::draw(dir, results, &accuracies, config.selection_rule)?;
     let selected = chart_runs(config, results);
+    // The reference runs, which get the animation where the config asks for it.
+    let animated: Vec<String> = match config.output.animation {
+        true => comparison::test_groups(config, results)
+            .into_iter()
+            .filter(|g| g.reference.metrics.is_some())
+            .map(|g| g.reference.run.id.clone())
+            .collect(),
+        false => Vec::new(),
+    };
     let mut run_figures = Vec::new();
     for result in results {
+        if !animated.contains(&result.run.id) {
+            animation::remove(dir, &result.run.id)?;
+        }
         if selected.iter().any(|r| r.run.id == result.run.id) {
             // Where scikit-learn's fit of the same run stopped, for its fit path.
             let stopped = sklearn
@@ -176,10 +189,11 @@ pub fn write_report(
                 .published
                 .as_ref()
                 .and_then(|p| p.binary_accuracy.as_deref());
-            run_figures.push((
-                result,
-                run_charts::draw(dir, result, images, stopped, published)?,
-            ));
+            let mut figures = run_charts::draw(dir, result, images, stopped, published)?;
+            if animated.contains(&result.run.id) {
+                figures.extend(animation::draw(dir, result, images)?);
+            }
+            run_figures.push((result, figures));
         } else {
             run_charts::remove(dir, &result.run.id)?;
         }

@@ -51,7 +51,7 @@ pub fn remove(dir: &ResultsDir, run_id: &str) -> Result<()> {
 
 /// The 784 pixels of image `index`, or an error naming the `record` that refers to an image the
 /// data lacks.
-fn pixels<'a>(images: &'a Array2<u8>, index: usize, record: &Path) -> Result<&'a [u8]> {
+pub(super) fn pixels<'a>(images: &'a Array2<u8>, index: usize, record: &Path) -> Result<&'a [u8]> {
     if index >= images.nrows() {
         return Err(Error::Output {
             path: record.to_path_buf(),
