@@ -95,7 +95,7 @@ mod tests {
         assert_eq!(out.stop, Stop::MaxIterations);
         assert_eq!((out.iterations, out.evaluations), (3, 4));
         for (x, want) in out.x.iter().zip([0.9f64.powi(3), 0.6f64.powi(3)]) {
-            assert!((x - want).abs() < 1e-15, "{x} {want}");
+            assert!((x - want).abs() < 1e-15, "{} {}", x, want);
         }
         assert_eq!(seen.len(), 4);
         assert_eq!((seen[1].0, seen[1].2), (1, 2));
