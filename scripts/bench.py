@@ -86,6 +86,11 @@ def spread(values):
     return statistics.median(values), min(values), max(values)
 
 
+def paired_ratios(values, reference):
+    """Per-round ratios: each value over the reference measured in the same round."""
+    return [v / r for v, r in zip(values, reference, strict=True)]
+
+
 def fmt(values, digits=2):
     med, lo, hi = spread(values)
     return f"{med:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]"
@@ -163,7 +168,7 @@ def fits_section(work, repeats, detected):
             fits = [fit for fit, *_ in runs[label]]
             rows.append({
                 "threads": threads, "label": label, "side": side, "fits": fits,
-                "ratios": [f / r for f, r in zip(fits, reference)],
+                "ratios": paired_ratios(fits, reference),
                 "rss": [rss for *_, rss, _ in runs[label]],
                 "accuracy": runs[label][-1][3],
             })
@@ -251,7 +256,7 @@ def sweep_section(work, repeats):
         h = metrics(path)
         diffs = [100 * (float(r["accuracy"]) - float(sk_by[key(r)]["accuracy"])) for r in h.values()]
         rows.append({"label": label, "walls": walls[label], "rss": rss[label],
-                     "ratios": [w / s for w, s in zip(walls[label], walls[variants[0][0]])],
+                     "ratios": paired_ratios(walls[label], walls[variants[0][0]]),
                      "same": sum(d == 0 for d in diffs), "runs": len(diffs),
                      "max_diff": max(abs(d) for d in diffs)})
     return rows
@@ -341,7 +346,7 @@ def epochs_section(work, repeats):
             h_s.append(float(h["fit_seconds"]) / EPOCHS)
         print(f"epochs, {label}: scikit-learn {fmt(sk_s, 3)} s, harness {fmt(h_s, 3)} s", flush=True)
         rows.append({"label": label, "sk": sk_s, "h": h_s,
-                     "ratios": [h / s for h, s in zip(h_s, sk_s)],
+                     "ratios": paired_ratios(h_s, sk_s),
                      "sk_acc": float(sk["accuracy"]), "h_acc": float(h["accuracy"])})
     return rows
 

@@ -2,18 +2,18 @@
 //! on the training rows only (linfa-preprocessing), and divide the training matrix by the fit
 //! scale the model stage needs.
 //!
-//! The matrices are built once per (split, scaler, dtype) and shared by every run that uses them.
+//! The matrices are built once per (split, scaler, dtype, fit units) and shared by every run that uses them.
 //! They stay bytes: the engine applies the fitted offsets and scales (and the fit scale) as it
 //! reads each block of rows, computing what linfa's `transform` would store, value for value.
 //!
-//! May touch: `model` (the `Dtype` type only), `named`, `split` (index types).
+//! May touch: `model` (the `Dtype` and `FitUnits` types only), `named`, `split` (index types).
 
 use linfa::prelude::*;
 use linfa_logistic::ScaledBytes;
 use linfa_preprocessing::linear_scaling::LinearScaler;
 use ndarray::{s, Array1, Array2, ArrayView2};
 
-use crate::model::{Dtype, Float};
+use crate::model::{Dtype, FitUnits, Float};
 use crate::named::named_enum;
 use crate::split::SplitIndices;
 
@@ -54,13 +54,14 @@ pub struct ScalerError {
 /// feature value: f64 fits run in the original units (no rescaling needed since the engine's
 /// log-sum-exp is row-wise); f32 fits bring the features to [-1, 1] (measured: raw pixels in f32
 /// end far from the optimum otherwise, and the [-1/16, 1/16] that linfa 0.8.1 needed now slows
-/// convergence). Only the training matrix is divided: the model stage returns weights in the
-/// units of the test matrix (see [`crate::model`]).
-pub fn initial_fit_scale(dtype: Dtype, max_abs_feature: f64) -> f64 {
-    match dtype {
-        Dtype::F64 => 1.0,
-        Dtype::F32 if max_abs_feature > 0.0 => max_abs_feature,
-        Dtype::F32 => 1.0,
+/// convergence); a solver that reads the features in their own units (gradient descent) gets 1.
+/// Only the training matrix is divided: the model stage returns weights in the units of the test
+/// matrix (see [`crate::model`]).
+pub fn initial_fit_scale(dtype: Dtype, units: FitUnits, max_abs_feature: f64) -> f64 {
+    match (dtype, units) {
+        (Dtype::F64, _) | (_, FitUnits::Features) => 1.0,
+        (Dtype::F32, FitUnits::Scaled) if max_abs_feature > 0.0 => max_abs_feature,
+        (Dtype::F32, FitUnits::Scaled) => 1.0,
     }
 }
 
@@ -152,6 +153,7 @@ pub fn prepare<F: Float>(
     split: &SplitIndices,
     scaler: Scaler,
     dtype: Dtype,
+    units: FitUnits,
 ) -> Result<PreparedData<F>, ScalerError> {
     let y_train: Vec<u8> = split.train.iter().map(|&i| labels[i]).collect();
     let y_test: Vec<u8> = split.test.iter().map(|&i| labels[i]).collect();
@@ -171,7 +173,7 @@ pub fn prepare<F: Float>(
             })
         }
     };
-    let fit_scale = initial_fit_scale(dtype, max_abs);
+    let fit_scale = initial_fit_scale(dtype, units, max_abs);
     let scaled = |bytes: Array2<u8>| {
         let x = ScaledBytes::new(bytes);
         match &fitted {
@@ -285,6 +287,7 @@ mod tests {
             &split,
             Scaler::MinMax,
             Dtype::F64,
+            FitUnits::Scaled,
         )
         .unwrap();
         // Column 0 spans 0..5 in training; the test value 200 maps to 40, outside [0, 1].
@@ -305,6 +308,7 @@ mod tests {
             &split,
             Scaler::None,
             Dtype::F64,
+            FitUnits::Scaled,
         )
         .unwrap();
         assert!(data.x_fit.bytes().is_standard_layout());
@@ -323,18 +327,51 @@ mod tests {
             test: vec![3, 4],
         };
         let labels = [0, 1, 2, 3, 4];
-        let raw =
-            prepare::<f64>(images().view(), &labels, &split, Scaler::None, Dtype::F64).unwrap();
+        let raw = prepare::<f64>(
+            images().view(),
+            &labels,
+            &split,
+            Scaler::None,
+            Dtype::F64,
+            FitUnits::Scaled,
+        )
+        .unwrap();
         assert_eq!(raw.fit_scale, 1.0);
         assert_eq!(raw.x_fit.to_floats()[[0, 2]], 255.0);
         assert_eq!(raw.x_test.to_floats()[[0, 0]], 7.0);
-        let raw32 =
-            prepare::<f32>(images().view(), &labels, &split, Scaler::None, Dtype::F32).unwrap();
+        let raw32 = prepare::<f32>(
+            images().view(),
+            &labels,
+            &split,
+            Scaler::None,
+            Dtype::F32,
+            FitUnits::Scaled,
+        )
+        .unwrap();
         assert_eq!(raw32.fit_scale, 255.0);
         assert_eq!(raw32.x_fit.to_floats()[[0, 2]], 1.0);
-        let unit =
-            prepare::<f32>(images().view(), &labels, &split, Scaler::Unit, Dtype::F32).unwrap();
+        let unit = prepare::<f32>(
+            images().view(),
+            &labels,
+            &split,
+            Scaler::Unit,
+            Dtype::F32,
+            FitUnits::Scaled,
+        )
+        .unwrap();
         assert_eq!(unit.fit_scale, 1.0);
         assert!((unit.x_fit.to_floats()[[0, 2]] - 1.0).abs() < 1e-7);
+        // Gradient descent reads the features in their own units in f32 too.
+        let gd32 = prepare::<f32>(
+            images().view(),
+            &labels,
+            &split,
+            Scaler::None,
+            Dtype::F32,
+            FitUnits::Features,
+        )
+        .unwrap();
+        assert_eq!(gd32.fit_scale, 1.0);
+        assert_eq!(gd32.x_fit.to_floats()[[0, 2]], 255.0);
     }
 }

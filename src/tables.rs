@@ -108,6 +108,10 @@ pub struct MetricsRecord {
     pub n_iter: Option<u64>,
     pub status: String,
     pub fit_seconds: f64,
+    /// scikit-learn's side of a gradient descent run: the objective at the start and after every
+    /// step, `;`-separated (one-vs-rest: summed over the classes); absent elsewhere.
+    #[serde(default)]
+    pub objective_path: Option<String>,
 }
 
 /// One row of `per_class.csv`: the run id and the run's [`ClassScores`] for one digit, flat (the

@@ -387,6 +387,7 @@ fn raw_pixels_fit_on_the_first_attempt_with_a_report() {
         &split,
         mnist_logreg::preprocessing::Scaler::None,
         mnist_logreg::model::Dtype::F64,
+        mnist_logreg::model::FitUnits::Scaled,
     )
     .unwrap();
     assert_eq!(
@@ -429,7 +430,7 @@ fn raw_pixels_fit_on_the_first_attempt_with_a_report() {
 
 #[test]
 fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
-    use mnist_logreg::model::{fit, Dtype, FitStatus, ModelParams};
+    use mnist_logreg::model::{fit, Dtype, FitStatus, FitUnits, ModelParams};
     use mnist_logreg::preprocessing::{prepare, Scaler};
     let (mnist, split) = real_subsample(5_000);
     for scaler in [Scaler::None, Scaler::Unit] {
@@ -439,6 +440,7 @@ fn f32_fits_on_raw_and_unit_pixels_give_real_models() {
             &split,
             scaler,
             Dtype::F32,
+            FitUnits::Scaled,
         )
         .unwrap();
         let params = ModelParams {
@@ -828,4 +830,35 @@ fn the_ending_is_named_as_the_optimiser_reported_it() {
         "{}",
         termination[1]
     );
+}
+
+/// Gradient descent reads f32 features in their own units while L-BFGS in the same config reads
+/// them divided (two sets of matrices, each prepared once); the animation asked for in [output]
+/// is drawn although the run gets no other chart.
+#[test]
+fn gd_reads_f32_features_unscaled_beside_lbfgs_and_animates_without_run_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "name = \"units\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n[preprocessing]\nscaler = \"none\"\n\
+                [model]\nmulti_class = \"ovr\"\ndtype = \"f32\"\nmax_iter = 3\n\
+                [output]\npredictions = true\nanimation = true\nrun_charts = \"none\"\n\
+                [[grid]]\nsolver = \"lbfgs\"\n[[grid]]\nsolver = \"gd\"\nC = inf\nlearning_rate = 1e-6\n";
+    let ran = common::sweep_config(tmp.path(), "t.toml", body, 1000, &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let dir = tmp.path().join("results/units");
+    let metrics = dir.join("metrics.csv");
+    let solvers = common::column(&metrics, "solver");
+    let scales = common::column(&metrics, "fit_scale");
+    let statuses = common::column(&metrics, "status");
+    assert_eq!(statuses, ["ok", "ok"]);
+    for (solver, scale) in solvers.iter().zip(&scales) {
+        let expected = if solver == "gd" { 1.0 } else { 255.0 };
+        assert_eq!(scale.parse::<f64>().unwrap(), expected, "{solver}");
+    }
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
+            .unwrap();
+    let run = dir.join("runs").join(reference["run_id"].as_str().unwrap());
+    assert!(run.join("examples.gif").is_file());
+    assert!(run.join("examples.png").is_file());
+    assert!(!run.join("confusion.png").exists(), "run_charts = \"none\"");
 }

@@ -7,7 +7,7 @@ use linfa::prelude::*;
 use linfa_logistic::{kernel_path, KernelPath, MultiLogisticRegression, ScaledBytes};
 use mnist_logreg::config::DataConfig;
 use mnist_logreg::data::{self, repository_data_dir};
-use mnist_logreg::model::{Dtype, Float};
+use mnist_logreg::model::{Dtype, FitUnits, Float};
 use mnist_logreg::preprocessing::{prepare, Scaler};
 use mnist_logreg::split::SplitIndices;
 use ndarray::Array1;
@@ -49,6 +49,7 @@ fn sparse_fits_give_the_dense_bits_on_mnist_for_every_zero_keeping_scaler() {
             &split,
             scaler,
             Dtype::F64,
+            FitUnits::Scaled,
         )
         .unwrap();
         let x = prepared.x_fit;
@@ -66,6 +67,7 @@ fn sparse_fits_give_the_dense_bits_on_mnist_for_every_zero_keeping_scaler() {
             &split,
             scaler,
             Dtype::F32,
+            FitUnits::Scaled,
         )
         .unwrap();
         assert_eq!(
@@ -88,6 +90,7 @@ fn sparse_fits_give_the_dense_bits_on_mnist_for_every_zero_keeping_scaler() {
         &split,
         Scaler::Standard,
         Dtype::F64,
+        FitUnits::Scaled,
     )
     .unwrap();
     assert!(standard.x_fit.is_sparse(), "the standard scaler is folded");

@@ -42,22 +42,19 @@ struct Args {
 }
 
 fn png_path(s: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(s);
-    match path.extension() {
-        Some(ext) if ext.eq_ignore_ascii_case("png") => Ok(path),
-        _ => Err(format!(
-            "{s}: the chart is a PNG: give a file name ending in .png"
-        )),
-    }
+    ending_in(s, "png", "the chart is a PNG")
 }
 
 fn gif_path(s: &str) -> Result<PathBuf, String> {
+    ending_in(s, "gif", "the animation is a GIF")
+}
+
+/// `s` as a path when its extension is `ext` (any case), else an error that says so.
+fn ending_in(s: &str, ext: &str, what: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
     match path.extension() {
-        Some(ext) if ext.eq_ignore_ascii_case("gif") => Ok(path),
-        _ => Err(format!(
-            "{s}: the animation is a GIF: give a file name ending in .gif"
-        )),
+        Some(e) if e.eq_ignore_ascii_case(ext) => Ok(path),
+        _ => Err(format!("{s}: {what}: give a file name ending in .{ext}")),
     }
 }
 

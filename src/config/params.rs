@@ -307,19 +307,19 @@ pub const PARAMS: &[Param] = &[
         set: |p, v| p.model.random_state = v.seed(),
     },
     Param {
-        // Gradient descent's step (solver "gd"); 0: not set.
+        // Gradient descent's step (solver "gd"); 0 in the run's parameters: not set ("-").
         name: "learning_rate",
         section: Section::Model,
         summary: Summary::Set,
         in_subtitle: true,
-        default: || ParamValue::Number(ModelParams::default().learning_rate),
+        default: || ParamValue::Rate(None),
         read: |v| {
             let r = number("learning_rate", v)?;
             ModelParams::check_learning_rate(r).map_err(|e| e.message)?;
-            Ok(ParamValue::Number(r))
+            Ok(ParamValue::Rate(Some(r)))
         },
-        get: |p| ParamValue::Number(p.model.learning_rate),
-        set: |p, v| p.model.learning_rate = v.number(),
+        get: |p| ParamValue::Rate(Some(p.model.learning_rate).filter(|&r| r != 0.0)),
+        set: |p, v| p.model.learning_rate = v.rate(),
     },
 ];
 

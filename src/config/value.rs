@@ -26,6 +26,8 @@ pub enum ParamValue {
     Seed(Option<u32>),
     /// One of an enum's names (`"ovr"`).
     Name(&'static str),
+    /// A number only some runs take (`learning_rate`: gradient descent's); `None`: not set.
+    Rate(Option<f64>),
 }
 
 impl ParamValue {
@@ -39,6 +41,8 @@ impl ParamValue {
             ParamValue::Size(None) | ParamValue::Seed(None) => "none".into(),
             ParamValue::Seed(Some(v)) => v.to_string(),
             ParamValue::Name(v) => v.into(),
+            // Frozen as the number 0 it was stored as before it had a variant of its own.
+            ParamValue::Rate(v) => format!("{:?}", v.unwrap_or(0.0)),
         }
     }
 
@@ -46,8 +50,8 @@ impl ParamValue {
     /// is not given is `-`.
     pub fn display(self) -> String {
         match self {
-            ParamValue::Number(v) => display_number(v),
-            ParamValue::Size(None) | ParamValue::Seed(None) => "-".into(),
+            ParamValue::Number(v) | ParamValue::Rate(Some(v)) => display_number(v),
+            ParamValue::Size(None) | ParamValue::Seed(None) | ParamValue::Rate(None) => "-".into(),
             other => other.canonical(),
         }
     }
@@ -56,6 +60,14 @@ impl ParamValue {
         match self {
             ParamValue::Number(v) => v,
             other => unreachable!("{other:?} is not a number: PARAMS reads and sets the same kind"),
+        }
+    }
+
+    /// A rate that is not set is 0 in the run's parameters.
+    pub(super) fn rate(self) -> f64 {
+        match self {
+            ParamValue::Rate(v) => v.unwrap_or(0.0),
+            other => unreachable!("{other:?} is not a rate: PARAMS reads and sets the same kind"),
         }
     }
 
@@ -113,6 +125,8 @@ impl Serialize for ParamValue {
             ParamValue::Seed(Some(v)) => s.serialize_u32(v),
             ParamValue::Size(None) | ParamValue::Seed(None) => s.serialize_none(),
             ParamValue::Name(v) => s.serialize_str(v),
+            // Not set: 0, as the column has always held (every reader knows 0 as unset).
+            ParamValue::Rate(v) => s.serialize_f64(v.unwrap_or(0.0)),
         }
     }
 }

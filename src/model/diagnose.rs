@@ -7,7 +7,7 @@ use linfa_logistic::RowBlocks;
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array2, Axis, NdFloat};
 
-use super::engine::EngineReport;
+use super::engine::{EngineReport, TracePoint};
 use super::linear::{sigmoid, softplus, LinearModel, BLOCK_ROWS};
 use super::params::{ModelParams, MultiClass};
 use crate::digits::{argmax, N_CLASSES};
@@ -61,13 +61,6 @@ pub struct Diagnostics {
     pub trace: Vec<TracePoint>,
 }
 
-/// One iteration of a fit, in scikit-learn's terms.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct TracePoint {
-    pub objective: f64,
-    pub grad_max: f64,
-}
-
 /// Recomputes objective, gradient and training accuracy in scikit-learn's terms, and decides the
 /// status. `x` holds the training features divided by `scale`.
 pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
@@ -110,9 +103,10 @@ pub(super) fn diagnose<F: NdFloat, X: RowBlocks<F> + ?Sized>(
             trace: report
                 .trace
                 .iter()
-                .map(|&(objective, grad_max)| TracePoint {
-                    objective: objective / n,
-                    grad_max: grad_max * scale / n,
+                .map(|p| TracePoint {
+                    objective: p.objective / n,
+                    grad_max: p.grad_max * scale / n,
+                    evaluations: p.evaluations,
                 })
                 .collect(),
             zero_weights: Some(zero_weights),

@@ -48,8 +48,9 @@ pub struct EngineReport {
     pub termination: String,
     pub converged: bool,
     pub evaluations: u64,
-    /// (summed objective, largest gradient component) per iteration.
-    pub trace: Vec<(f64, f64)>,
+    /// The summed objective, the largest gradient component (in the fit's units) and the passes
+    /// made, per iteration.
+    pub trace: Vec<TracePoint>,
 }
 
 impl EngineReport {
@@ -81,7 +82,11 @@ impl EngineReport {
             trace: report
                 .trace
                 .iter()
-                .map(|r| (r.objective.as_f64(), r.gradient_max.as_f64()))
+                .map(|r| TracePoint {
+                    objective: r.objective.as_f64(),
+                    grad_max: r.gradient_max.as_f64(),
+                    evaluations: Some(r.evaluations),
+                })
                 .collect(),
         }
     }
@@ -91,15 +96,21 @@ impl EngineReport {
         let len = reports.iter().map(|r| r.trace.len()).max().unwrap_or(0);
         let trace = (0..len)
             .map(|i| {
-                reports.iter().fold((0.0, 0.0f64), |(obj, grad), r| {
+                let start = TracePoint {
+                    objective: 0.0,
+                    grad_max: 0.0,
+                    evaluations: Some(0),
+                };
+                reports.iter().fold(start, |sum, r| {
                     // A class that stopped earlier stays where it stopped.
-                    let (o, g) = r
-                        .trace
-                        .get(i)
-                        .or(r.trace.last())
-                        .copied()
-                        .unwrap_or_default();
-                    (obj + o, grad.max(g))
+                    let Some(p) = r.trace.get(i).or(r.trace.last()) else {
+                        return sum;
+                    };
+                    TracePoint {
+                        objective: sum.objective + p.objective,
+                        grad_max: sum.grad_max.max(p.grad_max),
+                        evaluations: sum.evaluations.zip(p.evaluations).map(|(a, b)| a + b),
+                    }
                 })
             })
             .collect();
@@ -116,6 +127,19 @@ impl EngineReport {
             trace,
         }
     }
+}
+
+/// One iteration of a fit: in the engine's report the summed objective and the gradient in the
+/// fit's units, in [`super::Diagnostics`] scikit-learn's terms.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TracePoint {
+    pub objective: f64,
+    pub grad_max: f64,
+    /// Passes over the training data made when the fit reached this point (the start's
+    /// included; one-vs-rest: summed over the classes); absent in records written before the
+    /// engine counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<u64>,
 }
 
 /// Called after every iteration of a fit with the number of iterations done and the objective

@@ -30,13 +30,13 @@ use std::time::Instant;
 
 use linfa_logistic::ScaledBytes;
 
-pub use diagnose::{Diagnostics, FitOutcome, FitStatus, TracePoint};
-pub use engine::{engine_for, EngineError, EngineReport, Observer};
+pub use diagnose::{Diagnostics, FitOutcome, FitStatus};
+pub use engine::{engine_for, EngineError, EngineReport, Observer, TracePoint};
 pub use linear::{zero_share, LinearModel};
 pub use linfa_logistic::Float;
 pub use params::{
-    linfa_alpha, linfa_max_gradient_tolerance, Dtype, ModelParams, MultiClass, ParamError, Solver,
-    ValidModelParams,
+    linfa_alpha, linfa_max_gradient_tolerance, Dtype, FitUnits, ModelParams, MultiClass,
+    ParamError, Solver, ValidModelParams,
 };
 
 use diagnose::diagnose;
@@ -58,7 +58,8 @@ pub fn fit<F: Float>(
     let start = Instant::now();
     let n = y.len() as f64;
     let observer = &|iteration, objective| observer(iteration, objective / n);
-    let mut rescaled: Option<ScaledBytes<F>> = unscaled_for_gd(x_fit, params)?;
+    check_units(x_fit, params)?;
+    let mut rescaled: Option<ScaledBytes<F>> = None;
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -82,18 +83,17 @@ pub fn fit<F: Float>(
     }
 }
 
-/// Gradient descent follows its path in the features' own units (a fit scale would change the
-/// step each weight takes): where the training matrix is divided (f32), the gd fit reads a copy
-/// that is not.
-fn unscaled_for_gd<F: Float>(
-    x_fit: &ScaledBytes<F>,
-    params: &ModelParams,
-) -> Result<Option<ScaledBytes<F>>, EngineError> {
-    if params.solver != Solver::Gd || x_fit.divisor() == F::one() {
-        return Ok(None);
+/// A solver that reads the features in their own units ([`FitUnits::Features`]) is given a
+/// matrix that is not divided: the preprocessing stage prepares it so.
+fn check_units<F: Float>(x_fit: &ScaledBytes<F>, params: &ModelParams) -> Result<(), EngineError> {
+    if params.solver.fit_units() == FitUnits::Features && x_fit.divisor() != F::one() {
+        return Err(EngineError(format!(
+            "the {} solver reads the features in their own units, but its training matrix is divided by {}",
+            params.solver,
+            divisor(x_fit)
+        )));
     }
-    let unscaled = x_fit.clone().divided_by(F::one());
-    unscaled.map(Some).map_err(|e| EngineError(e.to_string()))
+    Ok(())
 }
 
 /// The fit scale of a training matrix: the divisor its features are read with.
@@ -114,8 +114,7 @@ pub fn fit_max_iters<F: Float>(
     observer: Observer,
 ) -> Result<Vec<FitOutcome>, EngineError> {
     let start = Instant::now();
-    let unscaled = unscaled_for_gd(x_fit, params)?;
-    let x_fit = unscaled.as_ref().unwrap_or(x_fit);
+    check_units(x_fit, params)?;
     let n = y.len() as f64;
     let longest = params.with_max_iter(max_iters.iter().copied().max().unwrap_or(params.max_iter));
     // When the shared fit first reached each iteration count (the last class, for one-vs-rest).

@@ -45,7 +45,27 @@ named_enum! {
     }
 }
 
+/// The units a fit reads the training matrix in (`preprocessing::initial_fit_scale` turns them
+/// into the matrix's divisor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FitUnits {
+    /// Divided by a fit scale where the dtype needs one (f32: the features brought into [-1, 1]);
+    /// the weights are returned in the features' units.
+    Scaled,
+    /// The features' own units: gradient descent's path (a fit scale would change the step each
+    /// weight takes).
+    Features,
+}
+
 impl Solver {
+    /// The units this solver's fit reads the training matrix in.
+    pub fn fit_units(self) -> FitUnits {
+        match self {
+            Solver::Gd => FitUnits::Features,
+            Solver::Lbfgs | Solver::Sag | Solver::Saga => FitUnits::Scaled,
+        }
+    }
+
     /// Whether the solver draws samples in an order `random_state` fixes.
     pub fn is_stochastic(self) -> bool {
         matches!(self, Solver::Sag | Solver::Saga)

@@ -19,7 +19,7 @@ use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::files::csv_bytes;
 use crate::stats::wilson;
-use crate::store::ResultsDir;
+use crate::store::{Prior, ResultsDir};
 use crate::tables::{self, ClassRecord, MetricsRecord};
 
 mod index;
@@ -40,6 +40,9 @@ pub const PUBLISHED_GAP_PP: f64 = 1.0;
 pub const PATH_AGREEMENT_PCT: f64 = 99.95;
 /// ... and the final objectives within this relative difference, with the same `n_iter`.
 pub const PATH_OBJECTIVE_REL: f64 = 1e-8;
+/// Gradient descent against the reference script's numpy descent: the objective after every
+/// iteration within this relative difference.
+pub const TRACE_OBJECTIVE_REL: f64 = 1e-9;
 
 /// `index -> (label, predicted)` from a predictions.csv.
 fn read_predictions(dir: &ResultsDir, path: &Path, hint: &str) -> Result<Predictions> {
@@ -106,6 +109,10 @@ pub struct ParityRow {
     /// Iterations on each side (scikit-learn's `n_iter_`; one-vs-rest: the most any class took).
     pub sklearn_n_iter: Option<u64>,
     pub harness_n_iter: Option<u64>,
+    /// Gradient descent runs: the two objective paths compared iteration by iteration (one CSV
+    /// column: "harness points/scikit-learn points largest-relative-difference").
+    #[serde(rename = "objective_path", serialize_with = "TraceComparison::serialize_cell")]
+    pub trace: Option<TraceComparison>,
     pub harness_status: String,
     pub sklearn_seconds: f64,
     pub harness_seconds: f64,
@@ -120,6 +127,52 @@ pub struct ParityRow {
     /// only in the solver's seed (on the first of them).
     #[serde(skip)]
     pub seed_spread: Option<String>,
+}
+
+/// Two objective paths, the start and every iteration, compared point by point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceComparison {
+    /// Points on each side (scikit-learn's, the harness's).
+    pub sklearn_points: usize,
+    pub harness_points: usize,
+    /// The largest |harness - scikit-learn| / |scikit-learn| over the points both have.
+    pub largest_rel: f64,
+}
+
+impl TraceComparison {
+    /// Compares the paths `sklearn` and `harness` (objectives at the start and after every
+    /// iteration).
+    pub fn new(sklearn: &[f64], harness: &[f64]) -> Self {
+        let largest_rel = sklearn
+            .iter()
+            .zip(harness)
+            .map(|(s, h)| (h - s).abs() / s.abs())
+            .fold(0.0, f64::max);
+        TraceComparison {
+            sklearn_points: sklearn.len(),
+            harness_points: harness.len(),
+            largest_rel,
+        }
+    }
+
+    /// One CSV cell, empty when there is no comparison: "41/41 3.1e-15".
+    fn serialize_cell<S: serde::Serializer>(
+        t: &Option<Self>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let cell = t.map(|t| {
+            format!(
+                "{}/{} {:.1e}",
+                t.harness_points, t.sklearn_points, t.largest_rel
+            )
+        });
+        s.serialize_str(cell.as_deref().unwrap_or(""))
+    }
+
+    /// The same number of points, each within [`TRACE_OBJECTIVE_REL`].
+    pub fn holds(&self) -> bool {
+        self.sklearn_points == self.harness_points && self.largest_rel <= TRACE_OBJECTIVE_REL
+    }
 }
 
 fn verdict(row: &ParityRow) -> String {
@@ -169,6 +222,15 @@ fn verdict(row: &ParityRow) -> String {
         parts.push(format!(
             "{}: same path, n_iter {h} against {sk}, identical predictions {agree:.2} % (target {PATH_AGREEMENT_PCT}), objective {rel:.1e} relative (target {PATH_OBJECTIVE_REL:.0e})",
             if ok { "met" } else { "missed" }
+        ));
+    }
+    if let Some(t) = row.trace {
+        parts.push(format!(
+            "{}: objective after each iteration, {} points against {}, within {:.1e} relative (target {TRACE_OBJECTIVE_REL:.0e})",
+            if t.holds() { "met" } else { "missed" },
+            t.harness_points,
+            t.sklearn_points,
+            t.largest_rel
         ));
     }
     if let (Some(published), Some(decimals)) = (row.published, row.published_decimals) {
@@ -275,6 +337,42 @@ impl<'a> Folder<'a> {
         }
     }
 
+    /// scikit-learn's objective path (`;`-separated) against the harness's trace in the run's
+    /// record.
+    fn trace(&self, run: &Run, sklearn: &str) -> Result<TraceComparison> {
+        let path = self.dir.join("sklearn/metrics.csv");
+        let sk: Vec<f64> = sklearn
+            .split(';')
+            .map(|v| v.trim().parse::<f64>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| Error::Data {
+                file: path.clone(),
+                message: format!("run {}: objective_path holds {e}: {}", run.id, self.sk_hint),
+            })?;
+        let record = match self.results.prior_on(run, self.config, None) {
+            Prior::Finished(record) => record,
+            Prior::Missing => {
+                return Err(Error::Data {
+                    file: self.results.record_json(&run.id),
+                    message: format!("run {} has no record: {}", run.id, self.sweep_hint),
+                })
+            }
+            Prior::Stale(why) => {
+                return Err(Error::Data {
+                    file: self.results.record_json(&run.id),
+                    message: format!("{why}: {}", self.sweep_hint),
+                })
+            }
+        };
+        let harness: Vec<f64> = record
+            .diagnostics
+            .trace
+            .iter()
+            .map(|t| t.objective)
+            .collect();
+        Ok(TraceComparison::new(&sk, &harness))
+    }
+
     /// A run's parity row, and both sides' predictions (scikit-learn's, the harness's) where it
     /// has them.
     #[allow(clippy::type_complexity)]
@@ -303,6 +401,10 @@ impl<'a> Folder<'a> {
             })
             .collect();
         let mut row = parity_row(self.config, run, s, h, &hp, &sp, binary);
+        if let Some(path) = &s.objective_path {
+            row.trace = Some(self.trace(run, path)?);
+            row.verdict = verdict(&row);
+        }
         if let (Some(p), Some(hp), Some(sp)) = (&self.config.published, &hp, &sp) {
             let order = read_test_order(
                 &self.results,
@@ -417,6 +519,7 @@ fn parity_row(
         harness_grad_norm: h.grad_norm,
         sklearn_n_iter: s.n_iter,
         harness_n_iter: h.n_iter,
+        trace: None,
         harness_status: h.status.clone(),
         sklearn_seconds: s.fit_seconds,
         harness_seconds: h.fit_seconds,
@@ -507,6 +610,7 @@ mod tests {
             harness_grad_norm: 1e-3,
             sklearn_n_iter: None,
             harness_n_iter: None,
+            trace: None,
             harness_status: "ok".into(),
             sklearn_seconds: 1.0,
             harness_seconds: 1.0,
@@ -544,6 +648,32 @@ mod tests {
             "{}",
             verdict(&close)
         );
+    }
+
+    /// Gradient descent paths are held to 1e-9 relative at every point, and to the same length.
+    #[test]
+    fn objective_paths_are_compared_point_by_point() {
+        let sk = [2.3, 1.0, 0.5];
+        let same = TraceComparison::new(&sk, &[2.3, 1.0 + 1e-12, 0.5]);
+        assert!(same.holds());
+        assert!((same.largest_rel - 1e-12).abs() < 1e-15);
+        let apart = TraceComparison::new(&sk, &[2.3, 1.0, 0.5 + 1e-6]);
+        assert!(!apart.holds());
+        assert!((apart.largest_rel - 2e-6).abs() < 1e-12);
+        let shorter = TraceComparison::new(&sk, &[2.3, 1.0]);
+        assert!(
+            !shorter.holds(),
+            "a path that stops early is not the same path"
+        );
+        let mut r = row(false, false, 0.0, 100.0);
+        r.trace = Some(same);
+        assert!(
+            verdict(&r).contains("met: objective after each iteration, 3 points against 3"),
+            "{}",
+            verdict(&r)
+        );
+        r.trace = Some(shorter);
+        assert!(verdict(&r).contains("missed: objective after each iteration, 2 points against 3"));
     }
 
     /// A published number printed to 2 decimals is compared at 2 decimals, not as a gap in pp.

@@ -1,6 +1,9 @@
-//! `fit_paths.png`: every fit's path in a sweep overlaid, the objective per iteration.
+//! `fit_paths.png`: every fit's path in a sweep overlaid, the objective per iteration; where the
+//! sweep compares solvers, per pass over the data (what each point cost), so that they are
+//! compared at equal work.
 //!
-//! May touch: `charts`, `error`, `stats`, `store`, `report::{Figure, figure, sweep_lines}`.
+//! May touch: `charts`, `digits`, `error`, `model`, `stats`, `store`,
+//! `report::{Figure, figure, sweep_lines}`.
 
 use super::sweep_lines::{c_colour, groups, labels, Axis};
 use super::{figure, Figure};
@@ -14,7 +17,10 @@ const FILE: &str = "fit_paths.png";
 /// Draws the fit paths, or removes the chart where no run has a path (sag and saga).
 pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figure>> {
     let (paths, fixed, left_out) = fit_paths(results);
-    let heading = format!("Fit paths: scikit-learn's objective per {}", paths.x_label);
+    let heading = match passes(results) {
+        Some(_) => "Fit paths: scikit-learn's objective per pass over the training data".into(),
+        None => format!("Fit paths: scikit-learn's objective per {}", paths.x_label),
+    };
     if paths.series.is_empty() {
         dir.remove(&dir.root.join(FILE))?;
         return Ok(None);
@@ -28,6 +34,11 @@ pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Fig
             },
             "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
         ];
+        if passes(results).is_some() {
+            lines.push(
+                "A point per iteration, placed at the passes it cost: an L-BFGS iteration takes one or more (line-search trials), a gradient descent iteration one".into(),
+            );
+        }
         if left_out > 0 {
             lines.push(format!(
                 "Only runs on the most common training-set size: objectives on other training images are not comparable ({left_out} other run(s) not drawn)"
@@ -72,6 +83,7 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
     cs.sort_by(f64::total_cmp);
     cs.dedup();
     let by_c = cs.len() == families.len();
+    let per_pass = passes(results);
     let series = families
         .iter()
         .zip(legend)
@@ -102,7 +114,13 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
                     .trace
                     .iter()
                     .enumerate()
-                    .map(|(it, t)| (it as f64, t.objective.max(1e-12)))
+                    .map(|(it, t)| {
+                        let x = match (per_pass, t.evaluations) {
+                            (Some(_), Some(e)) => e as f64 / problems(longest) as f64,
+                            _ => it as f64,
+                        };
+                        (x, t.objective.max(1e-12))
+                    })
                     .collect(),
                 ..Default::default()
             })
@@ -116,7 +134,10 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
     steps.sort();
     steps.dedup();
     let chart = LineChart {
-        x_label: steps.join(" / "),
+        x_label: match per_pass {
+            Some(label) => label.into(),
+            None => steps.join(" / "),
+        },
         y_label: "Objective (log scale)".into(),
         y_log: true,
         series,
@@ -124,4 +145,32 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
         ..Default::default()
     };
     (chart, fixed, left_out)
+}
+
+/// Where the drawn fits come from more than one solver and every path says what each point cost:
+/// the x axis's label for passes over the data.
+fn passes(results: &[RunResult]) -> Option<&'static str> {
+    let traced: Vec<&RunResult> = results
+        .iter()
+        .filter(|r| r.diagnostics.trace.len() > 1)
+        .collect();
+    let first = traced.first()?.run.params.model.solver;
+    let mixed = traced.iter().any(|r| r.run.params.model.solver != first);
+    let counted = traced
+        .iter()
+        .all(|r| r.diagnostics.trace.iter().all(|t| t.evaluations.is_some()));
+    let ovr = traced.iter().any(|r| problems(r) > 1);
+    (mixed && counted).then_some(if ovr {
+        "Passes over the training data (loss and gradient evaluations; one-vs-rest: per class)"
+    } else {
+        "Passes over the training data (loss and gradient evaluations)"
+    })
+}
+
+/// The binary problems a run's fit solves: one per class for one-vs-rest, else one.
+fn problems(r: &RunResult) -> usize {
+    match r.run.params.model.multi_class {
+        crate::model::MultiClass::Ovr => crate::digits::N_CLASSES,
+        crate::model::MultiClass::Multinomial => 1,
+    }
 }

@@ -4,7 +4,7 @@
 //! file, and `sweep --report-only` can redraw everything without refitting.
 //!
 //! May touch: `folder` (results files and inputs through one handle), `charts`, `config`,
-//! `error`, `markdown`, `metrics`, `model`, `split` (the animation's seeded draw), `stats`,
+//! `digits`, `error`, `markdown`, `metrics`, `model`, `split` (the animation's seeded draw), `stats`,
 //! `store`, `tables`, `text` (it reads records and writes presentation).
 
 mod animation;
@@ -177,9 +177,11 @@ pub fn write_report(
     };
     let mut run_figures = Vec::new();
     for result in results {
-        if !animated.contains(&result.run.id) {
+        let animate = animated.contains(&result.run.id);
+        if !animate {
             animation::remove(dir, &result.run.id)?;
         }
+        let mut figures = Vec::new();
         if selected.iter().any(|r| r.run.id == result.run.id) {
             // Where scikit-learn's fit of the same run stopped, for its fit path.
             let stopped = sklearn
@@ -189,14 +191,18 @@ pub fn write_report(
                 .published
                 .as_ref()
                 .and_then(|p| p.binary_accuracy.as_deref());
-            let mut figures = run_charts::draw(dir, result, images, stopped, published)?;
-            if animated.contains(&result.run.id) {
-                figures.extend(animation::draw(dir, result, images)?);
-            }
-            run_figures.push((result, figures));
+            figures = run_charts::draw(dir, result, images, stopped, published)?;
         } else {
             run_charts::remove(dir, &result.run.id)?;
+            if !animate {
+                continue;
+            }
         }
+        // Asked for in [output] on its own: drawn whether or not the run gets its charts.
+        if animate {
+            figures.extend(animation::draw(dir, result, images)?);
+        }
+        run_figures.push((result, figures));
     }
     let text = readme_markdown(config, results, &sweep_figures, &run_figures);
     dir.write(&dir.readme_md(), text.as_bytes())?;

@@ -125,7 +125,8 @@ pub(super) fn labels(lines: &[Line]) -> (Vec<String>, String) {
         .map(|l| {
             l.key
                 .iter()
-                .filter(|(n, _)| varying.contains(n))
+                // A parameter this line's runs do not take (learning_rate for L-BFGS) is left out.
+                .filter(|(n, v)| varying.contains(n) && v != "-")
                 .map(|(n, v)| format!("{n}={v}"))
                 .collect::<Vec<_>>()
                 .join(", ")

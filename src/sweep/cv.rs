@@ -139,6 +139,7 @@ fn fold_data<F: Float>(
         &split,
         group.scaler,
         group.dtype,
+        group.units,
     )
 }
 

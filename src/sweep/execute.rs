@@ -152,6 +152,7 @@ pub(super) fn run_group<F: Float>(
         &group.indices,
         group.scaler,
         group.dtype,
+        group.units,
     )
     .map_err(|e| Error::fit(&group.runs[0].id, e))?;
     let families = families(&group.runs, group.shared_fits);

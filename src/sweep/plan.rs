@@ -14,17 +14,18 @@ use crate::config::{Config, Run, PARAMS};
 use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 
-use crate::model::{Dtype, ModelParams};
+use crate::model::{Dtype, FitUnits, ModelParams};
 use crate::preprocessing::Scaler;
 use crate::split::{stratified_k_fold, train_test_split, SplitIndices, SplitSpec};
 use crate::stats::group_in_order;
 use crate::store::{Prior, ResultsDir, RunResult};
 
-/// Runs sharing one split, scaler and dtype, and so one set of matrices.
+/// Runs sharing one split, scaler, dtype and fit units, and so one set of matrices.
 pub(super) struct Group<'a> {
     pub split: SplitSpec,
     pub scaler: Scaler,
     pub dtype: Dtype,
+    pub units: FitUnits,
     pub indices: SplitIndices,
     pub runs: Vec<&'a Run>,
     /// Runs that differ only in max_iter share one fit ([`families`]); false with
@@ -43,10 +44,13 @@ pub(super) fn plan<'a>(
     let mut groups: Vec<Group<'a>> = Vec::new();
     for &run in runs {
         let p = &run.params;
-        if let Some(g) = groups
-            .iter_mut()
-            .find(|g| g.split == p.split && g.scaler == p.scaler && g.dtype == p.model.dtype)
-        {
+        let units = p.model.solver.fit_units();
+        if let Some(g) = groups.iter_mut().find(|g| {
+            g.split == p.split
+                && g.scaler == p.scaler
+                && g.dtype == p.model.dtype
+                && g.units == units
+        }) {
             g.runs.push(run);
             continue;
         }
@@ -78,6 +82,7 @@ pub(super) fn plan<'a>(
             split: p.split,
             scaler: p.scaler,
             dtype: p.model.dtype,
+            units,
             indices,
             runs: vec![run],
             shared_fits,

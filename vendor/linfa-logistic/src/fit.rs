@@ -163,6 +163,7 @@ impl<F: Float, D: Dimension> LogisticRegressionValidParams<F, D> {
                 iteration: it.iteration,
                 objective: summed(it.f),
                 gradient_max: summed(lbfgsb::max_abs(it.g)),
+                evaluations: it.evaluations,
             };
             trace.push(record);
             observer(&record);

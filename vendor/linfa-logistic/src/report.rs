@@ -62,6 +62,9 @@ pub struct IterationRecord<F> {
     pub objective: F,
     /// The largest absolute component of its gradient.
     pub gradient_max: F,
+    /// Passes over the data made so far (the starting point's evaluation included; line-search
+    /// trials count): what the fit has cost when it reached this iterate.
+    pub evaluations: u64,
 }
 
 /// What a fit did. Objectives and gradients are those of the objective the crate minimises: the

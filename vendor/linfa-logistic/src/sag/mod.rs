@@ -157,6 +157,7 @@ impl<F: Float> SagValidParams<F> {
                     iteration: epoch,
                     objective: F::nan(),
                     gradient_max: F::nan(),
+                    evaluations: epoch,
                 })
             });
         let model = |fit: SagFit<F>| {

@@ -134,6 +134,14 @@ fn the_fit_report_says_what_the_fit_did() {
         epsilon = 1e-12
     );
     assert!(report.gradient_max <= report.gradient_norm);
+    // What each iterate cost: the start one pass, at least one more per iteration, the last
+    // entry the fit's total.
+    assert_eq!(report.trace[0].evaluations, 1);
+    assert!(report
+        .trace
+        .windows(2)
+        .all(|w| w[1].evaluations > w[0].evaluations));
+    assert_eq!(report.trace[5].evaluations, report.evaluations);
     // Cost and gradient requests for the same point share one pass.
     assert!(report.evaluations >= report.cost_calls);
     assert!(
@@ -206,4 +214,27 @@ fn snapshots_equal_separate_fits() {
         .unwrap();
     assert_eq!(long.snapshots()[0].params(), separate.params());
     assert_eq!(long.snapshots()[0].report(), separate.report());
+}
+
+/// Gradient descent makes one pass over the data per iteration, and its trace says so.
+#[test]
+fn gradient_descent_costs_one_evaluation_per_iteration() {
+    let (x, y) = three_classes();
+    let model = MultiLogisticRegression::default()
+        .alpha(0.1)
+        .max_iterations(7)
+        .gradient_descent(0.01)
+        .check()
+        .unwrap()
+        .fit(&Dataset::new(x, y))
+        .unwrap();
+    let report = model.report().unwrap();
+    assert_eq!(report.iterations, 7);
+    assert_eq!(report.evaluations, 8);
+    for (i, record) in report.trace.iter().enumerate() {
+        assert_eq!(
+            (record.iteration, record.evaluations),
+            (i as u64, i as u64 + 1)
+        );
+    }
 }
