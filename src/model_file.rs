@@ -4,24 +4,28 @@
 //!
 //! | name | shape, type | content |
 //! |---|---|---|
-//! | `format_version` | (1,) int64 | [`FORMAT_VERSION`] |
+//! | `format_version` | () int64 | [`FORMAT_VERSION`]: `int(m["format_version"])` |
 //! | `coef` | (10, 784) float64 | weights per class, on the scaled features |
 //! | `intercept` | (10,) float64 | one per class |
 //! | `scaler_offset`, `scaler_scale` | (784,) float64 | the scaler: `(pixels - offset) * scale` |
 //! | `classes` | (10,) int64 | the digit of each row of `coef` |
-//! | `ovr` | (1,) int64 | 1 for one-vs-rest (probabilities: normalised sigmoids), 0 for softmax |
-//! | `run_json` | (n,) uint8 | UTF-8 JSON: the run id, its parameters, the data checksum |
+//! | `ovr` | () int64 | 1 for one-vs-rest (probabilities: normalised sigmoids), 0 for softmax |
+//! | `run_json` | () unicode | JSON: the run id, its parameters, the data checksum: `json.loads(str(m["run_json"]))` |
 //!
 //! Decision values for raw pixels `x` (n x 784, 0..255): `((x - scaler_offset) * scaler_scale) @
 //! coef.T + intercept`; the predicted digit is `classes[argmax]`.
+//!
+//! Version 1 (still read) stored `format_version` and `ovr` as 1-element arrays, which numpy 2
+//! will not turn into a Python int, and `run_json` as (n,) uint8 UTF-8 bytes.
 //!
 //! May touch: `folder` (results files and inputs through one handle), `config` (the run),
 //! `digits`, `error`, `model`.
 
 use std::path::Path;
 
+use std::io::{Read, Write};
+
 use ndarray::{Array1, Array2, ArrayView2};
-use ndarray_npy::NpzWriter;
 
 use crate::config::Run;
 use crate::digits::{N_CLASSES, N_PIXELS};
@@ -32,8 +36,11 @@ use crate::model::{LinearModel, MultiClass};
 /// record, under 200 KB).
 pub const MAX_MODEL_BYTES: u64 = 16 << 20;
 
-/// The version of the layout above; a reader refuses other versions.
-pub const FORMAT_VERSION: i64 = 1;
+/// The version of the layout above; a reader takes it and version 1, and refuses others.
+pub const FORMAT_VERSION: i64 = 2;
+
+/// The versions a reader takes.
+const READABLE_VERSIONS: [i64; 2] = [1, FORMAT_VERSION];
 
 /// The model of `run` as the bytes of a model file (`path` is where they go, for messages).
 pub fn to_bytes(
@@ -44,7 +51,7 @@ pub fn to_bytes(
     scaler_offset: &Array1<f64>,
     scaler_scale: &Array1<f64>,
 ) -> Result<Vec<u8>> {
-    let run_json = serde_json::to_vec(&serde_json::json!({
+    let run_json = serde_json::to_string(&serde_json::json!({
         "run_id": run.id,
         "params": run.params,
         "data_checksum": data_checksum,
@@ -53,25 +60,99 @@ pub fn to_bytes(
     let coef: Array2<f64> = model.weights.t().to_owned();
     let classes = Array1::from_iter(0..N_CLASSES as i64);
     let ovr = i64::from(model.multi_class == MultiClass::Ovr);
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    {
-        let mut npz = NpzWriter::new(&mut bytes);
-        let fail = |e: ndarray_npy::WriteNpzError| Error::output(path, e);
-        npz.add_array("format_version", &Array1::from_elem(1, FORMAT_VERSION))
-            .map_err(fail)?;
-        npz.add_array("coef", &coef).map_err(fail)?;
-        npz.add_array("intercept", &model.intercept).map_err(fail)?;
-        npz.add_array("scaler_offset", scaler_offset)
-            .map_err(fail)?;
-        npz.add_array("scaler_scale", scaler_scale).map_err(fail)?;
-        npz.add_array("classes", &classes).map_err(fail)?;
-        npz.add_array("ovr", &Array1::from_elem(1, ovr))
-            .map_err(fail)?;
-        npz.add_array("run_json", &Array1::from_vec(run_json.clone()))
-            .map_err(fail)?;
-        npz.finish().map_err(fail)?;
-    }
+    let fail = |e: String| Error::output(path, e);
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut add = |name: &str, npy: Vec<u8>| -> Result<()> {
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        archive
+            .start_file(format!("{name}.npy"), stored)
+            .map_err(|e| fail(e.to_string()))?;
+        archive.write_all(&npy).map_err(|e| fail(e.to_string()))
+    };
+    add(
+        "format_version",
+        npy(&ndarray::arr0(FORMAT_VERSION)).map_err(fail)?,
+    )?;
+    add("coef", npy(&coef).map_err(fail)?)?;
+    add("intercept", npy(&model.intercept).map_err(fail)?)?;
+    add("scaler_offset", npy(scaler_offset).map_err(fail)?)?;
+    add("scaler_scale", npy(scaler_scale).map_err(fail)?)?;
+    add("classes", npy(&classes).map_err(fail)?)?;
+    add("ovr", npy(&ndarray::arr0(ovr)).map_err(fail)?)?;
+    add("run_json", npy_text(&run_json))?;
+    let bytes = archive.finish().map_err(|e| fail(e.to_string()))?;
     Ok(bytes.into_inner())
+}
+
+/// An array as the bytes of a `.npy` file.
+fn npy<A, S, D>(array: &ndarray::ArrayBase<S, D>) -> std::result::Result<Vec<u8>, String>
+where
+    A: ndarray_npy::WritableElement,
+    S: ndarray::Data<Elem = A>,
+    D: ndarray::Dimension,
+{
+    use ndarray_npy::WriteNpyExt;
+    let mut bytes = Vec::new();
+    array.write_npy(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// The `.npy` magic string and format version 1.0.
+const NPY_MAGIC: &[u8] = b"\x93NUMPY\x01\x00";
+
+/// `text` as a `.npy` file holding one numpy string (a 0-d array of dtype `<U{chars}`: UTF-32,
+/// little-endian), what `np.array(text)` saves.
+fn npy_text(text: &str) -> Vec<u8> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut header = format!(
+        "{{'descr': '<U{}', 'fortran_order': False, 'shape': (), }}",
+        chars.len().max(1)
+    );
+    // The header is padded with spaces and ends in a newline so that the data starts at a
+    // multiple of 64 bytes (magic 8, length 2).
+    while (NPY_MAGIC.len() + 2 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = NPY_MAGIC.to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for c in &chars {
+        bytes.extend((*c as u32).to_le_bytes());
+    }
+    if chars.is_empty() {
+        bytes.extend(0u32.to_le_bytes());
+    }
+    bytes
+}
+
+/// The string of a `.npy` file written by [`npy_text`] (or by numpy: a 0-d `<U` array).
+fn read_npy_text(bytes: &[u8]) -> std::result::Result<String, String> {
+    let rest = bytes
+        .strip_prefix(NPY_MAGIC)
+        .ok_or("not a version 1.0 .npy array")?;
+    let (len, rest) = rest.split_at_checked(2).ok_or("a cut .npy header")?;
+    let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+    let (header, data) = rest.split_at_checked(len).ok_or("a cut .npy header")?;
+    let header = std::str::from_utf8(header).map_err(|_| "a .npy header that is not text")?;
+    let descr = header
+        .split("'descr': '")
+        .nth(1)
+        .and_then(|d| d.split('\'').next())
+        .ok_or("a .npy header without a dtype")?;
+    if !descr.starts_with("<U") || !header.contains("'shape': ()") {
+        return Err(format!("a {descr} array where one string was expected"));
+    }
+    let mut text = String::new();
+    for unit in data.chunks_exact(4) {
+        let code = u32::from_le_bytes([unit[0], unit[1], unit[2], unit[3]]);
+        if code == 0 {
+            break;
+        }
+        text.push(char::from_u32(code).ok_or("a string that is not Unicode")?);
+    }
+    Ok(text)
 }
 
 /// The first value that is not finite, if any.
@@ -94,6 +175,22 @@ pub struct SavedModel {
     pub run: serde_json::Value,
 }
 
+/// The string stored as `<name>.npy` in the archive `bytes`.
+fn text_entry(bytes: &[u8], name: &str) -> std::result::Result<String, String> {
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let mut entry = archive
+        .by_name(&format!("{name}.npy"))
+        .map_err(|e| e.to_string())?;
+    let mut npy = Vec::new();
+    entry
+        .by_ref()
+        .take(MAX_MODEL_BYTES)
+        .read_to_end(&mut npy)
+        .map_err(|e| e.to_string())?;
+    read_npy_text(&npy)
+}
+
 impl SavedModel {
     /// Reads a model file, refusing other format versions and inconsistent shapes. Errors are
     /// [`Error::Model`]: `what_to_do` ends each message.
@@ -113,13 +210,16 @@ impl SavedModel {
         };
         let mut npz = ndarray_npy::NpzReader::new(std::io::Cursor::new(bytes))
             .map_err(|e| fail(format!("not a model file ({e})")))?;
-        let version: Array1<i64> = npz
+        let version: ndarray::ArrayD<i64> = npz
             .by_name("format_version")
             .map_err(|e| fail(format!("not a model file (format_version: {e})")))?;
-        if version.first() != Some(&FORMAT_VERSION) {
-            let found = version.first().map_or("none".to_string(), i64::to_string);
+        let version = (version.len() == 1)
+            .then(|| version.iter().copied().next())
+            .flatten();
+        if !version.is_some_and(|v| READABLE_VERSIONS.contains(&v)) {
+            let found = version.map_or("none".to_string(), |v| v.to_string());
             return Err(fail(format!(
-                "model format version {found}, this harness reads version {FORMAT_VERSION}"
+                "model format version {found}, this harness reads versions 1 and {FORMAT_VERSION}"
             )));
         }
         let mut array = |name: &str| -> Result<ndarray::ArrayD<f64>> {
@@ -141,16 +241,27 @@ impl SavedModel {
                 .map_err(|e| fail(format!("damaged model file ({name}: {e})")))
         };
         let classes = ints("classes")?.to_vec();
-        let ovr = ints("ovr")?;
-        if ovr.len() != 1 || !(ovr[0] == 0 || ovr[0] == 1) {
+        let ovr: ndarray::ArrayD<i64> = npz
+            .by_name("ovr")
+            .map_err(|e| fail(format!("damaged model file (ovr: {e})")))?;
+        if ovr.len() != 1 || !ovr.iter().all(|&v| v == 0 || v == 1) {
             return Err(fail(format!(
-                "damaged model file (ovr is {ovr}, expected [0] or [1])"
+                "damaged model file (ovr is {ovr}, expected 0 or 1)"
             )));
         }
-        let run_json: Array1<u8> = npz
-            .by_name("run_json")
-            .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?;
-        let run = serde_json::from_slice(run_json.as_slice().unwrap_or_default())
+        let ovr = ovr.iter().copied().next() == Some(1);
+        let run_json = match version {
+            Some(1) => {
+                let bytes: Array1<u8> = npz
+                    .by_name("run_json")
+                    .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?;
+                String::from_utf8(bytes.to_vec())
+                    .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?
+            }
+            _ => text_entry(bytes, "run_json")
+                .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?,
+        };
+        let run = serde_json::from_str(&run_json)
             .map_err(|e| fail(format!("damaged model file (run_json: {e})")))?;
         let model = SavedModel {
             coef,
@@ -158,7 +269,7 @@ impl SavedModel {
             scaler_offset,
             scaler_scale,
             classes,
-            multi_class: if ovr.first() == Some(&1) {
+            multi_class: if ovr {
                 MultiClass::Ovr
             } else {
                 MultiClass::Multinomial
@@ -226,5 +337,37 @@ impl SavedModel {
             intercept: self.intercept.clone(),
         };
         linear.probabilities(&linear.decision(&scaled, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A string array is numpy's: the data starts at a multiple of 64 bytes, one UTF-32 unit
+    /// per character, and it reads back, any character included.
+    #[test]
+    fn strings_are_stored_as_numpy_unicode_and_read_back() {
+        for text in ["{\"run_id\": \"3031fa70a26e\"}", "ünïcödé ✓ 𝟙", ""] {
+            let npy = npy_text(text);
+            let header_len = usize::from(u16::from_le_bytes([npy[8], npy[9]]));
+            assert_eq!((10 + header_len) % 64, 0);
+            let header = std::str::from_utf8(&npy[10..10 + header_len]).unwrap();
+            let chars = text.chars().count();
+            assert!(
+                header.starts_with(&format!(
+                    "{{'descr': '<U{}', 'fortran_order': False, 'shape': (), }}",
+                    chars.max(1)
+                )),
+                "{header}"
+            );
+            assert!(header.ends_with('\n'));
+            assert_eq!(npy.len(), 10 + header_len + 4 * chars.max(1));
+            assert_eq!(read_npy_text(&npy).unwrap(), text);
+        }
+        let numbers = npy(&ndarray::arr1(&[1i64, 2])).unwrap();
+        assert!(read_npy_text(&numbers)
+            .unwrap_err()
+            .contains("where one string was expected"));
     }
 }

@@ -196,13 +196,20 @@ images, labels = load_mnist(data, 3000)
 runs = 0
 for run_id in sorted(os.listdir(os.path.join(root, "runs"))):
     m = np.load(os.path.join(root, "runs", run_id, "model.npz"))
-    assert int(m["format_version"][0]) == 1
-    meta = json.loads(m["run_json"].tobytes().decode())
+    assert int(m["format_version"]) == 2
+    meta = json.loads(str(m["run_json"]))
     assert meta["run_id"] == run_id, meta
     rows = list(csv.DictReader(open(os.path.join(root, "runs", run_id, "predictions.csv"))))
     index = np.array([int(r["index"]) for r in rows])
     x = (images[index].astype(np.float64) - m["scaler_offset"]) * m["scaler_scale"]
     z = x @ m["coef"].T + m["intercept"]
+    # The probabilities as the README computes them, for either model kind.
+    if int(m["ovr"]):
+        p = 1 / (1 + np.exp(-z)); p /= p.sum(axis=1, keepdims=True)
+    else:
+        p = np.exp(z - z.max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)
+    stored = np.array([[float(r[f"p{k}"]) for k in range(10)] for r in rows])
+    assert np.abs(p - stored).max() <= 1e-6, (run_id, np.abs(p - stored).max())
     predicted = m["classes"][np.argmax(z, axis=1)]
     expected = np.array([int(r["predicted"]) for r in rows])
     differ = int((predicted != expected).sum())

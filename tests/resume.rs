@@ -638,7 +638,7 @@ fn cross_validation_resumes_after_a_kill() {
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stderr
-            .contains("fold 1/4 scored for 2 setting(s) (2 fit(s) reused"),
+            .contains("fold 1/4 scored (2 fit(s) reused from an interrupted sweep); mean so far C=0.1: "),
         "{}",
         ran.stderr
     );

@@ -35,7 +35,10 @@ pub use overrides::{Override, OverrideError};
 pub fn is_run_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
-pub use params::{summary_params, Param, ParamValue, Run, RunParams, Section, Summary, PARAMS};
+pub use params::{
+    setting_label, summary_params, varying_params, Param, ParamValue, Run, RunParams, Section,
+    Summary, PARAMS,
+};
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
 use sections::{check_name, parse_data, parse_margin, parse_run_charts, parse_selection};
 pub use sections::{

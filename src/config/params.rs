@@ -337,6 +337,27 @@ pub fn summary_params<'a>(runs: impl IntoIterator<Item = &'a RunParams>) -> Vec<
         .collect()
 }
 
+/// The parameters whose values differ between `runs`, in table order: what tells them apart.
+pub fn varying_params<'a>(runs: impl IntoIterator<Item = &'a RunParams>) -> Vec<&'static Param> {
+    let runs: Vec<&RunParams> = runs.into_iter().collect();
+    PARAMS
+        .iter()
+        .filter(|p| runs.iter().any(|r| p.get(r) != p.get(runs[0])))
+        .collect()
+}
+
+/// `name=value` of each of `params` in `run`: "C=0.1, max_iter=100" (the parameters a run does
+/// not take, shown "-", are left out).
+pub fn setting_label(run: &RunParams, params: &[&Param]) -> String {
+    params
+        .iter()
+        .map(|p| (p.name, p.get(run).display()))
+        .filter(|(_, v)| v != "-")
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The order a sub-grid's Cartesian product takes the parameters in (the last varies fastest):
 /// the order of the runs in every sweep. Changing it reorders results, not run ids.
 pub const GRID_ORDER: &[&str] = &[

@@ -66,6 +66,15 @@ impl Solver {
         }
     }
 
+    /// Who fits the same run in `scripts/sklearn_reference.py`: scikit-learn, or for gradient
+    /// descent (which scikit-learn does not have) the script's numpy descent.
+    pub fn reference_side(self) -> &'static str {
+        match self {
+            Solver::Gd => "numpy's gradient descent",
+            Solver::Lbfgs | Solver::Sag | Solver::Saga => "scikit-learn",
+        }
+    }
+
     /// Whether the solver draws samples in an order `random_state` fixes.
     pub fn is_stochastic(self) -> bool {
         matches!(self, Solver::Sag | Solver::Saga)

@@ -111,7 +111,10 @@ pub struct ParityRow {
     pub harness_n_iter: Option<u64>,
     /// Gradient descent runs: the two objective paths compared iteration by iteration (one CSV
     /// column: "harness points/scikit-learn points largest-relative-difference").
-    #[serde(rename = "objective_path", serialize_with = "TraceComparison::serialize_cell")]
+    #[serde(
+        rename = "objective_path",
+        serialize_with = "TraceComparison::serialize_cell"
+    )]
     pub trace: Option<TraceComparison>,
     pub harness_status: String,
     pub sklearn_seconds: f64,

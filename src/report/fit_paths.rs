@@ -138,7 +138,13 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
             Some(label) => label.into(),
             None => steps.join(" / "),
         },
-        y_label: "Objective (log scale)".into(),
+        y_label: match results.iter().filter(|r| problems(r) > 1).count() {
+            0 => "Objective (log scale)".into(),
+            k if k == results.len() => {
+                "Objective: the ten binary objectives summed (log scale)".into()
+            }
+            _ => "Objective (log scale; one-vs-rest: the ten binary objectives summed)".into(),
+        },
         y_log: true,
         series,
         y_format: crate::charts::compact,

@@ -223,6 +223,10 @@ pub struct Reference {
     /// Its cross-validation score as the README writes it (`91.97 ± 0.23`), if it has one.
     #[serde(default)]
     pub cv: Option<String>,
+    /// What sets the run apart from the config's other runs: "C=0.1" (empty for a single run;
+    /// absent from files written before it was recorded).
+    #[serde(default)]
+    pub setting: String,
 }
 
 impl Reference {
@@ -264,8 +268,13 @@ impl Reference {
     /// The closing line of a sweep: which run, why, its scores and its model.
     pub fn summary(&self, dir: &Path) -> String {
         format!(
-            "reference run {} ({}): {}test accuracy {:.2} % [{:.2}, {:.2}]; model {}",
+            "reference run {} ({}{}): {}test accuracy {:.2} % [{:.2}, {:.2}]; model {}",
             self.run_id,
+            if self.setting.is_empty() {
+                String::new()
+            } else {
+                format!("{}; ", self.setting)
+            },
             self.why,
             self.cv
                 .as_ref()
@@ -302,6 +311,10 @@ fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> 
         test_accuracy: r.accuracy().unwrap_or(f64::NAN),
         test_interval: interval,
         cv: comparison::cv_text(r),
+        setting: crate::config::setting_label(
+            &r.run.params,
+            &crate::config::varying_params(config.runs.iter().map(|run| &run.params)),
+        ),
     };
     let text = serde_json::to_string_pretty(&reference).map_err(|e| Error::Output {
         path: path.clone(),

@@ -369,13 +369,14 @@ impl RunCharts<'_> {
         });
         if let Some((n_iter, objective)) = sklearn_stopped {
             lines.push(format!(
-                "Cross: where scikit-learn's fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)"
+                "Cross: where {}'s fit of the same run stopped (n_iter {n_iter}, objective {objective:.6}; scripts/sklearn_reference.py)",
+                params.model.solver.reference_side()
             ));
         }
         let chart = fit_path_chart(
             &d.trace,
             params.model.tol,
-            params.model.solver.step_label(),
+            params.model.solver,
             sklearn_stopped,
         );
         self.figure(FIT_PATH, heading, &lines, |path, title| {
@@ -416,9 +417,10 @@ impl RunCharts<'_> {
 pub(crate) fn fit_path_chart(
     trace: &[crate::model::TracePoint],
     tol: f64,
-    step: String,
+    solver: crate::model::Solver,
     sklearn_stopped: Option<(u64, f64)>,
 ) -> LineChart {
+    let step = solver.step_label();
     let points = |f: fn(&crate::model::TracePoint) -> f64| {
         trace
             .iter()
@@ -449,7 +451,7 @@ pub(crate) fn fit_path_chart(
         .into_iter()
         .chain(sklearn_stopped.map(|(n_iter, objective)| Series {
             style: Style::Crosses,
-            label: "scikit-learn stopped".into(),
+            label: format!("{} stopped", solver.reference_side()),
             color: PALETTE[2],
             points: vec![(n_iter as f64, objective.max(1e-12))],
             ..Default::default()

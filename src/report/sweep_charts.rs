@@ -2,7 +2,7 @@
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
-//! May touch: `charts`, `config`, `error`, `store`,
+//! May touch: `charts`, `config`, `error`, `model` (the solver), `store`,
 //! `report::{Figure, figure, sweep_lines}`.
 
 use std::collections::HashMap;
@@ -190,7 +190,10 @@ fn accuracy_series(
     if let Some(points) = reference {
         series.push(Series {
             style: Style::Crosses,
-            label: named("scikit-learn test"),
+            label: named(&format!(
+                "{} test",
+                line.runs[0].run.params.model.solver.reference_side()
+            )),
             color,
             points,
             ..Default::default()
@@ -343,10 +346,13 @@ fn subtitle(
                     .into(),
             );
             if chart.series.iter().any(|s| s.style == Style::Crosses) {
-                lines.push(
-                    "Crosses: scikit-learn's test accuracy for the same runs (scripts/sklearn_reference.py; results/parity.md compares the two)"
-                        .into(),
-                );
+                let gd = charted
+                    .iter()
+                    .any(|r| r.run.params.model.solver == crate::model::Solver::Gd);
+                lines.push(format!(
+                    "Crosses: scikit-learn's test accuracy for the same runs ({}scripts/sklearn_reference.py; results/parity.md compares the two)",
+                    if gd { "numpy's gradient descent for gd runs; " } else { "" }
+                ));
             }
         }
     }

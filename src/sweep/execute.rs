@@ -171,20 +171,9 @@ pub(super) fn run_group<F: Float>(
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(family) = families.get(i) else { break };
                 let longest = family.iter().max_by_key(|r| r.params.model.max_iter);
-                let bar = longest.and_then(|run| progress.start(run));
+                let bar = longest.and_then(|run| progress.start(run, run.id.clone()));
                 let observer = |iteration: u64, objective: f64| {
-                    if let Some(bar) = &bar {
-                        // One-vs-rest classes report in parallel: show the furthest.
-                        if iteration > bar.position() {
-                            bar.set_position(iteration);
-                        }
-                        // sag and saga compute no objective on the way.
-                        if objective.is_finite() {
-                            bar.set_message(format!("{objective:.6}"));
-                        } else {
-                            bar.set_message("- (not computed by sag/saga)");
-                        }
-                    }
+                    Progress::observe(bar.as_ref(), iteration, objective)
                 };
                 let context = Context {
                     indices: &group.indices,

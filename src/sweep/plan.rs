@@ -252,6 +252,19 @@ fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
     if left.is_empty() {
         return format!("all {done} runs finished: a sweep would only redraw the report\n");
     }
+    // Each cross-validated run is also fitted once per fold.
+    let fold_fits: usize = left
+        .iter()
+        .filter_map(|run| config.cross_validates(run))
+        .map(|sel| sel.cv)
+        .sum();
+    let to_fit = match fold_fits {
+        0 => format!("{} to fit", left.len()),
+        k => format!(
+            "{} to fit, and {k} cross-validation fold fit(s)",
+            left.len()
+        ),
+    };
     // Seconds per iteration and training image, by engine: an lbfgs iteration and a sag epoch
     // cost different amounts.
     let engine = |run: &Run| run.params.engine();
@@ -269,8 +282,7 @@ fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
         let rates = rates(engine(run));
         if rates.is_empty() {
             return format!(
-                "{done} finished, {} to fit; no time estimate: no finished {} run to measure from\n",
-                left.len(),
+                "{done} finished, {to_fit}; no time estimate: no finished {} run to measure from\n",
                 run.params.model.solver
             );
         }
@@ -285,8 +297,7 @@ fn estimate(config: &Config, finished: &[Option<RunResult>]) -> String {
         seconds += fit + cv;
     }
     format!(
-        "{done} finished, {} to fit: about {} at most (every fit to its max_iter, at the time per iteration and training image that finished runs of the same engine took; runs that share a fit take less)\n",
-        left.len(),
+        "{done} finished, {to_fit}: about {} at most (every fit to its max_iter, at the time per iteration and training image that finished runs of the same engine took; a fold fit on (k - 1)/k of the images; runs that share a fit take less)\n",
         humantime::format_duration(std::time::Duration::from_secs(seconds.ceil() as u64)),
     )
 }

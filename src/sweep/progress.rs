@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::SweepOptions;
-use crate::config::Run;
+use crate::config::{Run, Scoring};
 use crate::model::FitStatus;
 use crate::store::RunResult;
 
@@ -23,6 +23,8 @@ pub(super) struct Progress {
     started: Instant,
     /// Work planned and done (see the module header).
     work: Mutex<(f64, f64)>,
+    /// The overall bar's count of runs, "(2/5 runs)", shown after the estimate.
+    runs: Mutex<String>,
 }
 
 /// Units of work on the overall bar (it counts in whole numbers).
@@ -43,19 +45,32 @@ pub(super) fn family_work(family: &[&Run], n_train: usize) -> f64 {
     fit_work(longest, n_train)
 }
 
+/// A cross-validation score as the progress lines show it: "91.02 ± 0.35 %" (accuracy) or
+/// "log-loss 0.3100 ± 0.0100".
+pub(super) fn cv_score(scoring: Scoring, mean: f64, sd: Option<f64>) -> String {
+    match (scoring, sd) {
+        (Scoring::Accuracy, Some(sd)) => format!("{:.2} ± {:.2} %", 100.0 * mean, 100.0 * sd),
+        (Scoring::Accuracy, None) => format!("{:.2} %", 100.0 * mean),
+        (Scoring::NegLogLoss, Some(sd)) => format!("log-loss {:.4} ± {sd:.4}", -mean),
+        (Scoring::NegLogLoss, None) => format!("log-loss {:.4}", -mean),
+    }
+}
+
 impl Progress {
     pub(super) fn new(options: &SweepOptions, work: f64) -> Self {
         let bars = (options.progress && !options.quiet).then(|| {
             let multi = MultiProgress::new();
             let overall = multi.add(ProgressBar::new(BAR_UNITS));
             overall.set_style(
+                // No estimate until one has been measured: the message holds it.
                 ProgressStyle::with_template(
-                    "{elapsed_precise} [{bar:30.cyan/blue}] {percent} % of the work, about {eta} left {msg}",
+                    "{elapsed_precise} [{bar:30.cyan/blue}] {percent} % of the work{msg}",
                 )
                 .expect("valid template")
                 .progress_chars("=> "),
             );
             overall.enable_steady_tick(Duration::from_millis(500));
+            overall.set_message("; time left: measuring");
             (multi, overall)
         });
         Progress {
@@ -63,6 +78,7 @@ impl Progress {
             quiet: options.quiet,
             started: Instant::now(),
             work: Mutex::new((work.max(1.0), 0.0)),
+            runs: Mutex::new(String::new()),
         }
     }
 
@@ -72,13 +88,20 @@ impl Progress {
         w.1 = (w.1 + work).min(w.0);
         let (total, done) = *w;
         drop(w);
-        if let Some((_, overall)) = &self.bars {
-            overall.set_position((BAR_UNITS as f64 * done / total) as u64);
-        }
-        (done > 0.0).then(|| {
+        let estimate = (done > 0.0).then(|| {
             let per_unit = self.started.elapsed().as_secs_f64() / done;
             Duration::from_secs_f64(per_unit * (total - done))
-        })
+        });
+        if let Some((_, overall)) = &self.bars {
+            overall.set_position((BAR_UNITS as f64 * done / total) as u64);
+            let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            let left = match estimate {
+                Some(_) => Self::left(estimate),
+                None => "; time left: measuring".into(),
+            };
+            overall.set_message(format!("{left} {runs}"));
+        }
+        estimate
     }
 
     /// The line ending for an estimate: `; about 2m 10s left`.
@@ -92,9 +115,10 @@ impl Progress {
         }
     }
 
-    /// A cross-validation event that did `work`, with the estimate of the time left.
-    pub(super) fn cv_line(&self, text: String, work: f64) {
-        let left = Self::left(self.advance(work));
+    /// A cross-validation event (its work already counted by [`Progress::advance`]), with the
+    /// estimate of the time left.
+    pub(super) fn cv_line(&self, text: String) {
+        let left = Self::left(self.advance(0.0));
         self.line(format!("{text}{left}"));
     }
 
@@ -108,8 +132,9 @@ impl Progress {
         }
     }
 
-    /// A bar for one run being fitted, following its iterations (only on a terminal).
-    pub(super) fn start(&self, run: &Run) -> Option<ProgressBar> {
+    /// A bar for one run being fitted, following its iterations (only on a terminal); `what`
+    /// leads it (the run id, or the fold and run id).
+    pub(super) fn start(&self, run: &Run, what: String) -> Option<ProgressBar> {
         let (multi, _) = self.bars.as_ref()?;
         let bar = multi.add(ProgressBar::new(run.params.model.max_iter));
         bar.set_style(
@@ -119,16 +144,37 @@ impl Progress {
             .expect("valid template")
             .progress_chars("=> "),
         );
-        bar.set_prefix(run.id.clone());
+        bar.set_prefix(what);
         bar.enable_steady_tick(Duration::from_millis(200));
         Some(bar)
     }
 
-    /// A run finished; `work` is its share of its fit.
+    /// Follows a fit on its bar: the furthest iteration and the objective.
+    pub(super) fn observe(bar: Option<&ProgressBar>, iteration: u64, objective: f64) {
+        let Some(bar) = bar else { return };
+        // One-vs-rest classes report in parallel: show the furthest.
+        if iteration > bar.position() {
+            bar.set_position(iteration);
+        }
+        // sag and saga compute no objective on the way.
+        if objective.is_finite() {
+            bar.set_message(format!("{objective:.6}"));
+        } else {
+            bar.set_message("- (not computed by sag/saga)");
+        }
+    }
+
+    /// A run finished; `work` is its share of its fit. In a sweep that chooses by
+    /// cross-validation, the line leads with the CV score, the test score after it.
     pub(super) fn finish(&self, done: usize, total: usize, result: &RunResult, work: f64) {
+        let cv = result.cv.as_ref().map(|cv| {
+            let (mean, sd) = cv.mean_sd();
+            format!("CV {}; ", cv_score(cv.selection.scoring, mean, Some(sd)))
+        });
         let outcome = match (&result.metrics, &result.diagnostics.status) {
             (Some(m), _) => format!(
-                "test accuracy {:.2} % {}{}",
+                "{}test accuracy {:.2} % {}{}",
+                cv.unwrap_or_default(),
                 100.0 * m.accuracy,
                 m.accuracy_interval().percent(),
                 if result.diagnostics.converged {
@@ -140,10 +186,8 @@ impl Progress {
             (None, FitStatus::Failed(reason)) => format!("FAILED: {reason}"),
             (None, FitStatus::Ok) => "no metrics".into(),
         };
+        *self.runs.lock().unwrap_or_else(|e| e.into_inner()) = format!("({done}/{total} runs)");
         let left = Self::left(self.advance(work));
-        if let Some((_, overall)) = &self.bars {
-            overall.set_message(format!("({done}/{total} runs)"));
-        }
         self.line(format!(
             "[{done}/{total}] {} ({}): {outcome} in {:.1} s{left}",
             result.run.id,
