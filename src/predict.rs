@@ -356,7 +356,7 @@ pub fn chart(
         if raw {
             "Images taken as given (--raw): 28 x 28, light ink on black".to_string()
         } else {
-            "Each image in MNIST form: inverted if the ink is dark, background and specks removed, cropped to the ink, scaled into 20 x 20, centred by its centre of mass in 28 x 28".to_string()
+            "Each image as the model reads it, in MNIST form (light ink on black): inverted if the ink is dark, background and specks removed, cropped to the ink, scaled into 20 x 20, centred by mass in 28 x 28".to_string()
         },
     ];
     if let Some(input) = predictions.iter().find(|p| same_file(&p.image, path)) {

@@ -637,8 +637,9 @@ fn cross_validation_resumes_after_a_kill() {
     let ran = common::sweep_in(tmp.path(), &[path.to_str().unwrap(), "--out", "res"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
-        ran.stderr
-            .contains("fold 1/4 scored (2 fit(s) reused from an interrupted sweep); mean so far C=0.1: "),
+        ran.stderr.contains(
+            "fold 1/4 scored (2 fit(s) reused from an interrupted sweep); mean so far C=0.1: "
+        ),
         "{}",
         ran.stderr
     );

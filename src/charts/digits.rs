@@ -24,25 +24,42 @@ pub struct Tile<'a> {
     pub caption_color: RGBColor,
 }
 
-/// Draws a 28x28 image with its top-left corner at `at`, each pixel `scale` pixels wide, dark
-/// ink on white.
+/// How a 28x28 digit is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ink {
+    /// Dark ink on white, as on paper: grids of many digits read best so.
+    OnPaper,
+    /// Light ink on black: the pixel values as the model reads them (MNIST's own form).
+    AsTheModelSees,
+}
+
+/// Draws a 28x28 image with its top-left corner at `at`, each pixel `scale` pixels wide.
 fn draw_digit(
     area: &DrawingArea<BitMapBackend, Shift>,
     pixels: &[u8],
     at: (i32, i32),
     scale: i32,
+    ink: Ink,
 ) -> Result<(), String> {
+    let square = [
+        (at.0 - 1, at.1 - 1),
+        (at.0 + SIDE * scale, at.1 + SIDE * scale),
+    ];
+    if ink == Ink::AsTheModelSees {
+        area.draw(&Rectangle::new(square, BLACK.filled()))
+            .map_err(|e| e.to_string())?;
+    }
     area.draw(&Rectangle::new(
-        [
-            (at.0 - 1, at.1 - 1),
-            (at.0 + SIDE * scale, at.1 + SIDE * scale),
-        ],
+        square,
         RGBColor(200, 200, 200).stroke_width(1),
     ))
     .map_err(|e| e.to_string())?;
     for (i, &v) in pixels.iter().enumerate().filter(|(_, &v)| v > 0) {
         let (r, c) = (i as i32 / SIDE, i as i32 % SIDE);
-        let ink = 255 - v;
+        let ink = match ink {
+            Ink::OnPaper => 255 - v,
+            Ink::AsTheModelSees => v,
+        };
         let (x, y) = (at.0 + c * scale, at.1 + r * scale);
         area.draw(&Rectangle::new(
             [(x, y), (x + scale, y + scale)],
@@ -75,7 +92,8 @@ pub fn digit_grid(path: &Path, title: &Title, tiles: &[Tile], columns: usize) ->
                     .pos(Pos::new(HPos::Center, VPos::Top)),
             ))
             .map_err(|e| chart_error(path, e))?;
-            draw_digit(area, tile.pixels, (x, y + 26), scale).map_err(|e| chart_error(path, e))?;
+            draw_digit(area, tile.pixels, (x, y + 26), scale, Ink::OnPaper)
+                .map_err(|e| chart_error(path, e))?;
         }
         Ok(())
     })
@@ -170,7 +188,8 @@ fn draw_panel(path: &Path, cell: &DrawingArea<BitMapBackend, Shift>, panel: &Pan
         Some(_) => BAD,
         None => PALETTE[0],
     };
-    draw_digit(cell, panel.pixels, (20, 40), 4).map_err(|e| chart_error(path, e))?;
+    draw_digit(cell, panel.pixels, (20, 40), 4, Ink::AsTheModelSees)
+        .map_err(|e| chart_error(path, e))?;
     let truth = panel
         .label
         .map(|label| format!("true {label}, "))
