@@ -327,6 +327,22 @@ impl SavedModel {
         &self.coef * &self.scaler_scale
     }
 
+    /// The weights a chart draws, with their unit in words: per raw pixel value (0-255) where the
+    /// scaler scales every pixel alike (none, unit), else per scaled pixel, the units the model
+    /// was fitted in (per raw value, a standard scaler's rarely inked border pixels, divided by a
+    /// tiny deviation, would drown every other weight).
+    pub fn weights_to_draw(&self) -> (Array2<f64>, &'static str) {
+        let first = self.scaler_scale.first().copied().unwrap_or(1.0);
+        if self.scaler_scale.iter().all(|&s| s == first) {
+            (self.pixel_weights(), "weight per raw pixel value 0-255")
+        } else {
+            (
+                self.coef.clone(),
+                "weight per scaled pixel, (pixel - offset) x scale, the units the model was fitted in",
+            )
+        }
+    }
+
     /// Class probabilities for raw pixels (rows: images, values 0..255), as the sweep computes
     /// them for the test set.
     pub fn probabilities(&self, pixels: ArrayView2<f64>) -> Array2<f64> {
@@ -369,5 +385,26 @@ mod tests {
         assert!(read_npy_text(&numbers)
             .unwrap_err()
             .contains("where one string was expected"));
+    }
+
+    /// Pixels scaled alike are drawn per raw value; pixels scaled each their own way (standard,
+    /// min_max, max_abs) in the fit's units.
+    #[test]
+    fn weights_are_drawn_per_raw_pixel_only_where_every_pixel_is_scaled_alike() {
+        let model = |scale: Array1<f64>| SavedModel {
+            coef: Array2::from_elem((N_CLASSES, 2), 2.0),
+            intercept: Array1::zeros(N_CLASSES),
+            scaler_offset: Array1::zeros(2),
+            scaler_scale: scale,
+            classes: (0..N_CLASSES as i64).collect(),
+            multi_class: MultiClass::Multinomial,
+            run: serde_json::Value::Null,
+        };
+        let (unit, words) = model(Array1::from_elem(2, 0.5)).weights_to_draw();
+        assert_eq!(unit[[0, 1]], 1.0);
+        assert!(words.contains("raw pixel"));
+        let (standard, words) = model(ndarray::arr1(&[0.5, 100.0])).weights_to_draw();
+        assert_eq!(standard[[0, 1]], 2.0);
+        assert!(words.contains("scaled pixel"));
     }
 }

@@ -47,13 +47,16 @@ pub(super) fn draw(
         }
     };
     let mut maps = Vec::new();
+    let mut units = Vec::new();
     for r in &chosen {
         let saved = dir.read_model(&r.run.id)?.ok_or_else(|| Error::Output {
             path: dir.model_npz(&r.run.id),
             message: "missing: rerun the sweep with --force to rewrite the model files".into(),
         })?;
         let m = &r.run.params.model;
-        for (k, row) in saved.pixel_weights().rows().into_iter().enumerate() {
+        let (weights, unit) = saved.weights_to_draw();
+        units.push(unit);
+        for (k, row) in weights.rows().into_iter().enumerate() {
             let label = if k == 0 {
                 format!(
                     "l1_ratio {}, C {}: 0",
@@ -88,7 +91,10 @@ pub(super) fn draw(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        "Red pixels raise the digit's score, blue ones lower it, white is exactly or nearly zero (weight per raw pixel value 0-255; one scale for every row, ending at the 99th percentile)".into(),
+        format!(
+            "Red pixels raise the digit's score, blue ones lower it, white is exactly or nearly zero ({}; one scale for every row, ending at the 99th percentile)",
+            units.first().copied().unwrap_or_default()
+        ),
     ];
     let title = Title {
         title: heading,

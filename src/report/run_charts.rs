@@ -390,15 +390,15 @@ impl RunCharts<'_> {
         let Some(saved) = self.dir.read_model(&self.r.run.id)? else {
             return Ok(None);
         };
-        let weights = saved.pixel_weights();
+        let (weights, unit) = saved.weights_to_draw();
         let heading = if saved.multi_class == MultiClass::Ovr {
             "What each one-vs-rest classifier learned: its weight on every pixel".to_string()
         } else {
             "What the model learned: each digit's weight on every pixel".to_string()
         };
-        let lines = self.lines(
-            "Red pixels raise the digit's score, blue ones lower it (weight per raw pixel value 0-255; one scale, ending at the 99th percentile)",
-        );
+        let lines = self.lines(&format!(
+            "Red pixels raise the digit's score, blue ones lower it ({unit}; one scale, ending at the 99th percentile)"
+        ));
         let maps: Vec<(String, Vec<f64>)> = weights
             .rows()
             .into_iter()
