@@ -1,6 +1,6 @@
 //! `sweep <config> [SECTION.KEY=VALUE...] [--jobs N] [--dry-run] [--plan] [--out DIR] [--force]
 //! [--shard I/N] [--separate-fits] [--report-only] [--merge DIR...] [--prune [--yes]]`: run an experiment grid and write its results
-//! under `<out>/<name>/` (`<out>/<name>+<digest>/` with overrides).
+//! under `<out>/<name>/` (`<out>/<name>+<overrides>+<digest>/` with overrides).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,7 +21,7 @@ struct Args {
     config: PathBuf,
     /// Overrides of the config's keys, SECTION.KEY=VALUE, e.g. model.C=0.1,1,10 or
     /// split.train_size=0.5 or 'model.C={ logspace = [-4, 2], num = 7 }'; their results go to
-    /// OUT/<name>+<digest>/.
+    /// OUT/<name>+<overrides>+<digest>/.
     #[arg(value_name = "SECTION.KEY=VALUE")]
     overrides: Vec<Override>,
     /// Number of runs fitted at the same time.

@@ -141,7 +141,7 @@ impl Config {
 
     /// Reads a config and applies command-line overrides ([`Override`]): the values are checked
     /// like the file's, a mistake is reported with the override, and the results go to
-    /// `<name>+<digest of the overrides>` so that they never mix with the file's own grid.
+    /// `<name>+<what was overridden>+<digest of the overrides>` so that they never mix with the file's own grid.
     pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Config> {
         if overrides.is_empty() {
             return Config::load(path);
@@ -168,7 +168,7 @@ impl Config {
             },
             other => other,
         })?;
-        config.name = format!("{}+{}", config.name, overrides::digest(overrides));
+        config.name = format!("{}+{}", config.name, overrides::folder_suffix(overrides));
         Ok(config)
     }
 

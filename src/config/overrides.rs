@@ -190,7 +190,39 @@ fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
     None
 }
 
-/// A short digest of the overrides, for the folder their results go to.
+/// The most characters the readable part of an override folder's name takes.
+const READABLE_CHARS: usize = 60;
+
+/// The suffix of the folder the overrides' results go to: what was overridden, readable, and a
+/// digest that keeps two sets of overrides apart however they read: `C_0.5_1.5_4.5+1a2b3c` for
+/// `model.C=0.5,1.5,4.5`. Only letters, digits, `-`, `.` and `_`, each run of anything else one
+/// `_`; keys without their section; long values cut.
+pub fn folder_suffix(overrides: &[Override]) -> String {
+    let mut readable = String::new();
+    for o in overrides {
+        let text = format!("{}_{}", o.key, o.value);
+        if !readable.is_empty() {
+            readable.push('+');
+        }
+        let mut last_was_gap = false;
+        for c in text.chars() {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                readable.push(c);
+                last_was_gap = false;
+            } else if !last_was_gap {
+                readable.push('_');
+                last_was_gap = true;
+            }
+        }
+        while readable.ends_with('_') {
+            readable.pop();
+        }
+    }
+    let readable: String = readable.chars().take(READABLE_CHARS).collect();
+    format!("{}+{}", readable.trim_end_matches(['_', '+']), digest(overrides))
+}
+
+/// A short digest of the overrides (see [`folder_suffix`]).
 pub fn digest(overrides: &[Override]) -> String {
     use sha2::{Digest, Sha256};
     let text: Vec<String> = overrides.iter().map(ToString::to_string).collect();
@@ -268,5 +300,14 @@ mod tests {
             assert!(e.starts_with(&format!("override {given:?}")), "{e}");
         }
         assert_ne!(digest(&[o("model.C=1")]), digest(&[o("model.C=2")]));
+        let d = digest(&[o("model.C=0.5,1.5,4.5")]);
+        assert_eq!(folder_suffix(&[o("model.C=0.5,1.5,4.5")]), format!("C_0.5_1.5_4.5+{d}"));
+        let two = [o("model.C={ logspace = [-4, 2], num = 7 }"), o("preprocessing.scaler=unit")];
+        assert_eq!(
+            folder_suffix(&two),
+            format!("C_logspace_-4_2_num_7+scaler_unit+{}", digest(&two))
+        );
+        let long = [o(&format!("model.C={}", vec!["0.125"; 40].join(",")))];
+        assert!(folder_suffix(&long).len() <= READABLE_CHARS + 7);
     }
 }
