@@ -219,7 +219,11 @@ pub fn folder_suffix(overrides: &[Override]) -> String {
         }
     }
     let readable: String = readable.chars().take(READABLE_CHARS).collect();
-    format!("{}+{}", readable.trim_end_matches(['_', '+']), digest(overrides))
+    format!(
+        "{}+{}",
+        readable.trim_end_matches(['_', '+']),
+        digest(overrides)
+    )
 }
 
 /// A short digest of the overrides (see [`folder_suffix`]).
@@ -301,8 +305,14 @@ mod tests {
         }
         assert_ne!(digest(&[o("model.C=1")]), digest(&[o("model.C=2")]));
         let d = digest(&[o("model.C=0.5,1.5,4.5")]);
-        assert_eq!(folder_suffix(&[o("model.C=0.5,1.5,4.5")]), format!("C_0.5_1.5_4.5+{d}"));
-        let two = [o("model.C={ logspace = [-4, 2], num = 7 }"), o("preprocessing.scaler=unit")];
+        assert_eq!(
+            folder_suffix(&[o("model.C=0.5,1.5,4.5")]),
+            format!("C_0.5_1.5_4.5+{d}")
+        );
+        let two = [
+            o("model.C={ logspace = [-4, 2], num = 7 }"),
+            o("preprocessing.scaler=unit"),
+        ];
         assert_eq!(
             folder_suffix(&two),
             format!("C_logspace_-4_2_num_7+scaler_unit+{}", digest(&two))

@@ -13,11 +13,13 @@ use crate::digits::{N_PIXELS, SIDE};
 
 mod cleanup;
 mod load;
+mod stroke;
 
 use cleanup::{
     grown, largest_pieces, local_background, median, median_3x3, otsu, remove_lines, shrunk,
 };
 pub use load::{load, MAX_IMAGE_BYTES, MAX_SIDE};
+pub use stroke::{relative_width, MNIST_RELATIVE_WIDTH};
 
 /// Side of the box MNIST's digits were scaled to fit, aspect ratio kept.
 pub const BOX: usize = 20;
@@ -107,7 +109,8 @@ pub const INK_WARNING_SHARE: f64 = 0.25;
 ///    the picture, except where a stroke crosses them), keep the connected pieces of ink larger
 ///    than a tenth of the largest, and keep the grey levels of those pieces and of the pixels
 ///    next to them (their anti-aliased edges), stretched to the ink's peak, dropping what is
-///    under 10 % of it;
+///    under 10 % of it; then bring the strokes' width toward MNIST's, relative to the digit's
+///    size: a thin pen's line is thickened and a thick marker's thinned (`stroke.rs`);
 /// 5. crop to the bounding box of the pixels over 25 % of the ink;
 /// 6. scale the crop to fit 20 x 20, aspect ratio kept (a triangle filter, anti-aliased when
 ///    shrinking), and stretch it to 0..255 again;
@@ -124,6 +127,20 @@ pub fn prepare(image: &Grey) -> Result<Prepared, Problem> {
 
 /// [`prepare`] with the centre of mass placed at (`centre`, `centre`).
 pub fn prepare_centred_at(image: &Grey, centre: f64) -> Result<Prepared, Problem> {
+    prepare_with(image, centre, Strokes::ToMnist)
+}
+
+/// Whether [`prepare`] brings the strokes' width toward MNIST's (end of step 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strokes {
+    /// As drawn (for measuring what the step does).
+    AsDrawn,
+    /// Thickened or thinned toward MNIST's relative width.
+    ToMnist,
+}
+
+/// [`prepare`] with the centre of mass at (`centre`, `centre`) and the strokes as `strokes` says.
+pub fn prepare_with(image: &Grey, centre: f64, strokes: Strokes) -> Result<Prepared, Problem> {
     if image.pixels.is_empty() {
         return Err(Problem::Empty);
     }
@@ -149,6 +166,10 @@ pub fn prepare_centred_at(image: &Grey, centre: f64) -> Result<Prepared, Problem
             100.0 * INK_WARNING_SHARE
         )
     });
+    let ink = match strokes {
+        Strokes::AsDrawn => ink,
+        Strokes::ToMnist => stroke::normalised(&ink, w, h),
+    };
     let (scaled, new_w, new_h) = scaled_box(&ink, w, h);
     Ok(Prepared {
         pixels: placed(&scaled, new_w, new_h, centre),
