@@ -27,12 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = root.join("examples/digits");
     std::fs::create_dir_all(&out)?;
-    let dir = data::repository_data_dir();
-    let mnist = data::load(&mnist_logreg::config::DataConfig {
-        cache_dir: dir.join("cache"),
-        dir,
-        subsample: None,
-    })?;
+    let mnist = data::load_repository_data()?;
 
     // The first test image of each digit, in the order predictions.csv lists the test set.
     let mut first: BTreeMap<u8, usize> = BTreeMap::new();

@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 
-use mnist_logreg::config::DataConfig;
 use mnist_logreg::data;
 #[path = "../tests/common/photos.rs"]
 mod photos;
@@ -25,12 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = args.next().map_or(Ok(60), |n| n.parse())?;
     std::fs::create_dir_all(&out)?;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = data::repository_data_dir();
-    let mnist = data::load(&DataConfig {
-        cache_dir: dir.join("cache"),
-        dir,
-        subsample: None,
-    })?;
+    let mnist = data::load_repository_data()?;
     let mut labels = String::from("file,digit,defect\n");
     let mut reader = csv::Reader::from_path(root.join(PREDICTIONS))?;
     for (i, row) in reader.records().take(count).enumerate() {

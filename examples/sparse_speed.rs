@@ -15,8 +15,7 @@ use std::time::Instant;
 
 use linfa::prelude::*;
 use linfa_logistic::{kernel_path, MultiLogisticRegression, ScaledBytes};
-use mnist_logreg::config::DataConfig;
-use mnist_logreg::data::{self, repository_data_dir};
+use mnist_logreg::data;
 use ndarray::{s, Array1};
 
 const N: usize = 56_000;
@@ -41,13 +40,7 @@ fn main() {
     if std::env::args().any(|a| a == "--describe") {
         return;
     }
-    let dir = repository_data_dir();
-    let mnist = data::load(&DataConfig {
-        cache_dir: dir.join("cache"),
-        dir,
-        subsample: None,
-    })
-    .expect("the vendored MNIST (run from the repository root)");
+    let mnist = data::load_repository_data().expect("the vendored MNIST");
     let bytes = mnist.images.slice(s![..N, ..]).to_owned();
     let y: Array1<usize> = mnist.labels[..N].iter().map(|&l| usize::from(l)).collect();
     let nonzero = bytes.iter().filter(|&&b| b != 0).count() as f64 / bytes.len() as f64;

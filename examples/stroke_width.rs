@@ -9,7 +9,6 @@
 //! cargo run --release --example stroke_width -- 1000
 //! ```
 
-use mnist_logreg::config::DataConfig;
 use mnist_logreg::data;
 use mnist_logreg::digit_image::{
     on_paper, prepare_with, relative_width, Grey, Strokes, CENTRE, MNIST_RELATIVE_WIDTH,
@@ -60,12 +59,7 @@ fn grey(page: &image::GrayImage) -> Grey {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count: usize = std::env::args().nth(1).map_or(Ok(1000), |n| n.parse())?;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = data::repository_data_dir();
-    let mnist = data::load(&DataConfig {
-        cache_dir: dir.join("cache"),
-        dir,
-        subsample: None,
-    })?;
+    let mnist = data::load_repository_data()?;
     let model = SavedModel::read(
         &root.join(RUN).join("model.npz"),
         "rerun notebook A's sweep",

@@ -297,6 +297,17 @@ pub fn repository_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist")
 }
 
+/// All 70,000 images from the repository's vendored files (with their cache beside them), for
+/// examples and tests.
+pub fn load_repository_data() -> Result<Mnist> {
+    let dir = repository_data_dir();
+    load(&DataConfig {
+        cache_dir: dir.join("cache"),
+        dir,
+        subsample: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

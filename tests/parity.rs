@@ -32,6 +32,21 @@ fn swept(dir: &Path, file: &str, body: &str, subsample: usize) -> (PathBuf, Conf
     (path, config, out)
 }
 
+/// Runs `scripts/sklearn_reference.py` on the config at `path` into the results root `out`.
+fn run_reference(path: &Path, out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sklearn_reference.py");
+    let status = Command::new(python())
+        .arg(&script)
+        .arg(path)
+        .arg("--out")
+        .arg(out)
+        .arg("--sweep")
+        .arg(env!("CARGO_BIN_EXE_sweep"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "sklearn_reference.py failed");
+}
+
 /// Runs a Python snippet in the scikit-learn venv with `args`; fails with its output.
 fn run_python(script: &str, args: &[&Path]) {
     let output = Command::new(python())
@@ -82,17 +97,7 @@ fn harness_matches_scikit_learn_on_a_real_subsample() {
     let tmp = tempfile::tempdir().unwrap();
     let (path, config, out) = swept(tmp.path(), "parity-ci.toml", CONFIG, 4000);
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sklearn_reference.py");
-    let status = Command::new(python())
-        .arg(&script)
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .arg("--sweep")
-        .arg(env!("CARGO_BIN_EXE_sweep"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "sklearn_reference.py failed");
+    run_reference(&path, &out);
 
     let rows = mnist_logreg::parity::run(std::slice::from_ref(&config), &out).unwrap();
     assert_eq!(
@@ -430,17 +435,7 @@ fn gradient_descent_follows_numpy_iteration_for_iteration() {
                 [[grid]]\nmulti_class = \"ovr\"\nC = inf\nlearning_rate = [0.5, 2.0]\n\
                 [[grid]]\nC = 1.0\nlearning_rate = 1.0\n";
     let (path, config, out) = swept(tmp.path(), "gd.toml", body, 3000);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/sklearn_reference.py");
-    let status = Command::new(python())
-        .arg(&script)
-        .arg(&path)
-        .arg("--out")
-        .arg(&out)
-        .arg("--sweep")
-        .arg(env!("CARGO_BIN_EXE_sweep"))
-        .status()
-        .unwrap();
-    assert!(status.success(), "sklearn_reference.py failed");
+    run_reference(&path, &out);
     let rows = mnist_logreg::parity::run(std::slice::from_ref(&config), &out).unwrap();
     assert_eq!(rows.len(), 3);
     for row in &rows {
