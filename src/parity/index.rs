@@ -87,6 +87,17 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
         })
         .column("charts", |f| f.charts.clone());
     s.push_str(&table.render(&folders));
+    let overridden = override_folders(configs, out);
+    if !overridden.is_empty() {
+        s.push_str(
+            "\nFolders of these configs run with `SECTION.KEY=VALUE` overrides (`sweep CONFIG \
+             model.C=...`: each folder's name says what was overridden, its `manifest.json` the \
+             whole command line; not compared with scikit-learn here):\n\n",
+        );
+        for line in overridden {
+            s.push_str(&format!("- {line}\n"));
+        }
+    }
     s.push_str("\nAcross folders:\n\n");
     for (file, what) in REPORTS {
         if out.join(file).exists() {
@@ -94,6 +105,41 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
         }
     }
     s
+}
+
+/// The folders under `out` that sweeps of `configs` with overrides wrote (`<name>+<overrides>+<digest>`,
+/// real folders only, not links), each with its config and reference run.
+fn override_folders(configs: &[Config], out: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let config = configs
+                .iter()
+                .find(|c| name.starts_with(&format!("{}+", c.name)))?;
+            let reference = match Reference::read(&out.join(&name)) {
+                Some(Ok(r)) => format!(
+                    "; reference run `{}` ({}), test accuracy {:.2} %",
+                    r.run_id,
+                    r.why,
+                    100.0 * r.test_accuracy
+                ),
+                _ => String::new(),
+            };
+            Some(format!(
+                "[{name}]({name}/README.md): `{}` with overrides{reference}",
+                config.path.display()
+            ))
+        })
+        .collect()
 }
 
 /// One results folder's line of the index.
@@ -195,5 +241,32 @@ fn summary(config: &Config) -> String {
         config.name.clone()
     } else {
         first.replace('|', "\\|")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A config's override folders are listed (real folders named `<name>+...`), links and
+    /// other configs' folders are not.
+    #[test]
+    fn override_folders_of_the_given_configs_are_listed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = Config::parse(
+            Path::new("experiments/exp.toml"),
+            "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
+        )
+        .unwrap();
+        for folder in ["exp", "exp+C_0.5+1a2b3c", "expert", "other+C_1+000000"] {
+            std::fs::create_dir(tmp.path().join(folder)).unwrap();
+        }
+        std::os::unix::fs::symlink(tmp.path().join("exp"), tmp.path().join("exp+link+ffffff"))
+            .unwrap();
+        let lines = override_folders(std::slice::from_ref(&config), tmp.path());
+        assert_eq!(
+            lines,
+            ["[exp+C_0.5+1a2b3c](exp+C_0.5+1a2b3c/README.md): `experiments/exp.toml` with overrides"]
+        );
     }
 }
