@@ -406,8 +406,8 @@ impl<'a> Folder<'a> {
         let mut row = parity_row(self.config, run, s, h, &hp, &sp, binary);
         if let Some(path) = &s.objective_path {
             row.trace = Some(self.trace(run, path)?);
-            row.verdict = verdict(&row);
         }
+        row.verdict = verdict(&row);
         if let (Some(p), Some(hp), Some(sp)) = (&self.config.published, &hp, &sp) {
             let order = read_test_order(
                 &self.results,
@@ -490,7 +490,7 @@ fn parity_row(
     };
     let margin = config.output.equivalence_margin;
     let difference = paired.map(|t| t.difference_95());
-    let mut row = ParityRow {
+    let row = ParityRow {
         config: config.name.clone(),
         run_id: run.id.clone(),
         published: config.published.as_ref().and_then(|p| p.accuracy),
@@ -531,7 +531,6 @@ fn parity_row(
         published_section: None,
         seed_spread: None,
     };
-    row.verdict = verdict(&row);
     row
 }
 

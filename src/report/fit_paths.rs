@@ -16,8 +16,9 @@ const FILE: &str = "fit_paths.png";
 
 /// Draws the fit paths, or removes the chart where no run has a path (sag and saga).
 pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figure>> {
-    let (paths, fixed, left_out) = fit_paths(results);
-    let heading = match passes(results) {
+    let per_pass = passes(results);
+    let (paths, fixed, left_out) = fit_paths(results, per_pass);
+    let heading = match per_pass {
         Some(_) => "Fit paths: scikit-learn's objective per pass over the training data".into(),
         None => format!("Fit paths: scikit-learn's objective per {}", paths.x_label),
     };
@@ -34,7 +35,7 @@ pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Fig
             },
             "Runs that differ only in max_iter share one path (one fit serves them): the longest is drawn".into(),
         ];
-        if passes(results).is_some() {
+        if per_pass.is_some() {
             lines.push(
                 "A point per iteration, placed at the passes it cost: an L-BFGS iteration takes one or more (line-search trials), a gradient descent iteration one".into(),
             );
@@ -60,7 +61,7 @@ pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Fig
 /// on the same training images, so only runs with the most common training-set size are drawn
 /// (the third value says how many other runs were left out). Where each line has its own C, the
 /// line takes that C's colour in the sweep's other charts.
-fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
+fn fit_paths(results: &[RunResult], per_pass: Option<&str>) -> (LineChart, String, usize) {
     let mut sizes: Vec<usize> = results.iter().map(|r| r.n_train).collect();
     sizes.sort_unstable();
     let size = stats::group_in_order(sizes, |&n| n)
@@ -83,7 +84,6 @@ fn fit_paths(results: &[RunResult]) -> (LineChart, String, usize) {
     cs.sort_by(f64::total_cmp);
     cs.dedup();
     let by_c = cs.len() == families.len();
-    let per_pass = passes(results);
     let series = families
         .iter()
         .zip(legend)

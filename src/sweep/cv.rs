@@ -77,10 +77,7 @@ pub(super) fn cross_validate<F: Float>(
         for (family, recorded) in families.iter().zip(recorded) {
             let records = match (recorded, &data) {
                 (Some(records), _) => records,
-                (None, Some(data)) => {
-                    let fold_of = format!("fold {}/{}", fold + 1, selection.cv);
-                    fit_fold(family, data, selection, &key, dir, fold, progress, &fold_of)?
-                }
+                (None, Some(data)) => fit_fold(family, data, selection, &key, dir, fold, progress)?,
                 (None, None) => unreachable!("fold data are prepared when a family needs a fit"),
             };
             progress.advance(family_work(family, n_fold));
@@ -142,8 +139,7 @@ fn fold_data<F: Float>(
 }
 
 /// Fits one family on a fold and scores each of its runs; each score is saved as the run's fold
-/// record at once. The fit is followed on a bar led by `fold_of` ("fold 2/5").
-#[allow(clippy::too_many_arguments)]
+/// record at once. The fit is followed on a bar led by the fold ("fold 2/5").
 fn fit_fold<F: Float>(
     family: &[&Run],
     data: &PreparedData<F>,
@@ -152,10 +148,14 @@ fn fit_fold<F: Float>(
     dir: &ResultsDir,
     fold: usize,
     progress: &Progress,
-    fold_of: &str,
 ) -> Result<Vec<FoldRecord>> {
     let longest = family.iter().max_by_key(|r| r.params.model.max_iter);
-    let bar = longest.and_then(|run| progress.start(run, format!("{fold_of} {}", run.id)));
+    let bar = longest.and_then(|run| {
+        progress.start(
+            run,
+            format!("fold {}/{} {}", fold + 1, selection.cv, run.id),
+        )
+    });
     let observer =
         |iteration: u64, objective: f64| Progress::observe(bar.as_ref(), iteration, objective);
     let outcomes = fit_family(family, data, &observer);
