@@ -1,6 +1,7 @@
 //! Test-set metrics with scikit-learn's definitions: accuracy, per-class precision / recall / F1
 //! (`classification_report`), macro and weighted averages, log-loss and the confusion matrix with
-//! true classes in rows and predicted classes in columns.
+//! true classes in rows and predicted classes in columns; calibration (top-label expected
+//! calibration error over 15 equal-width bins, the multiclass Brier score, the reliability bins).
 //!
 //! May touch: `digits`, `stats` (I/O-free).
 
@@ -45,6 +46,110 @@ pub struct Metrics {
     /// can be compared image by image (McNemar's test).
     #[serde(with = "digit_string", default)]
     pub predicted: Vec<u8>,
+    /// How far the largest probability can be taken at its word; absent from records written
+    /// before it was computed (filled from their predictions.csv where there is one).
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
+}
+
+/// Equal-width bins of the largest probability for the expected calibration error.
+pub const CALIBRATION_BINS: usize = 15;
+
+/// One bin of the largest probability, `((k - 1) / 15, k / 15]` (the first closed at 0).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CalibrationBin {
+    /// Test images whose largest probability falls in the bin.
+    pub count: u64,
+    /// Their mean largest probability (NaN, stored null, when empty).
+    #[serde(with = "nan_as_null")]
+    pub confidence: f64,
+    /// The share of them predicted right (NaN when empty).
+    #[serde(with = "nan_as_null")]
+    pub accuracy: f64,
+}
+
+/// Calibration of a run's test probabilities.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Calibration {
+    /// Top-label expected calibration error: the sum over bins of |mean confidence - accuracy|
+    /// weighted by the bin's share of images.
+    pub ece: f64,
+    /// Multiclass Brier score: the mean over images of sum_k (p_k - 1[k = label])^2 (0 best, 2
+    /// worst).
+    pub brier: f64,
+    /// [`CALIBRATION_BINS`] bins, lowest confidence first.
+    pub bins: Vec<CalibrationBin>,
+}
+
+/// A number stored as null when it is NaN (JSON has no NaN).
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match v.is_nan() {
+            true => s.serialize_none(),
+            false => s.serialize_f64(*v),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// The bin of a largest probability `p`: `((k - 1) / 15, k / 15]` holds bin k - 1; 0 falls in
+/// the first.
+fn calibration_bin(p: f64) -> usize {
+    let k = (p * CALIBRATION_BINS as f64).ceil() as usize;
+    k.clamp(1, CALIBRATION_BINS) - 1
+}
+
+/// Calibration of class probabilities (rows: images, columns: digits) against the true labels.
+/// The predicted class is the first largest probability, as the accuracy's.
+pub fn calibration<'a>(
+    y_true: &[u8],
+    rows: impl IntoIterator<Item = ndarray::ArrayView1<'a, f64>>,
+) -> Calibration {
+    let mut count = [0u64; CALIBRATION_BINS];
+    let mut confidence = [0f64; CALIBRATION_BINS];
+    let mut right = [0u64; CALIBRATION_BINS];
+    let mut brier = 0.0;
+    let mut n = 0usize;
+    for (row, &label) in rows.into_iter().zip(y_true) {
+        let top = argmax(row);
+        let p = row[top];
+        let b = calibration_bin(p);
+        count[b] += 1;
+        confidence[b] += p;
+        right[b] += u64::from(top == label as usize);
+        brier += row
+            .iter()
+            .enumerate()
+            .map(|(k, &pk)| {
+                let target = f64::from(u8::from(k == label as usize));
+                (pk - target) * (pk - target)
+            })
+            .sum::<f64>();
+        n += 1;
+    }
+    let n_f = n.max(1) as f64;
+    let bins: Vec<CalibrationBin> = (0..CALIBRATION_BINS)
+        .map(|b| CalibrationBin {
+            count: count[b],
+            confidence: confidence[b] / count[b] as f64,
+            accuracy: right[b] as f64 / count[b] as f64,
+        })
+        .collect();
+    let ece = bins
+        .iter()
+        .filter(|b| b.count > 0)
+        .map(|b| b.count as f64 / n_f * (b.confidence - b.accuracy).abs())
+        .sum();
+    Calibration {
+        ece,
+        brier: brier / n_f,
+        bins,
+    }
 }
 
 /// A list of digits (0..9) stored as a string of digits: `[7, 2, 1]` <-> `"721"`.
@@ -245,6 +350,15 @@ impl Metrics {
                 )));
             }
         }
+        if let Some(cal) = &self.calibration {
+            let binned: u64 = cal.bins.iter().map(|b| b.count).sum();
+            if cal.bins.len() != CALIBRATION_BINS || binned != n_test as u64 {
+                return Err(Inconsistent(format!(
+                    "its calibration bins ({} bins, {binned} images) are not {CALIBRATION_BINS} bins of {n_test} images",
+                    cal.bins.len()
+                )));
+            }
+        }
         if !(self.log_loss.is_finite() && self.log_loss >= 0.0) {
             return Err(Inconsistent(format!(
                 "its log_loss {} is not a loss",
@@ -279,6 +393,7 @@ pub fn evaluate(
         log_loss -= p_true.ln();
     }
     let binary = ovr_decision.map(|z| binary_accuracies(y_true, z));
+    let calibration = calibration(y_true, probabilities.rows());
     let scores = Scores::from_confusion(&confusion, binary.as_deref());
     Metrics {
         accuracy: scores.accuracy,
@@ -290,6 +405,7 @@ pub fn evaluate(
         log_loss: log_loss / (y_true.len().max(1)) as f64,
         confusion,
         predicted,
+        calibration: Some(calibration),
     }
 }
 
@@ -410,6 +526,36 @@ mod tests {
         assert!((m.f1_weighted - (0.5 * 2.0 + 0.8 * 2.0) / 5.0).abs() < 1e-12);
         assert!((m.log_loss - (-(0.6 * 0.91f64.ln() + 0.4 * 0.01f64.ln()))).abs() < 1e-12);
         assert_eq!(m.predicted, vec![0, 1, 1, 1, 0]);
+    }
+
+    #[test]
+    fn calibration_bins_the_largest_probability_and_scores_brier() {
+        // Every largest probability 0.91 (bin 14 of 15: (13/15, 14/15]), three of five right.
+        let y = [0u8, 0, 1, 1, 2];
+        let m = evaluate(&y, one_hot(&[0, 1, 1, 1, 0]).view(), None);
+        let c = m.calibration.expect("computed");
+        assert_eq!(c.bins.len(), CALIBRATION_BINS);
+        assert_eq!(c.bins[13].count, 5);
+        assert!((c.bins[13].confidence - 0.91).abs() < 1e-12);
+        assert!((c.bins[13].accuracy - 0.6).abs() < 1e-12);
+        assert!(c.bins[0].confidence.is_nan() && c.bins[0].count == 0);
+        assert!((c.ece - 0.31).abs() < 1e-12);
+        // Right: 0.09^2 + 9 x 0.01^2 = 0.009; wrong: 0.91^2 + 0.99^2 + 8 x 0.01^2 = 1.809.
+        assert!((c.brier - (3.0 * 0.009 + 2.0 * 1.809) / 5.0).abs() < 1e-12);
+        // Edges: a bin's upper edge belongs to it.
+        assert_eq!(calibration_bin(1.0 / 15.0), 0);
+        assert_eq!(calibration_bin(0.5), 7);
+        assert_eq!(calibration_bin(1.0), 14);
+        assert_eq!(calibration_bin(0.0), 0);
+        // Perfect, certain predictions: no error at all; the record keeps empty bins as null.
+        let sure = Array2::from_shape_fn((2, N_CLASSES), |(i, k)| f64::from(u8::from(k == i)));
+        let c = calibration(&[0, 1], sure.rows());
+        assert_eq!((c.ece, c.brier), (0.0, 0.0));
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"confidence\":null"), "{json}");
+        let back: Calibration = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.bins[14].count, 2);
+        assert!(back.bins[0].accuracy.is_nan());
     }
 
     #[test]

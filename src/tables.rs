@@ -43,6 +43,7 @@ fn metrics_row(r: &RunResult) -> Vec<(&'static str, Cell<'_>)> {
         FitStatus::Failed(reason) => ("failed", reason.as_str()),
     };
     let cv = r.cv.as_ref();
+    let calibration = m.and_then(|m| m.calibration.as_ref());
     let mut row = vec![("run_id", Text(&r.run.id))];
     row.extend(
         r.run
@@ -74,6 +75,8 @@ fn metrics_row(r: &RunResult) -> Vec<(&'static str, Cell<'_>)> {
         ("f1_macro", Number(m.map(|m| m.f1_macro))),
         ("f1_weighted", Number(m.map(|m| m.f1_weighted))),
         ("log_loss", Number(m.map(|m| m.log_loss))),
+        ("ece", Number(calibration.map(|c| c.ece))),
+        ("brier", Number(calibration.map(|c| c.brier))),
         ("objective", Number(Some(d.objective))),
         ("grad_norm", Number(Some(d.grad_norm))),
         ("zero_weights", Number(d.zero_weights)),

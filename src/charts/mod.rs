@@ -9,6 +9,7 @@ mod coefficients;
 mod confusion;
 mod digits;
 mod lines;
+mod reliability;
 
 use std::path::Path;
 use std::sync::Once;
@@ -24,6 +25,7 @@ pub use coefficients::coefficient_maps;
 pub use confusion::{confusion_heatmap, Cells};
 pub use digits::{digit_grid, probability_animation, probability_panels, Panel, Tile};
 pub use lines::{compact, line_chart, LineChart, Series, Style};
+pub use reliability::{reliability_diagram, ReliabilityBin};
 
 /// The font family every chart uses; registered from embedded bytes on first use.
 const FONT: &str = "sans-serif";

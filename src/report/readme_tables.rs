@@ -72,6 +72,18 @@ pub(super) fn group_table(s: &mut String, config: &Config, group: &TestGroup) {
         .column("log-loss", |g: &GroupRow| {
             format!("{:.4}", g.metrics().log_loss)
         })
+        .column("ECE", |g: &GroupRow| {
+            g.metrics()
+                .calibration
+                .as_ref()
+                .map_or("-".into(), |c| format!("{:.4}", c.ece))
+        })
+        .column("Brier", |g: &GroupRow| {
+            g.metrics()
+                .calibration
+                .as_ref()
+                .map_or("-".into(), |c| format!("{:.4}", c.brier))
+        })
         .column_if(sparse, "zero weights", |g: &GroupRow| {
             match g.r.diagnostics.zero_weights {
                 Some(z) => format!("{:.1} %", 100.0 * z),

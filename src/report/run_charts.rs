@@ -12,8 +12,8 @@ use ndarray::Array2;
 use super::{figure, Figure};
 use crate::charts::{
     coefficient_maps, compact, confusion_heatmap, digit_grid, grouped_bars, line_chart,
-    probability_panels, BarChart, BarGroup, Cells, LineChart, Panel, Series, Style, Tile, Title,
-    BAD, PALETTE,
+    probability_panels, reliability_diagram, BarChart, BarGroup, Cells, LineChart, Panel,
+    ReliabilityBin, Series, Style, Tile, Title, BAD, PALETTE,
 };
 use crate::error::{Error, Result};
 use crate::metrics::{Examples, Metrics};
@@ -28,11 +28,13 @@ const BINARY_ACCURACY: &str = "binary_accuracy.png";
 const TRAINING_DIGITS: &str = "training_digits.png";
 const FIT_PATH: &str = "fit_path.png";
 const COEFFICIENTS: &str = "coefficients.png";
+const RELIABILITY: &str = "reliability.png";
 
 /// The chart files a run can have, relative to its folder, in README order.
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     CONFUSION,
     CLASS_SCORES,
+    RELIABILITY,
     MISTAKES,
     SAMPLE_PREDICTIONS,
     BINARY_ACCURACY,
@@ -110,9 +112,9 @@ pub fn draw(
     let mut figures = vec![
         charts.confusion()?,
         charts.class_scores()?,
-        charts.mistakes()?,
-        charts.sample_predictions()?,
     ];
+    figures.extend(charts.reliability()?);
+    figures.extend([charts.mistakes()?, charts.sample_predictions()?]);
     figures.extend(charts.binary_accuracy(published_binary)?);
     figures.push(charts.training_digits()?);
     figures.extend(charts.fit_path(sklearn_stopped)?);
@@ -222,9 +224,9 @@ impl RunCharts<'_> {
                 Ok(Tile {
                     pixels: self.pixels(p.index)?,
                     caption: format!(
-                        "Predicted: {} ({:.0} %), Actual: {}",
+                        "Predicted: {} ({}), Actual: {}",
                         p.predicted,
-                        100.0 * confidence,
+                        confidence_text(confidence),
                         p.label
                     ),
                     caption_color: BAD,
@@ -237,6 +239,43 @@ impl RunCharts<'_> {
         self.figure(MISTAKES, heading, &lines, |path, title| {
             digit_grid(path, title, &tiles, 8)
         })
+    }
+
+    /// The reliability diagram of the run's test probabilities (none for a record without
+    /// calibration: an older run that kept no predictions.csv).
+    fn reliability(&self) -> Result<Option<Figure>> {
+        let Some(cal) = &self.m.calibration else {
+            let dir = self.dir;
+            dir.remove(&dir.run_dir(&self.r.run.id).join(RELIABILITY))?;
+            return Ok(None);
+        };
+        let heading = format!(
+            "Calibration: ECE {:.4}, Brier {:.4} ({} test images)",
+            cal.ece,
+            cal.brier,
+            self.m.confusion.sum()
+        );
+        let n_bins = cal.bins.len() as f64;
+        let bins: Vec<ReliabilityBin> = cal
+            .bins
+            .iter()
+            .enumerate()
+            .map(|(k, b)| ReliabilityBin {
+                low: k as f64 / n_bins,
+                high: (k + 1) as f64 / n_bins,
+                count: b.count,
+                confidence: b.confidence,
+                accuracy: b.accuracy,
+            })
+            .collect();
+        let lines = self.lines(&format!(
+            "{} equal-width bins of the largest probability (a bin of few images, counted below, says little); ECE: the gaps weighted by each bin's share of images; Brier: mean of sum_k (p_k - [k = label])^2",
+            cal.bins.len()
+        ));
+        self.figure(RELIABILITY, heading, &lines, |path, title| {
+            reliability_diagram(path, title, &bins)
+        })
+        .map(Some)
     }
 
     fn sample_predictions(&self) -> Result<Figure> {
@@ -409,6 +448,16 @@ impl RunCharts<'_> {
             coefficient_maps(path, title, &maps, "weight", 5)
         })
         .map(Some)
+    }
+}
+
+/// A probability as a mistake's caption gives it: two decimals of a percent, and no "100 %"
+/// for a probability short of 1.
+fn confidence_text(p: f64) -> String {
+    if p >= 0.9999 && p < 1.0 {
+        "> 99.99 %".into()
+    } else {
+        format!("{:.2} %", 100.0 * p)
     }
 }
 

@@ -2,14 +2,15 @@
 //! files ([`Prior`]), the finished runs of a folder, and runs finished in sibling folders or
 //! shards, copied (record and files) rather than refitted.
 //!
-//! May touch: `config`, `data` (the checksum), `error`, `files`, `folder`, `model`, `model_file`
-//! (the zero weights of older records).
+//! May touch: `config`, `data` (the checksum), `digits`, `error`, `files`, `folder`, `metrics`
+//! (the calibration of older records), `model`, `model_file` (the zero weights of older records).
 
 use std::path::PathBuf;
 
 use super::{ResultsDir, RunResult, MODEL_NPZ, PREDICTIONS_CSV};
 use crate::config::{Config, Run};
 use crate::data::Mnist;
+use crate::digits::N_CLASSES;
 use crate::error::{Error, Result};
 use crate::folder::Kind;
 
@@ -167,6 +168,15 @@ impl ResultsDir {
                     })
                     .map(|m| crate::model::zero_share(m.coef.iter()));
             }
+            if let Some(m) = result.metrics.as_mut().filter(|m| m.calibration.is_none()) {
+                // Records written before calibration was computed: from the run's test
+                // probabilities (checked against their digest above), where it kept them.
+                m.calibration = self
+                    .read(&self.predictions_csv(&run.id))
+                    .ok()
+                    .flatten()
+                    .and_then(|bytes| calibration_from_predictions(&bytes, &result.test_set));
+            }
             Prior::Finished(Box::new(result))
         }
     }
@@ -274,4 +284,29 @@ impl ResultsDir {
         }
         self.save_record(result)
     }
+}
+
+/// The calibration of a predictions.csv's probabilities (`index,label,predicted,p0..p9`), if
+/// its rows are the test set's images in order.
+fn calibration_from_predictions(
+    bytes: &[u8],
+    test_set: &super::TestSet,
+) -> Option<crate::metrics::Calibration> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let mut labels = Vec::new();
+    let mut probabilities = Vec::new();
+    for row in reader.records() {
+        let row = row.ok()?;
+        let label: u8 = row.get(1)?.parse().ok()?;
+        let p: Vec<f64> = (3..3 + N_CLASSES)
+            .map(|k| row.get(k)?.parse().ok())
+            .collect::<Option<_>>()?;
+        labels.push(label);
+        probabilities.extend(p);
+    }
+    if labels != test_set.labels {
+        return None;
+    }
+    let p = ndarray::Array2::from_shape_vec((labels.len(), N_CLASSES), probabilities).ok()?;
+    Some(crate::metrics::calibration(&labels, p.rows()))
 }
