@@ -73,6 +73,8 @@ fn sweep_on_real_data_writes_complete_results() {
         "f1_macro",
         "f1_weighted",
         "log_loss",
+        "ece",
+        "brier",
         "objective",
         "grad_norm",
         "converged",
@@ -206,6 +208,7 @@ fn sweep_on_real_data_writes_complete_results() {
         "accuracy_vs_C.png".to_string(),
         format!("runs/{best}/confusion_normalized.png"),
         format!("runs/{best}/class_scores.png"),
+        format!("runs/{best}/reliability.png"),
         format!("runs/{best}/mistakes.png"),
         format!("runs/{best}/sample_predictions.png"),
         format!("runs/{best}/training_digits.png"),
@@ -248,6 +251,31 @@ fn sweep_on_real_data_writes_complete_results() {
         })
         .count();
     assert_eq!(leftovers, 0);
+
+    // A record written before calibration was computed gets it from its predictions.csv, to
+    // the precision of the file's seven significant digits.
+    let ece = |rows: &[Vec<String>]| -> Vec<f64> {
+        rows.iter().map(|r| r[col("ece")].parse().unwrap()).collect()
+    };
+    let fresh = ece(&rows);
+    assert!(fresh.iter().all(|e| (0.0..0.2).contains(e)), "{fresh:?}");
+    for id in &ids {
+        let path = dir.join(format!("runs/{id}/run.json"));
+        let mut record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        record["metrics"]
+            .as_object_mut()
+            .unwrap()
+            .remove("calibration")
+            .expect("a fresh record has its calibration");
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    }
+    // Every record is reused (nothing refitted), the report rewritten from them.
+    sweep::run(&config, &options).unwrap();
+    let (_, again) = read_csv(&dir.join("metrics.csv"));
+    for (a, b) in fresh.iter().zip(ece(&again)) {
+        assert!((a - b).abs() < 1e-6, "{a} from the fit, {b} from predictions.csv");
+    }
 }
 
 #[test]
