@@ -11,13 +11,15 @@
 //!
 //! After a sweep: [`model_file`] (each run's fitted model, `model.npz`) and [`predict`] (a saved
 //! model on new images, brought to MNIST form by [`digit_image`]); [`parity`] compares results
-//! with scikit-learn's and the notebooks'.
+//! with scikit-learn's and the notebooks'; [`baselines`] (majority class, nearest centroid) give
+//! every test set a floor.
 //!
 //! Shared by all, importing nothing of the crate: [`digits`] (MNIST's shape), [`named`] (enum
 //! names), [`text`] (how numbers are printed), [`markdown`] (tables), [`stats`], [`error`].
 //! Imports run one way, toward them; each module's header says what it may touch, and
 //! `tests/module_graph.rs` checks every header and that no two modules import each other.
 
+pub mod baselines;
 pub mod charts;
 pub mod cli;
 pub mod config;

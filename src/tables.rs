@@ -111,6 +111,9 @@ pub struct MetricsRecord {
     pub n_iter: Option<u64>,
     pub status: String,
     pub fit_seconds: f64,
+    /// Test images (both sides' files have it).
+    #[serde(default)]
+    pub n_test: Option<u64>,
     /// scikit-learn's side of a gradient descent run: the objective at the start and after every
     /// step, `;`-separated (one-vs-rest: summed over the classes); absent elsewhere.
     #[serde(default)]

@@ -202,6 +202,21 @@ fn sweep_on_real_data_writes_complete_results() {
         assert!(readme.contains(&row), "README lacks {row}");
     }
     assert!(readme.contains("### Classification report"), "{readme}");
+    // Floors on the same 600 test images (scikit-learn's DummyClassifier and NearestCentroid
+    // give the same counts on notebook A's full split: 1,580 and 11,240 of 14,000).
+    assert!(
+        readme.contains("Floors on the same 600 test images, fitted on the same training images: majority class (always "),
+        "{readme}"
+    );
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("reference.json")).unwrap()).unwrap();
+    let floors = reference["baselines"].as_array().unwrap();
+    assert_eq!(floors.len(), 2);
+    let centroid = floors[1]["correct"].as_u64().unwrap();
+    assert!(
+        (400..540).contains(&centroid),
+        "nearest centroid {centroid} of 600"
+    );
     assert!(readme.contains("### Most confused pairs"), "{readme}");
     // The charted run has its charts, each embedded in the README and a decodable, non-blank PNG.
     for chart in [
@@ -255,7 +270,9 @@ fn sweep_on_real_data_writes_complete_results() {
     // A record written before calibration was computed gets it from its predictions.csv, to
     // the precision of the file's seven significant digits.
     let ece = |rows: &[Vec<String>]| -> Vec<f64> {
-        rows.iter().map(|r| r[col("ece")].parse().unwrap()).collect()
+        rows.iter()
+            .map(|r| r[col("ece")].parse().unwrap())
+            .collect()
     };
     let fresh = ece(&rows);
     assert!(fresh.iter().all(|e| (0.0..0.2).contains(e)), "{fresh:?}");
@@ -274,7 +291,10 @@ fn sweep_on_real_data_writes_complete_results() {
     sweep::run(&config, &options).unwrap();
     let (_, again) = read_csv(&dir.join("metrics.csv"));
     for (a, b) in fresh.iter().zip(ece(&again)) {
-        assert!((a - b).abs() < 1e-6, "{a} from the fit, {b} from predictions.csv");
+        assert!(
+            (a - b).abs() < 1e-6,
+            "{a} from the fit, {b} from predictions.csv"
+        );
     }
 }
 

@@ -61,11 +61,16 @@ pub fn reliability_diagram(path: &Path, title: &Title, bins: &[ReliabilityBin]) 
         }))
         .map_err(err)?
         .label("share predicted right (bar: the bin's width)")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], PALETTE[0].mix(0.55).filled()));
+        .legend(|(x, y)| {
+            Rectangle::new([(x, y - 6), (x + 18, y + 6)], PALETTE[0].mix(0.55).filled())
+        });
         ctx.draw_series(filled.iter().map(|b| {
             let (lo, hi) = (b.accuracy.min(b.confidence), b.accuracy.max(b.confidence));
             Rectangle::new(
-                [(b.low + 0.25 * (b.high - b.low), lo), (b.high - 0.25 * (b.high - b.low), hi)],
+                [
+                    (b.low + 0.25 * (b.high - b.low), lo),
+                    (b.high - 0.25 * (b.high - b.low), hi),
+                ],
                 BAD.mix(0.45).filled(),
             )
         }))

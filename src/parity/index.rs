@@ -51,7 +51,11 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
          cross-validation where the config has `[selection]`, else the base configuration \
          (`reference.json`, what `predict results/<name>` takes). Its fit seconds are the fit's \
          own, as recorded; the sweep's time is the wall time of the invocation that made the fits \
-         (cross-validation included), from its `manifest.json`.\n\n",
+         (cross-validation included), from its `manifest.json`. The floors put each accuracy in \
+         context: always answering the most frequent training digit, and the nearest class \
+         centroid (Euclidean distance to each digit's mean training image, raw pixels), fitted \
+         on the reference run's training images and scored on its test images, with Wilson \
+         95 % intervals.\n\n",
     );
     // Holm's correction across every row, as in parity.md.
     let raw: Vec<f64> = rows.iter().filter_map(|r| r.mcnemar_p).collect();
@@ -80,6 +84,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
         .column("its test accuracy: harness, scikit-learn", |f| {
             f.accuracy.clone()
         })
+        .column("floors on the same test images", |f| f.floors.clone())
         .column("converged, iterations, fit s (harness)", |f| f.fit.clone())
         .column("the sweep's time (fits and CV)", |f| f.sweep.clone())
         .column("all runs against scikit-learn on the same images", |f| {
@@ -151,6 +156,8 @@ struct FolderRow<'a> {
     fit: String,
     sweep: String,
     against: String,
+    /// The baselines on the reference run's test images.
+    floors: String,
     charts: String,
 }
 
@@ -213,6 +220,23 @@ fn folder_row<'a>(
         .map(|(c, _)| format!("[{}]({}/{c})", c.trim_end_matches(".png"), config.name))
         .collect::<Vec<_>>()
         .join(", ");
+    let floors = reference
+        .as_ref()
+        .filter(|r| !r.baselines.is_empty())
+        .map_or("-".into(), |r| {
+            r.baselines
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {:.2} % {}",
+                        b.name,
+                        100.0 * b.accuracy(),
+                        b.interval().percent()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
     FolderRow {
         config,
         chosen,
@@ -220,6 +244,7 @@ fn folder_row<'a>(
         fit,
         sweep,
         against,
+        floors,
         charts,
     }
 }

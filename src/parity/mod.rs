@@ -477,13 +477,18 @@ fn parity_row(
         }
         _ => (None, None),
     };
-    let interval = |p: &Option<Predictions>| {
-        p.as_ref().map(|p| {
+    // From the predictions where the run kept them, else from the accuracy and the count.
+    let interval = |p: &Option<Predictions>, m: &MetricsRecord| match p {
+        Some(p) => {
             let right = p.values().filter(|(l, q)| l == q).count();
-            wilson(right as u64, p.len() as u64)
-        })
+            Some(wilson(right as u64, p.len() as u64))
+        }
+        None => {
+            let (accuracy, n) = (m.accuracy?, m.n_test?);
+            Some(wilson((accuracy * n as f64).round() as u64, n))
+        }
     };
-    let (si, hi) = (interval(sp), interval(hp));
+    let (si, hi) = (interval(sp, s), interval(hp, h));
     let paired = match (hp, sp) {
         (Some(hp), Some(sp)) if same_test_indices == Some(true) => Some(published::mcnemar(hp, sp)),
         _ => None,

@@ -3,8 +3,8 @@
 //! is written to a temporary file and renamed into place, so a reader never sees a half-written
 //! file, and `sweep --report-only` can redraw everything without refitting.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `charts`, `config`,
-//! `digits`, `error`, `markdown`, `metrics`, `model`, `split` (the animation's seeded draw), `stats`,
+//! May touch: `folder` (results files and inputs through one handle), `baselines`, `charts`,
+//! `config`, `data` (the images and labels the baselines are fitted on), `digits`, `error`, `markdown`, `metrics`, `model`, `split` (the animation's seeded draw), `stats`,
 //! `store`, `tables`, `text` (it reads records and writes presentation).
 
 mod animation;
@@ -17,9 +17,11 @@ mod run_charts;
 mod sweep_charts;
 mod sweep_lines;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use ndarray::Array2;
+use crate::baselines::{baselines, Baseline};
+use crate::data::Mnist;
 
 use crate::charts::{self, Cells, Title};
 use crate::config::{Config, RunCharts};
@@ -148,12 +150,41 @@ fn remove_orphan_confusions(dir: &ResultsDir) -> Result<()> {
     Ok(())
 }
 
+/// The baselines of each test group, by test set id: fitted on the training part of the
+/// group's reference run's split, scored on its test images (checked to be the same images).
+fn group_baselines(
+    config: &Config,
+    results: &[RunResult],
+    mnist: &Mnist,
+) -> BTreeMap<String, [Baseline; 2]> {
+    comparison::test_groups(config, results)
+        .into_iter()
+        .filter_map(|g| {
+            let split = &g.reference.run.params.split;
+            let indices = crate::split::train_test_split(mnist.labels.len(), split).ok()?;
+            let test_labels: Vec<u8> = indices.test.iter().map(|&i| mnist.labels[i]).collect();
+            let same = crate::store::TestSet::new(&indices.test, &test_labels).id == g.id;
+            same.then(|| {
+                let b = baselines(
+                    mnist.images.view(),
+                    &mnist.labels,
+                    &indices.train,
+                    &indices.test,
+                );
+                (g.id.to_string(), b)
+            })
+        })
+        .collect()
+}
+
 pub fn write_report(
     config: &Config,
     dir: &ResultsDir,
     results: &[RunResult],
-    images: &Array2<u8>,
+    mnist: &Mnist,
 ) -> Result<()> {
+    let images = &mnist.images;
+    let floors = group_baselines(config, results, mnist);
     crate::tables::write_tables(dir, results)?;
     for result in results {
         write_confusion(dir, result)?;
@@ -204,9 +235,9 @@ pub fn write_report(
         }
         run_figures.push((result, figures));
     }
-    let text = readme_markdown(config, results, &sweep_figures, &run_figures);
+    let text = readme_markdown(config, results, &sweep_figures, &run_figures, &floors);
     dir.write(&dir.readme_md(), text.as_bytes())?;
-    write_reference(config, dir, results)
+    write_reference(config, dir, results, &floors)
 }
 
 /// The run `predict RESULTS_DIR` takes, as the README names it.
@@ -227,6 +258,10 @@ pub struct Reference {
     /// absent from files written before it was recorded).
     #[serde(default)]
     pub setting: String,
+    /// The floors on the same test images (majority class, nearest centroid; absent from files
+    /// written before they were computed).
+    #[serde(default)]
+    pub baselines: Vec<Baseline>,
 }
 
 impl Reference {
@@ -290,7 +325,12 @@ impl Reference {
 
 /// `reference.json`: the reference run of the first test set (chosen by cross-validation, else
 /// the base configuration, else the first run; never by test score), or none.
-fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> Result<()> {
+fn write_reference(
+    config: &Config,
+    dir: &ResultsDir,
+    results: &[RunResult],
+    floors: &BTreeMap<String, [Baseline; 2]>,
+) -> Result<()> {
     let path = dir.reference_json();
     let Some(group) = comparison::test_groups(config, results).into_iter().next() else {
         return dir.remove(&path);
@@ -315,6 +355,7 @@ fn write_reference(config: &Config, dir: &ResultsDir, results: &[RunResult]) -> 
             &r.run.params,
             &crate::config::varying_params(config.runs.iter().map(|run| &run.params)),
         ),
+        baselines: floors.get(group.id).map_or_else(Vec::new, |b| b.to_vec()),
     };
     let text = serde_json::to_string_pretty(&reference).map_err(|e| Error::Output {
         path: path.clone(),

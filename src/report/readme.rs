@@ -2,14 +2,42 @@
 //! run chosen without the test set), failures, every chart embedded, and per-run classification
 //! reports, so that the folder reads well on a code host.
 //!
-//! May touch: `config`, `model`, `store`, `report::{comparison, readme_tables, Figure}`.
+//! May touch: `baselines`, `config`, `model`, `store`, `report::{comparison, readme_tables,
+//! Figure}`.
 
 use super::comparison::{role_text, test_groups};
 use super::readme_tables::{class_report, group_table, seeds_table};
 use super::Figure;
+use std::collections::BTreeMap;
+
+use crate::baselines::Baseline;
 use crate::config::{Config, SelectionRule};
 use crate::model::FitStatus;
 use crate::store::RunResult;
+
+/// The floors under a test group's table: each baseline's accuracy with its interval, beside
+/// the reference run's.
+fn baselines_line(s: &mut String, group: &super::comparison::TestGroup, floor: &[Baseline]) {
+    let reference = group.reference.metrics.as_ref().map(|m| m.accuracy);
+    let scores: Vec<String> = floor
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {:.2} % {}",
+                b.name,
+                100.0 * b.accuracy(),
+                b.interval().percent()
+            )
+        })
+        .collect();
+    s.push_str(&format!(
+        "Floors on the same {} test images, fitted on the same training images: {} (Euclidean \
+         distance to each digit's mean training image, raw pixels); the reference run: {:.2} %.\n\n",
+        group.n_test,
+        scores.join("; "),
+        100.0 * reference.unwrap_or(f64::NAN)
+    ));
+}
 
 fn figure_markdown(s: &mut String, level: &str, f: &Figure) {
     match &f.not_drawn {
@@ -27,6 +55,7 @@ pub fn readme_markdown(
     results: &[RunResult],
     sweep_figures: &[Figure],
     run_figures: &[(&RunResult, Vec<Figure>)],
+    floors: &BTreeMap<String, [Baseline; 2]>,
 ) -> String {
     let planned = config.runs.len();
     let ok: Vec<&RunResult> = results.iter().filter(|r| r.metrics.is_some()).collect();
@@ -59,6 +88,9 @@ pub fn readme_markdown(
     s.push_str(&how_runs_are_compared(config));
     for group in &groups {
         group_table(&mut s, config, group);
+        if let Some(floor) = floors.get(group.id) {
+            baselines_line(&mut s, group, floor);
+        }
     }
     seeds_table(&mut s, &ok);
     if failed.is_empty() {

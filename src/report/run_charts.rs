@@ -109,10 +109,7 @@ pub fn draw(
         record: dir.record_json(&r.run.id),
         context: vec![r.run.params.describe(), super::split_text(r)],
     };
-    let mut figures = vec![
-        charts.confusion()?,
-        charts.class_scores()?,
-    ];
+    let mut figures = vec![charts.confusion()?, charts.class_scores()?];
     figures.extend(charts.reliability()?);
     figures.extend([charts.mistakes()?, charts.sample_predictions()?]);
     figures.extend(charts.binary_accuracy(published_binary)?);

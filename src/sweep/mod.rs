@@ -142,7 +142,7 @@ pub fn run(config: &Config, options: &SweepOptions) -> Result<SweepOutcome> {
                 .into(),
         });
     }
-    report::write_report(config, &dir, &results, &mnist.images)?;
+    report::write_report(config, &dir, &results, &mnist)?;
     manifest.finish(fitted, results.len());
     // A rerun that fits nothing and changes no file writes nothing: the folder (and a clone of
     // the repository) stays as it was.
@@ -358,7 +358,7 @@ fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<Swee
             ),
         });
     }
-    report::write_report(config, &dir, &results, &mnist.images)?;
+    report::write_report(config, &dir, &results, &mnist)?;
     Ok(SweepOutcome {
         results_dir: dir.root,
         results,
