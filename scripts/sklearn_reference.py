@@ -315,6 +315,39 @@ def objective_and_gradient(coef, intercept, x, y, c, multi_class, fit_intercept,
     return objective, grad
 
 
+def at_the_optimum(model_path, run, coef, intercept, objective, proba, x_train, y_train, raw_test):
+    """The harness's fit of the same run (its model.npz, applied as the README's numpy code
+    applies it) against scikit-learn's: the relative distance of the weights (intercepts included),
+    the largest difference of a test probability, and the relative gap of the objectives, both
+    computed here by the same function. Blank where the harness has no model for the run."""
+    blank = {"weights_rel_distance": "", "max_probability_difference": "", "objective_rel_gap": ""}
+    if not os.path.exists(model_path):
+        return blank
+    m = np.load(model_path)
+    h_coef, h_intercept = m["coef"].astype(np.float64), m["intercept"].astype(np.float64)
+    if h_coef.shape != coef.shape:
+        return blank
+    # The harness's model on the raw test pixels, its own scaling included (the README's code).
+    x = (raw_test.astype(np.float64) - m["scaler_offset"]) * m["scaler_scale"]
+    z = x @ h_coef.T + h_intercept
+    if int(m["ovr"]):
+        p = 1 / (1 + np.exp(-z))
+        p /= p.sum(axis=1, keepdims=True)
+    else:
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+    s_all = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(np.float64)
+    h_all = np.concatenate([h_coef.ravel(), np.ravel(h_intercept)])
+    h_objective, _ = objective_and_gradient(
+        h_coef, h_intercept, x_train.astype(np.float64), y_train, run["C"], run["multi_class"],
+        run["fit_intercept"], run.get("l1_ratio", 0.0))
+    return {
+        "weights_rel_distance": float(np.linalg.norm(h_all - s_all) / np.linalg.norm(s_all)),
+        "max_probability_difference": float(np.abs(p - proba).max()),
+        "objective_rel_gap": float((h_objective - objective) / objective),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config")
@@ -402,6 +435,9 @@ def main():
             "objective_path": ";".join(repr(float(v)) for v in model.objective_path_)
             if isinstance(model, GradientDescent) else "",
         })
+        metric_rows[-1].update(at_the_optimum(
+            os.path.join(args.out, name, "runs", rid, "model.npz"), run, coef, intercept, objective,
+            proba, x_train, y_train, images[test_idx]))
         for k in range(10):
             binary = ""
             if run["multi_class"] == "ovr":

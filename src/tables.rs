@@ -114,6 +114,15 @@ pub struct MetricsRecord {
     /// Test images (both sides' files have it).
     #[serde(default)]
     pub n_test: Option<u64>,
+    /// scikit-learn's side, where the harness's model of the run existed when it ran: the two
+    /// fits' weights (intercepts included) as ||W_h - W_s|| / ||W_s||, the largest difference of
+    /// a test probability, and (objective_h - objective_s) / objective_s.
+    #[serde(default)]
+    pub weights_rel_distance: Option<f64>,
+    #[serde(default)]
+    pub max_probability_difference: Option<f64>,
+    #[serde(default)]
+    pub objective_rel_gap: Option<f64>,
     /// scikit-learn's side of a gradient descent run: the objective at the start and after every
     /// step, `;`-separated (one-vs-rest: summed over the classes); absent elsewhere.
     #[serde(default)]

@@ -46,6 +46,33 @@ impl Axes {
         Ok(())
     }
 
+    /// `[split] repeats = n`: the split's one seed s becomes s, s + 1, ..., s + n - 1, so that
+    /// every setting is fitted and scored on n splits.
+    pub fn repeat_splits(&mut self, n: u32) -> ValueResult<()> {
+        let index = index_of("random_state");
+        let first = match self.0[index].as_slice() {
+            [ParamValue::Seed(Some(s))] => *s,
+            [ParamValue::Seed(None)] => {
+                return Err(format!(
+                    "repeats = {n} needs the first split's seed: set random_state = 0 (any integer) in [split]"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "repeats = {n} draws random_state, random_state + 1, ...: give random_state one value (the first split's seed), or list the seeds and drop repeats"
+                ))
+            }
+        };
+        let last = first.checked_add(n - 1).ok_or_else(|| {
+            format!(
+                "repeats = {n} from random_state = {first} runs past the largest seed, {}",
+                u32::MAX
+            )
+        })?;
+        self.0[index] = (first..=last).map(|s| ParamValue::Seed(Some(s))).collect();
+        Ok(())
+    }
+
     /// How many combinations [`Axes::product`] gives (saturating: never overflows).
     pub fn size(&self) -> u128 {
         self.0

@@ -187,7 +187,13 @@ impl Config {
         let data = parse_data(&raw.data, &at).map_err(|(line, msg)| m.error(line, msg))?;
 
         let base = base_axes(&raw, &m)?;
-        let grids = grid_axes(&raw, &base, &m)?;
+        let mut grids = grid_axes(&raw, &base, &m)?;
+        if let Some((n, line)) = split_repeats(&raw, &m)? {
+            for (axes, grid_line) in &mut grids {
+                axes.repeat_splits(n)
+                    .map_err(|msg| m.error(grid_line.or(Some(line)), msg))?;
+            }
+        }
         let runs = expand(&grids, &data, &m)?;
         let base_run = base_run(&base, &data, &runs);
 
@@ -293,11 +299,37 @@ fn experiment_name(raw: &RawConfig, m: &Messages) -> Result<String> {
     }
 }
 
+/// `[split] repeats = N`: how many splits each setting is fitted on (seeds random_state,
+/// random_state + 1, ...), with its line; none when absent.
+const REPEATS: &str = "repeats";
+
+/// The most splits `repeats` may ask for.
+const MAX_REPEATS: i64 = 1000;
+
+fn split_repeats(raw: &RawConfig, m: &Messages) -> Result<Option<(u32, usize)>> {
+    let Some((_, value)) = raw.split.iter().find(|(k, _)| k.get_ref() == REPEATS) else {
+        return Ok(None);
+    };
+    let line = m.line(value.span()).unwrap_or(1);
+    match value.get_ref() {
+        toml::Value::Integer(n) if (1..=MAX_REPEATS).contains(n) => Ok(Some((*n as u32, line))),
+        other => Err(m.error(
+            Some(line),
+            format!(
+                "[split] repeats = {other}: expected a whole number of splits from 1 to {MAX_REPEATS} (each setting is fitted on random_state, random_state + 1, ...)"
+            ),
+        )),
+    }
+}
+
 /// The base values: defaults, overridden by `[split]`, `[preprocessing]` and `[model]`.
 fn base_axes(raw: &RawConfig, m: &Messages) -> Result<Axes> {
     let mut base = Axes::default();
     for (section, table) in raw.sections() {
         for (key, value) in table {
+            if section == Section::Split && key.get_ref() == REPEATS {
+                continue;
+            }
             let param = check_section_key(section, key.get_ref())
                 .map_err(|msg| m.error(m.line(key.span()), msg))?;
             base.set(param.name, value.get_ref())
@@ -758,6 +790,49 @@ max_iter = 100
             e.contains("max_iter = 99999999999999999999: too large"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn repeats_fits_every_setting_on_consecutive_split_seeds() {
+        let config = parse(
+            "[split]\ntrain_size = 0.8\nrandom_state = 7\nrepeats = 3\n[[grid]]\nC = [0.1, 1.0]\n",
+        )
+        .unwrap();
+        let seeds: Vec<(u32, f64)> = config
+            .runs
+            .iter()
+            .map(|r| (r.params.split.random_state, r.params.model.c))
+            .collect();
+        assert_eq!(seeds.len(), 6);
+        for s in [7, 8, 9] {
+            assert!(
+                seeds.contains(&(s, 0.1)) && seeds.contains(&(s, 1.0)),
+                "{seeds:?}"
+            );
+        }
+        // The same runs as the seeds written out: the same ids.
+        let listed = parse(
+            "[split]\ntrain_size = 0.8\nrandom_state = [7, 8, 9]\n[[grid]]\nC = [0.1, 1.0]\n",
+        )
+        .unwrap();
+        let ids = |c: &Config| {
+            let mut ids: Vec<String> = c.runs.iter().map(|r| r.id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&config), ids(&listed));
+        for (text, message) in [
+            ("random_state = 0\nrepeats = 0", "line 3: [split] repeats = 0: expected a whole number of splits from 1 to 1000"),
+            ("random_state = 0\nrepeats = \"ten\"", "repeats = \"ten\": expected a whole number"),
+            ("random_state = [0, 1]\nrepeats = 3", "give random_state one value (the first split's seed)"),
+            ("shuffle = false\nrepeats = 3", "repeats = 3 needs the first split's seed"),
+            ("random_state = 4294967295\nrepeats = 2", "runs past the largest seed"),
+            ("random_state = 0\nrepeat = 2", "unknown key `repeat` in [split]: [split] takes train_size, test_size, random_state, shuffle, repeats"),
+        ] {
+            let e = error(&format!("[split]\n{text}\n"));
+            assert!(e.contains(message), "{text}: {e}");
+            assert!(!e.contains('\n'));
+        }
     }
 
     #[test]

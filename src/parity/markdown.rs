@@ -60,6 +60,7 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
          took).\n\n",
     );
     s.push_str(&stops_table(rows));
+    s.push_str(&optimum_section(rows));
     for c in configs.iter().filter(|c| c.selection.is_some()) {
         s.push_str(&selection_section(c, rows));
     }
@@ -206,6 +207,57 @@ fn stops_table(rows: &[ParityRow]) -> String {
             format!("{:.2e}", r.harness_grad_norm)
         })
         .render(rows)
+}
+
+/// The runs whose two fits were compared weight by weight: where both converged, how close the
+/// optima are (weights, test probabilities, objective) beside the label agreement.
+fn optimum_section(rows: &[ParityRow]) -> String {
+    let compared: Vec<&ParityRow> = rows
+        .iter()
+        .filter(|r| r.weights_rel_distance.is_some())
+        .collect();
+    if compared.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n## At the optimum: weights and probabilities\n\n\
+         Where scikit-learn's script found the harness's model of the same run \
+         (`runs/<id>/model.npz`, applied to the raw test pixels as the README's numpy code applies \
+         it): the relative distance of the two weight matrices (intercepts included), \
+         ||W_harness - W_sklearn|| / ||W_sklearn||; the largest difference of any test \
+         probability; the relative gap of the objectives, both evaluated by the same numpy \
+         function; and the share of test images with the same predicted digit. Labels can agree \
+         while the weights differ: these numbers say whether both optimisers reached the same \
+         optimum (`experiments/optimum.toml` fits both to tol 1e-8 for this).\n\n",
+    );
+    let table = Table::new()
+        .column("config", |r: &&ParityRow| r.config.clone())
+        .column("run", |r| format!("`{}`", r.run_id))
+        .column("converged (sklearn, harness)", |r| {
+            let yes = |b: bool| if b { "yes" } else { "no" };
+            format!("{}, {}", yes(r.sklearn_converged), yes(r.harness_converged))
+        })
+        .column("n_iter (sklearn, harness)", |r| {
+            format!(
+                "{}, {}",
+                opt(r.sklearn_n_iter, |v| v.to_string()),
+                opt(r.harness_n_iter, |v| v.to_string())
+            )
+        })
+        .column("weights: relative distance", |r| {
+            opt(r.weights_rel_distance, |v| format!("{v:.1e}"))
+        })
+        .column("largest probability difference", |r| {
+            opt(r.max_probability_difference, |v| format!("{v:.1e}"))
+        })
+        .column("objective: relative gap", |r| {
+            opt(r.objective_rel_gap, |v| format!("{v:+.1e}"))
+        })
+        .column("same predicted digit", |r| {
+            opt(r.agreement_pct, |v| format!("{v:.2} %"))
+        });
+    s.push_str(&table.render(&compared));
+    s
 }
 
 /// The settings each side's cross-validation chose, split by split, and the scores it chose by.

@@ -116,6 +116,11 @@ pub struct ParityRow {
         serialize_with = "TraceComparison::serialize_cell"
     )]
     pub trace: Option<TraceComparison>,
+    /// The two fits side by side where scikit-learn's script had the harness's model (see
+    /// [`tables::MetricsRecord::weights_rel_distance`]).
+    pub weights_rel_distance: Option<f64>,
+    pub max_probability_difference: Option<f64>,
+    pub objective_rel_gap: Option<f64>,
     pub harness_status: String,
     pub sklearn_seconds: f64,
     pub harness_seconds: f64,
@@ -528,6 +533,9 @@ fn parity_row(
         sklearn_n_iter: s.n_iter,
         harness_n_iter: h.n_iter,
         trace: None,
+        weights_rel_distance: s.weights_rel_distance,
+        max_probability_difference: s.max_probability_difference,
+        objective_rel_gap: s.objective_rel_gap,
         harness_status: h.status.clone(),
         sklearn_seconds: s.fit_seconds,
         harness_seconds: h.fit_seconds,
@@ -618,6 +626,9 @@ mod tests {
             sklearn_n_iter: None,
             harness_n_iter: None,
             trace: None,
+            weights_rel_distance: None,
+            max_probability_difference: None,
+            objective_rel_gap: None,
             harness_status: "ok".into(),
             sklearn_seconds: 1.0,
             harness_seconds: 1.0,

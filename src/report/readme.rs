@@ -92,7 +92,7 @@ pub fn readme_markdown(
             baselines_line(&mut s, group, floor);
         }
     }
-    seeds_table(&mut s, &ok);
+    seeds_table(&mut s, config, &ok);
     if failed.is_empty() {
         s.push_str("No run failed.\n\n");
     } else {

@@ -9,7 +9,7 @@ use super::comparison::{
 };
 use crate::config::{summary_params, Config, Param};
 use crate::markdown::Table;
-use crate::stats::{group_in_order, holm, p_text, signed_pp as pp, McNemar};
+use crate::stats::{group_in_order, holm, p_text, signed_pp as pp, AcrossSplits, McNemar};
 use crate::store::RunResult;
 
 /// One test set's runs, in config order, against its reference.
@@ -194,9 +194,11 @@ fn group_rows<'a>(config: &Config, group: &TestGroup<'a>, has_cv: bool) -> Vec<G
         .collect()
 }
 
-/// Runs that differ only in `random_state`: test accuracy as mean and spread across seeds (each
-/// seed has its own test set, so these are not paired).
-pub(super) fn seeds_table(s: &mut String, ok: &[&RunResult]) {
+/// Settings fitted on several splits (`[split] repeats`, or a list of `random_state` values):
+/// test accuracy per setting across splits (mean, sd, the corrected resampled t interval of the
+/// mean, range), and each setting against the reference setting split by split (the same test
+/// images within a split), with the interval of the mean paired difference.
+pub(super) fn seeds_table(s: &mut String, config: &Config, ok: &[&RunResult]) {
     let mut groups = group_in_order(ok.iter().copied(), |r| {
         let mut p = r.run.params.clone();
         p.split.random_state = 0;
@@ -207,53 +209,127 @@ pub(super) fn seeds_table(s: &mut String, ok: &[&RunResult]) {
         return;
     }
     s.push_str(
-        "## Across seeds\n\nSettings run with several `random_state` values (each seed draws its \
-         own split, so its own test images): test accuracy as mean ± standard deviation across \
-         seeds, in percent.\n\n",
+        "## Across splits\n\nSettings fitted on several splits (`random_state` values; each draws \
+         its own training and test images): test accuracy in percent across splits. The interval \
+         of a mean is Nadeau and Bengio's corrected resampled t (95 %): the splits share images, \
+         so the variance of the mean is sd² (1/J + n_test/n_train) for J splits, not sd²/J.\n\n",
     );
-    let rows: Vec<(&RunResult, Vec<f64>)> = groups
-        .iter()
-        .map(|g| {
-            let acc = g
-                .iter()
-                .map(|r| 100.0 * r.accuracy().unwrap_or(f64::NAN))
-                .collect();
-            (g[0], acc)
-        })
-        .collect();
-    type Row<'r> = (&'r RunResult, Vec<f64>);
-    let seeds = |r: &RunResult| -> String {
-        groups
-            .iter()
-            .find(|g| g[0].run.id == r.run.id)
-            .map(|g| {
-                g.iter()
-                    .map(|r| r.run.params.split.random_state.to_string())
+    let ratio = |r: &RunResult| r.n_test as f64 / r.n_train.max(1) as f64;
+    let accuracies = |g: &[&RunResult]| -> Vec<f64> {
+        g.iter()
+            .map(|r| 100.0 * r.accuracy().unwrap_or(f64::NAN))
+            .collect()
+    };
+    let seeds = |g: &[&RunResult]| -> String {
+        let mut seeds: Vec<u32> = g.iter().map(|r| r.run.params.split.random_state).collect();
+        seeds.sort_unstable();
+        let consecutive = seeds.windows(2).all(|w| w[1] == w[0] + 1);
+        match (consecutive && seeds.len() > 2, seeds.first(), seeds.last()) {
+            (true, Some(a), Some(b)) => format!("{} ({a}-{b})", seeds.len()),
+            _ => format!(
+                "{} ({})",
+                seeds.len(),
+                seeds
+                    .iter()
+                    .map(u32::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
-            })
-            .unwrap_or_default()
+            ),
+        }
     };
-    let table = Table::new()
-        .column("setting", |(r, _): &Row| r.run.params.describe())
-        .column("train / test", |(r, _)| {
-            format!("{} / {}", r.n_train, r.n_test)
-        })
-        .column("seeds", |(r, _)| seeds(r))
-        .column("mean ± sd", |(_, acc)| {
-            let (mean, sd) = crate::stats::mean_sd(acc);
-            format!("{mean:.2} ± {sd:.2}")
-        })
-        .column("min", |(_, acc)| {
-            format!("{:.2}", acc.iter().copied().fold(f64::INFINITY, f64::min))
-        })
-        .column("max", |(_, acc)| {
-            format!(
-                "{:.2}",
-                acc.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    type Row<'r> = (&'r RunResult, String, AcrossSplits, f64, f64);
+    let rows: Vec<Row> = groups
+        .iter()
+        .map(|g| {
+            let acc = accuracies(g);
+            let min = acc.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (
+                g[0],
+                seeds(g),
+                AcrossSplits::of(&acc, ratio(g[0])),
+                min,
+                max,
             )
-        });
+        })
+        .collect();
+    let table = Table::new()
+        .column("setting", |r: &Row| r.0.run.params.describe())
+        .column("train / test", |r| {
+            format!("{} / {}", r.0.n_train, r.0.n_test)
+        })
+        .column("splits (seeds)", |r| r.1.clone())
+        .column("mean ± sd", |r| format!("{:.2} ± {:.2}", r.2.mean, r.2.sd))
+        .column("95 % CI of the mean", |r| {
+            format!("[{:.2}, {:.2}]", r.2.interval.low, r.2.interval.high)
+        })
+        .column("min", |r| format!("{:.2}", r.3))
+        .column("max", |r| format!("{:.2}", r.4));
     s.push_str(&table.render(&rows));
+    s.push('\n');
+
+    // Each setting against the reference setting, on the splits both were fitted on.
+    let reference = groups
+        .iter()
+        .position(|g| {
+            g.iter()
+                .any(|r| Some(&r.run.id) == config.base_run.as_ref())
+        })
+        .unwrap_or(0);
+    let on_seed = |g: &[&RunResult], seed: u32| {
+        g.iter()
+            .find(|r| r.run.params.split.random_state == seed)
+            .and_then(|r| r.accuracy())
+    };
+    type Paired<'r> = (&'r RunResult, Vec<f64>, AcrossSplits);
+    let paired: Vec<Paired> = groups
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != reference)
+        .filter_map(|(_, g)| {
+            let differences: Vec<f64> = g
+                .iter()
+                .filter_map(|r| {
+                    let seed = r.run.params.split.random_state;
+                    Some(r.accuracy()? - on_seed(&groups[reference], seed)?)
+                })
+                .collect();
+            (differences.len() >= 2).then(|| {
+                let across = AcrossSplits::of(&differences, ratio(g[0]));
+                (g[0], differences, across)
+            })
+        })
+        .collect();
+    if paired.is_empty() {
+        return;
+    }
+    s.push_str(&format!(
+        "Each setting minus the reference setting ({}), split by split (both scored on the same \
+         test images within a split), in percentage points:\n\n",
+        groups[reference][0].run.params.describe()
+    ));
+    let table = Table::new()
+        .column("setting", |p: &Paired| p.0.run.params.describe())
+        .column("splits", |p| p.1.len().to_string())
+        .column("Δ pp mean ± sd", |p| {
+            format!("{} ± {:.2}", pp(p.2.mean), 100.0 * p.2.sd)
+        })
+        .column("95 % CI of the mean Δ", |p| {
+            format!("[{}, {}]", pp(p.2.interval.low), pp(p.2.interval.high))
+        })
+        .column("higher on", |p| {
+            let higher = p.1.iter().filter(|d| **d > 0.0).count();
+            let lower = p.1.iter().filter(|d| **d < 0.0).count();
+            format!("{higher} of {} splits ({lower} lower)", p.1.len())
+        })
+        .column("finding", |p| {
+            if p.2.interval.low > 0.0 || p.2.interval.high < 0.0 {
+                "**different**".to_string()
+            } else {
+                "no difference shown".to_string()
+            }
+        });
+    s.push_str(&table.render(&paired));
     s.push('\n');
 }
 

@@ -2,7 +2,7 @@
 //! the training-set size. Runs that differ only in the charted parameter form one line; a line
 //! needs two or more points, and a chart with no line is not drawn (the README says why).
 //!
-//! May touch: `charts`, `config`, `error`, `model` (the solver), `store`,
+//! May touch: `charts`, `config`, `error`, `model` (the solver), `stats`, `store`,
 //! `report::{Figure, figure, sweep_lines}`.
 
 use std::collections::HashMap;
@@ -15,6 +15,7 @@ use super::{figure, Figure};
 use crate::charts::{line_chart, LineChart, Series, Style, Title};
 use crate::config::{Scoring, SelectionRule};
 use crate::error::Result;
+use crate::stats::group_in_order;
 use crate::store::{ResultsDir, RunResult};
 
 /// What a chart plots for each run.
@@ -46,6 +47,94 @@ fn optimiser(results: &[RunResult], short: bool) -> String {
         names.push(if short { "L-BFGS" } else { "L-BFGS iterations" }.into());
     }
     names.join(" / ")
+}
+
+/// The first seed and the number of splits where the runs' settings were each fitted on three
+/// or more splits (`[split] repeats`, or a list of `random_state` values); none otherwise.
+fn repeated_splits(results: &[RunResult]) -> Option<(u32, usize)> {
+    let groups = group_in_order(results.iter(), setting_without_split);
+    let counts: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    let n = counts.iter().copied().max()?;
+    let first = results.first()?.run.params.split.random_state;
+    (n >= 3).then_some((first, n))
+}
+
+/// A run's parameters with the split's seed blanked: its setting across splits.
+fn setting_without_split(r: &&RunResult) -> crate::config::RunParams {
+    let mut p = r.run.params.clone();
+    p.split.random_state = 0;
+    p
+}
+
+const ACROSS_SPLITS: &str = "across_splits.png";
+
+/// Test accuracy against the split's seed, one line per setting: how much moves with the split
+/// and how much with the setting (a sweep over three or more splits only).
+fn across_splits(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figure>> {
+    let path = dir.root.join(ACROSS_SPLITS);
+    if repeated_splits(results).is_none() {
+        dir.remove(&path)?;
+        return Ok(None);
+    }
+    let groups: Vec<Vec<&RunResult>> = group_in_order(results.iter(), setting_without_split)
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .collect();
+    let varying = crate::config::varying_params(groups.iter().map(|g| &g[0].run.params))
+        .into_iter()
+        .filter(|p| p.name != "random_state")
+        .collect::<Vec<_>>();
+    let series: Vec<Series> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let acc: Vec<f64> = g
+                .iter()
+                .filter_map(|r| r.accuracy())
+                .map(|a| 100.0 * a)
+                .collect();
+            let (mean, sd) = crate::stats::mean_sd(&acc);
+            let setting = crate::config::setting_label(&g[0].run.params, &varying);
+            Series {
+                label: format!("{setting}: mean {mean:.2} ± {sd:.2} %"),
+                color: crate::charts::PALETTE[i % crate::charts::PALETTE.len()],
+                style: Style::Solid,
+                points: g
+                    .iter()
+                    .filter_map(|r| {
+                        Some((
+                            f64::from(r.run.params.split.random_state),
+                            100.0 * r.accuracy()?,
+                        ))
+                    })
+                    .collect(),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let r0 = &groups[0][0];
+    let heading = format!("Test accuracy on each of {} splits", groups[0].len());
+    let lines = vec![
+        format!(
+            "Each split (random_state) draws its own {} training and {} test images; lines: settings",
+            r0.n_train, r0.n_test
+        ),
+        "Lines that move together: the split matters more than the setting; the README's \"Across splits\" pairs them split by split".to_string(),
+    ];
+    let chart = LineChart {
+        x_label: "Split (train_test_split random_state)".into(),
+        y_label: "Test accuracy (%)".into(),
+        series,
+        ..Default::default()
+    };
+    let title = Title {
+        title: &heading,
+        lines: &lines,
+    };
+    figure(dir, ACROSS_SPLITS.into(), heading.clone(), |tmp| {
+        line_chart(tmp, &title, &chart)
+    })
+    .map(Some)
 }
 
 /// scikit-learn's test accuracy per run id (`sklearn/metrics.csv`), where the folder has one.
@@ -399,9 +488,28 @@ pub fn draw(
             Measure::ZeroWeights,
         ),
     ];
+    // A sweep over several splits (`[split] repeats`): the charts over a parameter draw the
+    // first split only (one line per test set would bury them), across_splits.png all of them.
+    let all = results;
+    let first_split: Vec<RunResult>;
+    let (results, split_note) = match repeated_splits(all) {
+        Some((seed, n)) => {
+            first_split = all
+                .iter()
+                .filter(|r| r.run.params.split.random_state == seed)
+                .cloned()
+                .collect();
+            let note = format!(
+                "The first of {n} splits (random_state={seed}) only: across_splits.png and the README's \"Across splits\" show every split"
+            );
+            (first_split.as_slice(), Some(note))
+        }
+        None => (all, None),
+    };
     // Sparsity is what an l1 part buys: charted where a run has one.
     let any_l1 = results.iter().any(|r| r.run.params.model.l1_ratio > 0.0);
     let mut figures: Vec<Figure> = super::fit_paths::draw(dir, results)?.into_iter().collect();
+    figures.extend(across_splits(dir, all)?);
     for (name, heading, axis, measure) in specs {
         let file = format!("{name}.png");
         if matches!(measure, Measure::ZeroWeights) && !any_l1 {
@@ -424,7 +532,8 @@ pub fn draw(
             });
             continue;
         }
-        let lines = subtitle(results, axis, measure, &chart, &fixed);
+        let mut lines = subtitle(results, axis, measure, &chart, &fixed);
+        lines.extend(split_note.clone());
         // An accuracy chart of runs none of which converged shows where L-BFGS stopped, not
         // what the parameter does to the model: the title says so.
         let heading = match measure {
