@@ -42,7 +42,8 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow]) -> String {
          (the images only one side gets right); Holm p: the same after Holm's correction across \
          this table's rows. finding: **different** when Holm p is below 0.05, **same** when two \
          one-sided tests at 5 % put the difference inside the config's margin \
-         (`[output] equivalence_margin_pp`, 0.2 pp by default; the 90 % interval inside it), \
+         (`[output] equivalence_margin_pp`, 0.2 pp by default; Tango's 90 % score interval for \
+         the paired difference inside it, which holds when no image is discordant), \
          **inconclusive** otherwise. Run times are each side's own fit seconds as recorded with \
          its results (see the results folders' manifests for when and where each ran), not a \
          benchmark: `results/bench.md` is.\n\n",

@@ -163,7 +163,9 @@ fn how_runs_are_compared(config: &Config) -> String {
          the difference inside ±",
     );
     s.push_str(&format!(
-        "{:.2} pp (the 90 % interval inside the margin, `[output] equivalence_margin_pp`); \
+        "{:.2} pp (Tango's 90 % score interval for the paired difference inside the margin, \
+         `[output] equivalence_margin_pp`: unlike Newcombe's it holds when no image is \
+         discordant, so 0 of 1,000 is not \"the same\" at 0.2 pp, its bound being 0.27 %); \
          **inconclusive** otherwise: these images can tell neither. fit s is each fit's own time \
          as its record keeps it (when, where and from which revision: `manifest.json`); ms / \
          evaluation divides it by the passes over the training data, so a fit taken while the \
