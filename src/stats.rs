@@ -462,7 +462,10 @@ mod tests {
         let none = McNemar::from_table(917, 0, 0, 83);
         let i = none.score_interval(Z90);
         let bound = Z90 * Z90 / (1000.0 + Z90 * Z90);
-        assert!((i.high - bound).abs() < 1e-9 && (i.low + bound).abs() < 1e-9, "{i:?}");
+        assert!(
+            (i.high - bound).abs() < 1e-9 && (i.low + bound).abs() < 1e-9,
+            "{i:?}"
+        );
         assert!(!none.equivalent(0.002));
         // Whatever the accuracy: the same at 61.7 % (the penalties run the review named).
         assert!(!McNemar::from_table(617, 0, 0, 383).equivalent(0.002));
@@ -473,7 +476,10 @@ mod tests {
         let i = t.score_interval(Z95);
         let d = 0.02;
         let half = Z95 * (100.0 / 1e6 - d * d / 1000.0f64).sqrt();
-        assert!((i.low - (d - half)).abs() < 1e-3 && (i.high - (d + half)).abs() < 1e-3, "{i:?}");
+        assert!(
+            (i.low - (d - half)).abs() < 1e-3 && (i.high - (d + half)).abs() < 1e-3,
+            "{i:?}"
+        );
         assert!(i.low < d && d < i.high);
         // 21 each way of 14,000 (99.7 % agreement, no difference): the same within 0.2 pp.
         assert!(McNemar::from_table(12_800, 21, 21, 1_158).equivalent(0.002));

@@ -28,7 +28,8 @@ fn diverging(t: f64) -> RGBColor {
 }
 
 /// Draws `maps` (one 784-value map per label) in a grid of `columns` columns, with the value
-/// range `±limit` named on the colour bar (`unit` says what the values are).
+/// range `±limit` named on the colour bar (`unit` says what the values are). A label's lines
+/// (`\n`) are drawn one under the other; an empty first line leaves room for a neighbour's.
 pub fn coefficient_maps(
     path: &Path,
     title: &Title,
@@ -51,15 +52,27 @@ pub fn coefficient_maps(
         .max(f64::MIN_POSITIVE);
     let rows = maps.len().div_ceil(columns);
     let tile = SIDE as i32 * CELL;
-    let (pad, caption) = (30, 30);
+    // A label may take several lines ('\n'): a row's description above its digits' labels.
+    let label_lines = maps
+        .iter()
+        .map(|(l, _)| l.lines().count().max(1))
+        .max()
+        .unwrap_or(1) as i32;
+    let (pad, caption) = (30, 30 + 26 * (label_lines - 1));
     let width = (columns as i32 * (tile + pad) + pad + 140) as u32;
     let height = (rows as i32 * (tile + pad + caption) + pad) as u32 + title.height(width);
     canvas(path, (width, height), title, |area| {
         for (i, (label, map)) in maps.iter().enumerate() {
             let x0 = pad + (i % columns) as i32 * (tile + pad);
             let y0 = pad + (i / columns) as i32 * (tile + pad + caption);
-            area.draw_text(label, &(FONT, 20).into_font().color(&BLACK), (x0, y0))
+            for (line, text) in label.split('\n').enumerate() {
+                area.draw_text(
+                    text,
+                    &(FONT, 20).into_font().color(&BLACK),
+                    (x0, y0 + 26 * line as i32),
+                )
                 .map_err(|e| chart_error(path, e))?;
+            }
             for (p, &v) in map.iter().enumerate() {
                 let (r, c) = ((p / SIDE) as i32, (p % SIDE) as i32);
                 let top = (x0 + c * CELL, y0 + caption + r * CELL);

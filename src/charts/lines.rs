@@ -20,7 +20,7 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Per point (same order as `points`): the (low, high) ends of an error bar, or none.
     pub errors: Vec<(f64, f64)>,
-    /// Per point (same order as `points`), or none: points ringed in red (e.g. runs that did
+    /// Per point (same order as `points`), or none: points ringed in magenta (e.g. runs that did
     /// not converge); the legend says what the ring means (`LineChart::ring_label`).
     pub ringed: Vec<bool>,
 }
@@ -79,8 +79,9 @@ fn wrapped_label<DB: DrawingBackend>(
 /// The colour of the vertical marks (`LineChart::x_marks`).
 const X_MARK: RGBColor = RGBColor(200, 150, 0);
 
-/// The colour of the rings around flagged points.
-const RING: RGBColor = super::BAD;
+/// The colour of the rings around flagged points: magenta, in no line's hue (the palette's red
+/// marks a line).
+const RING: RGBColor = RGBColor(200, 0, 200);
 
 /// Series with more points than this are drawn without markers.
 const MAX_MARKERS: usize = 40;
@@ -105,6 +106,9 @@ pub struct LineChart {
     pub ring_label: String,
     /// Vertical lines at x with a legend label (e.g. the setting cross-validation chose).
     pub x_marks: Vec<(f64, String)>,
+    /// The y axis starts here (linear axes only): points below it are drawn on it as "▼ value"
+    /// in their line's colour, so that a few far-off points do not squash the rest.
+    pub y_floor: Option<f64>,
 }
 
 impl Default for LineChart {
@@ -121,6 +125,7 @@ impl Default for LineChart {
             y_from_zero: false,
             ring_label: String::new(),
             x_marks: Vec::new(),
+            y_floor: None,
         }
     }
 }
@@ -252,6 +257,8 @@ type Plot<'a, 'b> =
 /// Draws `chart` to `path` (1280 x 700 pixels plus the title block), with the legend in a
 /// column on the right.
 pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u8>> {
+    let (clamped, below) = clamp_below(chart);
+    let chart = &clamped;
     let axes = Axes::of(chart);
     let height = 700 + title.height(1280);
     canvas(path, (1280, height), title, |area| {
@@ -274,8 +281,60 @@ pub fn line_chart(path: &Path, title: &Title, chart: &LineChart) -> Result<Vec<u
             draw_error_bars(&mut ctx, path, s, &axes)?;
             draw_series(&mut ctx, path, s, &axes)?;
         }
+        // The values of the points below the floor, on a white ground, stacked upward where
+        // they share an x.
+        let mut stacked: Vec<(f64, i32)> = Vec::new();
+        for (x, y, color, what) in &below {
+            let level = match stacked.iter_mut().find(|(sx, _)| sx == x) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    stacked.push((*x, 0));
+                    0
+                }
+            };
+            let text = format!("▼ {what} {y:.1}");
+            let width = 9 * text.chars().count() as i32;
+            let top = -24 - 22 * level;
+            let label = EmptyElement::at((axes.tx(*x), axes.y.0))
+                + Rectangle::new([(6, top), (10 + width, top + 20)], WHITE.filled())
+                + Text::new(text, (8, top + 1), (FONT, 16).into_font().color(color));
+            ctx.draw_series(std::iter::once(label))
+                .map_err(|e| chart_error(path, e))?;
+        }
         draw_legend(&legend, path, chart)
     })
+}
+
+/// `chart` with every y below its floor (points and error bars) raised to the floor, and the
+/// points that were below it: (x, their value, their colour, the first word of what their
+/// series shows). Reference crosses are left out of the list (their line's point says it).
+#[allow(clippy::type_complexity)]
+fn clamp_below(chart: &LineChart) -> (LineChart, Vec<(f64, f64, RGBColor, String)>) {
+    let mut clamped = chart.clone();
+    let mut below = Vec::new();
+    let Some(floor) = chart.y_floor.filter(|_| !chart.y_log) else {
+        return (clamped, below);
+    };
+    for s in &mut clamped.series {
+        for p in &mut s.points {
+            if p.1 < floor {
+                if s.style != Style::Crosses {
+                    let what = s.label.rsplit(": ").next().unwrap_or_default();
+                    let word = what.split(' ').next().unwrap_or_default().to_string();
+                    below.push((p.0, p.1, s.color, word));
+                }
+                p.1 = floor;
+            }
+        }
+        for e in &mut s.errors {
+            e.0 = e.0.max(floor);
+            e.1 = e.1.max(floor);
+        }
+    }
+    (clamped, below)
 }
 
 /// The grid, the axes' ticks and their descriptions.
@@ -429,11 +488,11 @@ fn draw_legend(legend: &Legend, path: &Path, chart: &LineChart) -> Result<()> {
     // Entries stop where the rest (marks, ring, the count of those left off) still fits.
     let last_y =
         legend.dim_in_pixel().1 as i32 - 50 * (chart.x_marks.len() as i32 + i32::from(ringed)) - 80;
-    let total = chart.series.len() + chart.reference_lines.len();
-    let entries = chart
-        .series
+    let series = legend_entries(&chart.series);
+    let total = series.len() + chart.reference_lines.len();
+    let entries = series
         .iter()
-        .map(|s| (s.label.as_str(), s.color, s.style))
+        .map(|(label, color, style)| (label.as_str(), *color, *style))
         .chain(
             chart
                 .reference_lines
@@ -467,6 +526,45 @@ fn draw_legend(legend: &Legend, path: &Path, chart: &LineChart) -> Result<()> {
         wrapped_label(legend, path, &chart.ring_label, y)?;
     }
     Ok(())
+}
+
+/// The legend's entries for `series`: one per series, or, where every label reads "line: what"
+/// with one colour per line and one style per what (several lines, each drawn several ways),
+/// one entry per line in its colour and one per what in black: 3 + 4 entries, not 12.
+fn legend_entries(series: &[Series]) -> Vec<(String, RGBColor, Style)> {
+    let one_each = || {
+        series
+            .iter()
+            .map(|s| (s.label.clone(), s.color, s.style))
+            .collect()
+    };
+    let parts: Option<Vec<(&str, &str)>> =
+        series.iter().map(|s| s.label.rsplit_once(": ")).collect();
+    let Some(parts) = parts else {
+        return one_each();
+    };
+    let mut lines: Vec<(&str, RGBColor)> = Vec::new();
+    let mut whats: Vec<(&str, Style)> = Vec::new();
+    for (s, (line, what)) in series.iter().zip(&parts) {
+        match lines.iter().find(|(l, _)| l == line) {
+            Some((_, c)) if *c != s.color => return one_each(),
+            Some(_) => {}
+            None => lines.push((line, s.color)),
+        }
+        match whats.iter().find(|(w, _)| w == what) {
+            Some((_, st)) if *st != s.style => return one_each(),
+            Some(_) => {}
+            None => whats.push((what, s.style)),
+        }
+    }
+    if lines.len() < 2 || whats.len() < 2 || lines.len() + whats.len() >= series.len() {
+        return one_each();
+    }
+    lines
+        .into_iter()
+        .map(|(l, c)| (l.to_string(), c, Style::Solid))
+        .chain(whats.into_iter().map(|(w, st)| (w.to_string(), BLACK, st)))
+        .collect()
 }
 
 /// A legend entry's sample of a series' style, at height `y`.

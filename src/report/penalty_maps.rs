@@ -57,14 +57,26 @@ pub(super) fn draw(
         let (weights, unit) = saved.weights_to_draw();
         units.push(unit);
         for (k, row) in weights.rows().into_iter().enumerate() {
+            // The row's setting on a line of its own above its ten digits.
             let label = if k == 0 {
+                let d = &r.diagnostics;
                 format!(
-                    "l1_ratio {}, C {}: 0",
+                    "l1_ratio {}, C {}: {}\ndigit 0",
                     display_number(m.l1_ratio),
-                    display_number(m.c)
+                    display_number(m.c),
+                    if d.converged {
+                        format!("converged after {} {}s", d.n_iter, m.solver.step_label())
+                    } else {
+                        format!(
+                            "NOT converged: stopped at max_iter = {} {}s (the weights are where {} stopped)",
+                            m.max_iter,
+                            m.solver.step_label(),
+                            m.solver.label()
+                        )
+                    }
                 )
             } else {
-                k.to_string()
+                format!("\ndigit {k}")
             };
             maps.push((label, row.to_vec()));
         }

@@ -204,6 +204,10 @@ fn chart(
         Measure::GradNorm => "Largest gradient component (log scale)",
         Measure::ZeroWeights => "Weights exactly zero (%)",
     };
+    let y_floor = match measure {
+        Measure::Accuracy => accuracy_floor(&series),
+        _ => None,
+    };
     let chart = LineChart {
         y_from_zero: matches!(measure, Measure::FitSeconds | Measure::ZeroWeights),
         ring_label: "did not converge (max_iter reached)".into(),
@@ -214,9 +218,31 @@ fn chart(
         series,
         reference_lines,
         y_format: crate::charts::compact,
+        y_floor,
         ..Default::default()
     };
     (chart, fixed)
+}
+
+/// How far below the best test accuracy an accuracy chart's axis reaches: points further down
+/// (l1 at C = 0.01, 62 %) are drawn on the floor with their value, so that the region where the
+/// settings compete (86-92 %) is not squashed into a few pixels.
+const ACCURACY_SPAN_PP: f64 = 12.0;
+
+/// The floor of an accuracy chart, where some point lies more than [`ACCURACY_SPAN_PP`] below
+/// the best test accuracy; none otherwise.
+fn accuracy_floor(series: &[Series]) -> Option<f64> {
+    let best = series
+        .iter()
+        .filter(|s| s.style == Style::Solid)
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let floor = (best - ACCURACY_SPAN_PP).floor();
+    let lowest = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .fold(f64::INFINITY, f64::min);
+    (best.is_finite() && lowest < floor).then_some(floor)
 }
 
 /// One line's accuracy series: test (with Wilson intervals, unconverged runs ringed), the CV
@@ -424,12 +450,17 @@ fn subtitle(
             let unconverged = charted.iter().filter(|r| !r.diagnostics.converged).count();
             if unconverged > 0 {
                 lines.push(format!(
-                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in red): their accuracy is where {} stopped, not the model the objective defines",
+                    "{unconverged} of {} charted runs did not converge (max_iter reached; ringed in magenta): their accuracy is where {} stopped, not the model the objective defines",
                     charted.len(),
                     optimiser(results, true)
                 ));
             }
             lines.extend(coinciding(chart));
+            if let Some(floor) = chart.y_floor {
+                lines.push(format!(
+                    "The axis starts at {floor} % ({ACCURACY_SPAN_PP} pp below the best test accuracy): points below it sit on it, marked ▼ with their value"
+                ));
+            }
             lines.push(
                 "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
                     .into(),
