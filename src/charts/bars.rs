@@ -41,13 +41,23 @@ pub(super) fn category(categories: &[String], v: f64) -> String {
     categories.get(i as usize).cloned().unwrap_or_default()
 }
 
-/// Draws `chart` to `path` (1200 x 650 pixels plus the title block); the legend is above the
-/// plot when there is more than one group.
+/// The width, in pixels, a bar with a value label above it needs at the least.
+const MIN_LABELLED_BAR: f64 = 44.0;
+
+/// Draws `chart` to `path` (650 pixels high plus the title block; 1200 wide, or wider where
+/// there are so many bars that their value labels would not fit at a legible size); the legend
+/// is above the plot when there is more than one group.
 pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<Vec<u8>> {
     let n = chart.categories.len() as f64;
     let (lo, hi) = chart.y_range;
-    let height = 650 + title.height(1200);
-    canvas(path, (1200, height), title, |area| {
+    let bars = n * chart.groups.len().max(1) as f64;
+    let width = if chart.value_decimals.is_some() {
+        (200.0 + bars * MIN_LABELLED_BAR).max(1200.0) as u32
+    } else {
+        1200
+    };
+    let height = 650 + title.height(width);
+    canvas(path, (width, height), title, |area| {
         let legend_height = if chart.groups.len() > 1 { 40 } else { 0 };
         let (legend, plot) = area.split_vertically(legend_height);
         let mut x = 100;
@@ -104,7 +114,7 @@ pub fn grouped_bars(path: &Path, title: &Title, chart: &BarChart) -> Result<Vec<
             }))
             .map_err(|e| chart_error(path, e))?;
             if let Some(decimals) = chart.value_decimals {
-                let size = if k > 2.0 { 11 } else { 15 };
+                let size = if k > 3.0 { 13 } else { 16 };
                 ctx.draw_series(values().map(|(ci, &v)| {
                     Text::new(
                         format!("{v:.decimals$}"),
@@ -160,8 +170,9 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
+        // 30 labelled bars: wider than 1,200 pixels, so that each label fits over its bar.
         let (w, _, colours) = inspect(&path);
-        assert_eq!(w, 1200);
+        assert_eq!(w, 200 + 30 * 44);
         assert!(colours > 10);
     }
 }

@@ -40,6 +40,13 @@ pub(super) fn draw(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Fig
                 "A point per iteration, placed at the passes it cost: an L-BFGS iteration takes one or more (line-search trials), a gradient descent iteration one".into(),
             );
         }
+        if let Some(gap) = overlapping(&paths) {
+            lines.push(format!(
+                "The {} paths lie within {} of each other at every iteration they share: they are drawn on top of one another (the setting barely moves the objective here; the README's table has each run's final objective)",
+                paths.series.len(),
+                if gap < 1e-4 { "0.01 %".to_string() } else { format!("{:.2} %", 100.0 * gap) }
+            ));
+        }
         if left_out > 0 {
             lines.push(format!(
                 "Only runs on the most common training-set size: objectives on other training images are not comparable ({left_out} other run(s) not drawn)"
@@ -171,6 +178,25 @@ fn passes(results: &[RunResult]) -> Option<&'static str> {
     } else {
         "Passes over the training data (loss and gradient evaluations)"
     })
+}
+
+/// The largest relative gap between any two paths at a shared x, where several paths never part
+/// by more than 1 % (drawn on top of one another, they need saying so); none otherwise.
+fn overlapping(chart: &LineChart) -> Option<f64> {
+    if chart.series.len() < 2 {
+        return None;
+    }
+    let mut gap = 0f64;
+    for (i, a) in chart.series.iter().enumerate() {
+        for b in &chart.series[i + 1..] {
+            for (x, ya) in &a.points {
+                if let Some((_, yb)) = b.points.iter().find(|(xb, _)| xb == x) {
+                    gap = gap.max((ya - yb).abs() / ya.abs().max(yb.abs()));
+                }
+            }
+        }
+    }
+    (gap < 0.01).then_some(gap)
 }
 
 /// The binary problems a run's fit solves: one per class for one-vs-rest, else one.

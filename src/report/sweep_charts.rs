@@ -461,10 +461,15 @@ fn subtitle(
                     "The axis starts at {floor} % ({ACCURACY_SPAN_PP} pp below the best test accuracy): points below it sit on it, marked ▼ with their value"
                 ));
             }
-            lines.push(
-                "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy, and ± one standard deviation across folds for CV (dotted)"
-                    .into(),
-            );
+            let has_cv = chart.series.iter().any(|s| s.style == Style::Dotted);
+            lines.push(format!(
+                "Each line: runs scored on the same test images; bars: Wilson 95 % intervals of the test accuracy{}",
+                if has_cv {
+                    ", and ± one standard deviation across folds for CV (dotted)"
+                } else {
+                    ""
+                }
+            ));
             if chart.series.iter().any(|s| s.style == Style::Crosses) {
                 let gd = charted
                     .iter()
