@@ -31,7 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let row = row?;
         let index: usize = row[0].parse()?;
         let defect = Defect::ALL[i % Defect::ALL.len()];
-        let file = format!("{i:03}-{}.png", defect.name().replace(' ', "-"));
+        // The digit last, so that `predict --truth-from-names` can colour right and wrong.
+        let file = format!(
+            "{i:03}-{}-{}.png",
+            defect.name().replace(' ', "-"),
+            mnist.labels[index]
+        );
         let pixels = mnist.images.row(index).to_vec();
         photo_like(&pixels, defect, i as u64).save(out.join(&file))?;
         labels.push_str(&format!(

@@ -330,7 +330,7 @@ def at_the_optimum(model_path, run, coef, intercept, objective, proba, x_train, 
     # The harness's model on the raw test pixels, its own scaling included (the README's code).
     x = (raw_test.astype(np.float64) - m["scaler_offset"]) * m["scaler_scale"]
     z = x @ h_coef.T + h_intercept
-    if int(m["ovr"]):
+    if int(np.ravel(m["ovr"])[0]):  # 0-d in model files of version 2, one element in version 1
         p = 1 / (1 + np.exp(-z))
         p /= p.sum(axis=1, keepdims=True)
     else:

@@ -330,20 +330,40 @@ pub fn describe(model: &SavedModel) -> String {
 
 /// Draws each image as the model saw it beside its ten probabilities (a PNG, or with `animated`
 /// a GIF of one image per second; written atomically).
+/// The true digit a file's name gives (`--truth-from-names`): the last character of its stem,
+/// `paper-7.png` -> 7; an error naming the file where it is not a digit.
+pub fn truth_from_name(image: &Path) -> Result<u8> {
+    let stem = image
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match stem.chars().last().and_then(|c| c.to_digit(10)) {
+        Some(d) => Ok(d as u8),
+        None => Err(Error::Image {
+            path: image.to_path_buf(),
+            message: "--truth-from-names reads the true digit from the last character of the file's name (paper-7.png), and this one ends in no digit: rename it or drop --truth-from-names".into(),
+        }),
+    }
+}
+
+/// Draws the chart; `truth` holds each image's true digit where known (the prediction is then
+/// coloured right or wrong).
 pub fn chart(
     path: &Path,
     model_path: &Path,
     model: &SavedModel,
     predictions: &[Prediction],
+    truth: Option<&[u8]>,
     raw: bool,
     animated: bool,
 ) -> Result<()> {
     let flag = if animated { "--animation" } else { "--chart" };
     let panels: Vec<Panel> = predictions
         .iter()
-        .map(|p| Panel {
+        .enumerate()
+        .map(|(i, p)| Panel {
             pixels: &p.pixels,
-            label: None,
+            label: truth.and_then(|t| t.get(i).copied()),
             name: p
                 .image
                 .file_name()

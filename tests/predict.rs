@@ -486,4 +486,45 @@ fn the_chart_shows_every_image() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+
+    // With the true digits from the names: the chart colours right and wrong (the predicted
+    // bar green or red instead of blue), and a line counts them.
+    let truth = dir.path().join("truth.png");
+    let mut with_truth = args.clone();
+    with_truth.pop();
+    with_truth.extend([truth.as_path(), Path::new("--truth-from-names")]);
+    let out = predict(&with_truth);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("of 3 right (true digits from the file names)"),
+        "{}",
+        out.stderr
+    );
+    let colours = |p: &Path| {
+        let png = image::open(p).unwrap().to_rgb8();
+        let count = |c: [u8; 3]| png.pixels().filter(|p| p.0 == c).count();
+        (count([44, 160, 44]), count([31, 119, 180]))
+    };
+    let (green, blue) = colours(&truth);
+    assert!(green > 500 && blue == 0, "green {green}, blue {blue}");
+    let (green, blue) = colours(&chart);
+    assert!(green == 0 && blue > 500, "green {green}, blue {blue}");
+
+    // A name that gives no digit: one line, exit 2, no chart.
+    let nameless = dir.path().join("scan.png");
+    std::fs::copy(&images[0], &nameless).unwrap();
+    let none = dir.path().join("none.png");
+    let (_, stderr) = fails(&[
+        &model,
+        &nameless,
+        Path::new("--chart"),
+        &none,
+        Path::new("--truth-from-names"),
+    ]);
+    assert!(
+        stderr.contains("scan.png: --truth-from-names reads the true digit"),
+        "{stderr}"
+    );
+    assert!(!none.exists());
 }

@@ -31,6 +31,11 @@ struct Args {
     /// Also write the same panels as an animated GIF, one image per second (at most 40 images).
     #[arg(long, value_name = "FILE.gif", value_parser = gif_path)]
     animation: Option<PathBuf>,
+    /// Each image's true digit is the last character of its file name (paper-7.png: 7): the
+    /// chart colours each prediction right (green) or wrong (red), and the closing line counts
+    /// them.
+    #[arg(long)]
+    truth_from_names: bool,
     /// Print one JSON object per image instead of a line of text: the image, the prepared
     /// image's path (with --save-prepared), the digit, every digit's probability, the warnings.
     #[arg(long)]
@@ -132,10 +137,39 @@ fn main() -> ExitCode {
         }
         return ExitCode::from(first.exit_code() as u8);
     }
+    let truth = match args.truth_from_names {
+        true => match predictions
+            .iter()
+            .map(|p| predict::truth_from_name(&p.image))
+            .collect::<Result<Vec<u8>, _>>()
+        {
+            Ok(truth) => {
+                let right = predictions
+                    .iter()
+                    .zip(&truth)
+                    .filter(|(p, t)| p.digit() == i64::from(**t))
+                    .count();
+                eprintln!(
+                    "{right} of {} right (true digits from the file names)",
+                    truth.len()
+                );
+                Some(truth)
+            }
+            Err(e) => return cli::fail(&e),
+        },
+        false => None,
+    };
     for (chart, animated) in [(&args.chart, false), (&args.animation, true)] {
         let Some(chart) = chart else { continue };
-        if let Err(e) = predict::chart(chart, &model_path, &model, &predictions, args.raw, animated)
-        {
+        if let Err(e) = predict::chart(
+            chart,
+            &model_path,
+            &model,
+            &predictions,
+            truth.as_deref(),
+            args.raw,
+            animated,
+        ) {
             return cli::fail(&e);
         }
         // On stderr, so that stdout stays one line per image.
