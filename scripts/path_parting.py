@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Where the harness's lbfgs path parts from scikit-learn's, run by run.
 
-Usage: .venv/bin/python scripts/path_parting.py [RESULTS]   (default: results)
+Usage: .venv/bin/python scripts/path_parting.py [RESULTS [CONFIG_NAME...]]   (default: results,
+every config in parity.csv; names limit it to those configs)
 
 For every run of RESULTS/parity.csv that misses the same-path target (equal n_iter, >= 99.95 %
 identical predictions, final objective within 1e-8), reruns scipy's L-BFGS-B on scikit-learn's own
@@ -17,7 +18,8 @@ from sklearn_reference import load_mnist, scipy_lbfgs_path
 from sklearn.model_selection import train_test_split
 root = sys.argv[1] if len(sys.argv) > 1 else 'results'
 repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-rows = list(csv.DictReader(open(f'{root}/parity.csv')))
+only = set(sys.argv[2:])
+rows = [r for r in csv.DictReader(open(f'{root}/parity.csv')) if not only or r['config'] in only]
 images, labels = load_mnist(os.path.join(repo, 'data/mnist'), None)
 def size(v):
     if v is None: return None
