@@ -31,6 +31,16 @@ impl Baseline {
     pub fn interval(&self) -> Interval {
         wilson(self.correct, self.n)
     }
+
+    /// As tables write it: `nearest centroid 80.29 % [79.62, 80.94]`.
+    pub fn text(&self) -> String {
+        format!(
+            "{} {:.2} % {}",
+            self.name,
+            100.0 * self.accuracy(),
+            self.interval().percent()
+        )
+    }
 }
 
 /// Both baselines of one split: `images` (rows: images, 784 pixels), `labels` per image, and the

@@ -60,12 +60,10 @@ pub const CALIBRATION_BINS: usize = 15;
 pub struct CalibrationBin {
     /// Test images whose largest probability falls in the bin.
     pub count: u64,
-    /// Their mean largest probability (NaN, stored null, when empty).
-    #[serde(with = "nan_as_null")]
-    pub confidence: f64,
-    /// The share of them predicted right (NaN when empty).
-    #[serde(with = "nan_as_null")]
-    pub accuracy: f64,
+    /// Their mean largest probability (none when the bin is empty).
+    pub confidence: Option<f64>,
+    /// The share of them predicted right (none when the bin is empty).
+    pub accuracy: Option<f64>,
 }
 
 /// Calibration of a run's test probabilities.
@@ -79,22 +77,6 @@ pub struct Calibration {
     pub brier: f64,
     /// [`CALIBRATION_BINS`] bins, lowest confidence first.
     pub bins: Vec<CalibrationBin>,
-}
-
-/// A number stored as null when it is NaN (JSON has no NaN).
-mod nan_as_null {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
-        match v.is_nan() {
-            true => s.serialize_none(),
-            false => s.serialize_f64(*v),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
-    }
 }
 
 /// The bin of a largest probability `p`: `((k - 1) / 15, k / 15]` holds bin k - 1; 0 falls in
@@ -134,16 +116,18 @@ pub fn calibration<'a>(
     }
     let n_f = n.max(1) as f64;
     let bins: Vec<CalibrationBin> = (0..CALIBRATION_BINS)
-        .map(|b| CalibrationBin {
-            count: count[b],
-            confidence: confidence[b] / count[b] as f64,
-            accuracy: right[b] as f64 / count[b] as f64,
+        .map(|b| {
+            let filled = count[b] > 0;
+            CalibrationBin {
+                count: count[b],
+                confidence: filled.then(|| confidence[b] / count[b] as f64),
+                accuracy: filled.then(|| right[b] as f64 / count[b] as f64),
+            }
         })
         .collect();
     let ece = bins
         .iter()
-        .filter(|b| b.count > 0)
-        .map(|b| b.count as f64 / n_f * (b.confidence - b.accuracy).abs())
+        .filter_map(|b| Some(b.count as f64 / n_f * (b.confidence? - b.accuracy?).abs()))
         .sum();
     Calibration {
         ece,
@@ -536,9 +520,9 @@ mod tests {
         let c = m.calibration.expect("computed");
         assert_eq!(c.bins.len(), CALIBRATION_BINS);
         assert_eq!(c.bins[13].count, 5);
-        assert!((c.bins[13].confidence - 0.91).abs() < 1e-12);
-        assert!((c.bins[13].accuracy - 0.6).abs() < 1e-12);
-        assert!(c.bins[0].confidence.is_nan() && c.bins[0].count == 0);
+        assert!((c.bins[13].confidence.unwrap() - 0.91).abs() < 1e-12);
+        assert!((c.bins[13].accuracy.unwrap() - 0.6).abs() < 1e-12);
+        assert!(c.bins[0].confidence.is_none() && c.bins[0].count == 0);
         assert!((c.ece - 0.31).abs() < 1e-12);
         // Right: 0.09^2 + 9 x 0.01^2 = 0.009; wrong: 0.91^2 + 0.99^2 + 8 x 0.01^2 = 1.809.
         assert!((c.brier - (3.0 * 0.009 + 2.0 * 1.809) / 5.0).abs() < 1e-12);
@@ -555,7 +539,8 @@ mod tests {
         assert!(json.contains("\"confidence\":null"), "{json}");
         let back: Calibration = serde_json::from_str(&json).unwrap();
         assert_eq!(back.bins[14].count, 2);
-        assert!(back.bins[0].accuracy.is_nan());
+        assert!(back.bins[0].accuracy.is_none());
+        assert_eq!(back, c, "a record's calibration reads back equal");
     }
 
     #[test]

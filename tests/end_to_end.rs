@@ -729,11 +729,12 @@ fn runs_that_differ_only_in_random_state_are_summarised_across_seeds() {
         .collect();
     let (mean, sd) = mnist_logreg::stats::mean_sd(&acc);
     let readme = std::fs::read_to_string(tmp.path().join("results/seeds/README.md")).unwrap();
-    assert!(readme.contains("## Across seeds"), "{readme}");
+    assert!(readme.contains("## Across splits"), "{readme}");
     assert!(
-        readme.contains(&format!("| 0, 1, 2 | {mean:.2} ± {sd:.2} |")),
+        readme.contains(&format!("| 3 (0-2) | {mean:.2} ± {sd:.2} |")),
         "{readme}"
     );
+    assert!(readme.contains("corrected resampled t"), "{readme}");
     // Three seeds, three test sets: three tables, none compared with another.
     assert_eq!(readme.matches("## Runs scored on the same").count(), 3);
 }

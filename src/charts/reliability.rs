@@ -6,6 +6,9 @@
 
 use std::path::Path;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -38,19 +41,14 @@ pub fn reliability_diagram(path: &Path, title: &Title, bins: &[ReliabilityBin]) 
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..1f64, 0f64..1f64)
             .map_err(err)?;
-        ctx.configure_mesh()
-            .x_desc("Largest probability (the model's confidence in its answer)")
-            .y_desc("Share predicted right")
-            .x_labels(11)
-            .y_labels(11)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .label_style((FONT, 18))
-            .axis_desc_style((FONT, 20))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(err)?;
+        mesh(
+            &mut ctx.configure_mesh(),
+            "Largest probability (the model's confidence in its answer)",
+            "Share predicted right",
+            11,
+            &|v| format!("{v:.1}"),
+        )
+        .map_err(err)?;
         let filled: Vec<&ReliabilityBin> = bins.iter().filter(|b| b.count > 0).collect();
         // The share right as a bar over the bin's width, the gap to its mean confidence in red.
         ctx.draw_series(filled.iter().map(|b| {
@@ -110,20 +108,14 @@ pub fn reliability_diagram(path: &Path, title: &Title, bins: &[ReliabilityBin]) 
             .y_label_area_size(90)
             .build_cartesian_2d(0f64..1f64, (0.8f64..most * 4.0).log_scale())
             .map_err(err)?;
-        counts
-            .configure_mesh()
-            .x_desc("Largest probability")
-            .y_desc("Images (log)")
-            .x_labels(11)
-            .y_labels(5)
-            .x_label_formatter(&|v| format!("{v:.1}"))
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .label_style((FONT, 18))
-            .axis_desc_style((FONT, 20))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(225, 225, 225))
-            .draw()
-            .map_err(err)?;
+        mesh(
+            &mut counts.configure_mesh(),
+            "Largest probability",
+            "Images (log)",
+            5,
+            &|v| format!("{v:.0}"),
+        )
+        .map_err(err)?;
         counts
             .draw_series(filled.iter().map(|b| {
                 Rectangle::new(
@@ -144,6 +136,30 @@ pub fn reliability_diagram(path: &Path, title: &Title, bins: &[ReliabilityBin]) 
             .map_err(err)?;
         Ok(())
     })
+}
+
+/// Both panels' grid and axes: probabilities 0 to 1 in tenths across, `y_labels` ticks up.
+fn mesh<'a, 'b, 'c, Y: Ranged<ValueType = f64>>(
+    mesh: &mut MeshStyle<'a, 'b, RangedCoordf64, Y, BitMapBackend<'c>>,
+    x_desc: &str,
+    y_desc: &str,
+    y_labels: usize,
+    y_format: &'b dyn Fn(&f64) -> String,
+) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'c> as DrawingBackend>::ErrorType>>
+where
+    Y: ValueFormatter<f64>,
+{
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_labels(11)
+        .y_labels(y_labels)
+        .x_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(y_format)
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 20))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
 }
 
 #[cfg(test)]

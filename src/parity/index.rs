@@ -1,13 +1,14 @@
 //! `results/README.md`: one index of every results folder the parity report covers, with what
 //! each shows, its headline numbers against scikit-learn, and the reports across folders.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config`, `manifest` (when
-//! the fits were made), `markdown`, `parity` (its rows), `report` (the reference run a folder
-//! names), `stats`, `store` (each folder's handle).
+//! May touch: `folder` (results files and inputs through one handle), `baselines`, `config`,
+//! `manifest` (when the fits were made), `markdown`, `parity` (its rows), `report` (the reference
+//! run a folder names), `stats`, `store` (each folder's handle).
 
 use std::path::Path;
 
 use super::ParityRow;
+use crate::baselines::Baseline;
 use crate::config::Config;
 use crate::markdown::Table;
 use crate::report::Reference;
@@ -226,14 +227,7 @@ fn folder_row<'a>(
         .map_or("-".into(), |r| {
             r.baselines
                 .iter()
-                .map(|b| {
-                    format!(
-                        "{} {:.2} % {}",
-                        b.name,
-                        100.0 * b.accuracy(),
-                        b.interval().percent()
-                    )
-                })
+                .map(Baseline::text)
                 .collect::<Vec<_>>()
                 .join("; ")
         });

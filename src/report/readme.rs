@@ -19,17 +19,7 @@ use crate::store::RunResult;
 /// the reference run's.
 fn baselines_line(s: &mut String, group: &super::comparison::TestGroup, floor: &[Baseline]) {
     let reference = group.reference.metrics.as_ref().map(|m| m.accuracy);
-    let scores: Vec<String> = floor
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {:.2} % {}",
-                b.name,
-                100.0 * b.accuracy(),
-                b.interval().percent()
-            )
-        })
-        .collect();
+    let scores: Vec<String> = floor.iter().map(Baseline::text).collect();
     s.push_str(&format!(
         "Floors on the same {} test images, fitted on the same training images: {} (Euclidean \
          distance to each digit's mean training image, raw pixels); the reference run: {:.2} %.\n\n",

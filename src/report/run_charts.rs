@@ -261,8 +261,8 @@ impl RunCharts<'_> {
                 low: k as f64 / n_bins,
                 high: (k + 1) as f64 / n_bins,
                 count: b.count,
-                confidence: b.confidence,
-                accuracy: b.accuracy,
+                confidence: b.confidence.unwrap_or(f64::NAN),
+                accuracy: b.accuracy.unwrap_or(f64::NAN),
             })
             .collect();
         let lines = self.lines(&format!(
