@@ -4,7 +4,8 @@
 //! Writes `<out>/parity.md`, `<out>/parity.csv` and the index of every results folder,
 //! `<out>/README.md`.
 //!
-//! May touch: `folder` (results files and inputs through one handle), `config`, `digits`,
+//! May touch: `folder` (results files and inputs through one handle), `baselines` (the floors
+//! the index lists), `config`, `digits`,
 //! `error`, `files`, `manifest` (when the fits were made), `markdown`, `metrics`, `report` (the
 //! reference run a folder names), `stats`, `store` (each results folder's handle: it reads the
 //! folders and writes only the root's parity.md, parity.csv and README.md), `tables`.
