@@ -327,10 +327,10 @@ fn report_only_redraws_every_chart_without_refitting() {
         found
     };
     let before = pngs(&dir);
-    // 5 sweep charts (fit paths included), 6 confusion heatmaps, 7 charts per multinomial run
-    // and 8 per ovr run (fit path and coefficients included). (No learning curve: the split is
-    // fixed.)
-    assert_eq!(before.len(), 5 + 6 + 4 * 7 + 2 * 8, "{before:#?}");
+    // 5 sweep charts (fit paths included), 6 confusion heatmaps, 8 charts per multinomial run
+    // and 9 per ovr run (fit path, reliability diagram and coefficients included). (No learning
+    // curve: the split is fixed.)
+    assert_eq!(before.len(), 5 + 6 + 4 * 8 + 2 * 9, "{before:#?}");
     let bytes: Vec<Vec<u8>> = before.iter().map(|p| std::fs::read(p).unwrap()).collect();
     for p in &before {
         std::fs::remove_file(p).unwrap();
