@@ -509,6 +509,19 @@ mod tests {
     /// Three seeds of 100 images each (one class per ten images): 90, 92 and 94 right; the
     /// published matrix has 93 on its diagonal, inside the range; every cell but the ones the
     /// seeds never vary is checked.
+    /// Each seed's predictions, the same on both sides.
+    fn same_on_both_sides(sides: &[Predictions]) -> Vec<Seeded<'_>> {
+        sides
+            .iter()
+            .enumerate()
+            .map(|(k, p)| Seeded {
+                seed: k as u32,
+                sklearn: p,
+                harness: p,
+            })
+            .collect()
+    }
+
     #[test]
     fn the_seed_spread_places_the_published_run() {
         let predictions = |right: usize| -> Predictions {
@@ -521,15 +534,7 @@ mod tests {
                 .collect()
         };
         let sides: Vec<Predictions> = [90, 92, 94].map(predictions).to_vec();
-        let seeded: Vec<Seeded> = sides
-            .iter()
-            .enumerate()
-            .map(|(k, p)| Seeded {
-                seed: k as u32,
-                sklearn: p,
-                harness: p,
-            })
-            .collect();
+        let seeded = same_on_both_sides(&sides);
         let printed = confusion(&predictions(93));
         let published = Published {
             accuracy: Some(0.93),
@@ -565,15 +570,7 @@ mod tests {
         );
         // A seed with the published count is named.
         let with_93: Vec<Predictions> = [90, 93].map(predictions).to_vec();
-        let seeded: Vec<Seeded> = with_93
-            .iter()
-            .enumerate()
-            .map(|(k, p)| Seeded {
-                seed: k as u32,
-                sklearn: p,
-                harness: p,
-            })
-            .collect();
+        let seeded = same_on_both_sides(&with_93);
         let s = seed_spread(&published, "C=1", "sag", &seeded);
         assert!(
             s.contains("the matrix's 93 of 100 is what seed(s) 1 give"),

@@ -96,7 +96,7 @@ fn across_splits(dir: &ResultsDir, results: &[RunResult]) -> Result<Option<Figur
             let (mean, sd) = crate::stats::mean_sd(&acc);
             let setting = crate::config::setting_label(&g[0].run.params, &varying);
             Series {
-                label: format!("{setting}: mean {mean:.2} ± {sd:.2} %"),
+                label: format!("{setting}: mean {mean:.2} %, sd {sd:.2} pp"),
                 color: crate::charts::PALETTE[i % crate::charts::PALETTE.len()],
                 style: Style::Solid,
                 points: g
