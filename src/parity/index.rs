@@ -206,13 +206,26 @@ fn folder_row<'a>(
     });
     let count = |f: Finding| mine.iter().filter(|(_, g)| **g == Some(f)).count();
     let margin = 100.0 * config.output.equivalence_margin;
-    let against = format!(
+    let mut against = format!(
         "{} of {} the same (±{margin:.2} pp), {} different, {} inconclusive",
         count(Finding::Equivalent),
         mine.len(),
         count(Finding::Different),
         count(Finding::Inconclusive)
     );
+    // Runs that kept no predictions cannot be paired: say so, with how far their accuracies are.
+    let unpaired: Vec<f64> = mine
+        .iter()
+        .filter(|(_, g)| g.is_none())
+        .filter_map(|(r, _)| r.diff_pp.map(f64::abs))
+        .collect();
+    if !unpaired.is_empty() {
+        against.push_str(&format!(
+            "; {} kept no predictions, so not paired (accuracies {:.2} pp apart at most)",
+            unpaired.len(),
+            unpaired.iter().cloned().fold(0.0, f64::max)
+        ));
+    }
     let results = crate::store::ResultsDir::new(folder.clone());
     let charts = results
         .list(&folder)
@@ -286,6 +299,33 @@ mod tests {
         assert_eq!(
             lines,
             ["[exp+C_0.5+1a2b3c](exp+C_0.5+1a2b3c/README.md): `experiments/exp.toml` with overrides"]
+        );
+    }
+
+    /// Runs that kept no predictions are counted apart, not as zero findings.
+    #[test]
+    fn runs_without_predictions_are_not_counted_as_findings() {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = Config::parse(
+            Path::new("experiments/exp.toml"),
+            "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
+        )
+        .unwrap();
+        let paired = ParityRow {
+            config: "exp".into(),
+            ..crate::parity::tests::row(false, false, 0.0, 100.0)
+        };
+        let unpaired = ParityRow {
+            mcnemar_p: None,
+            equivalent: None,
+            agreement_pct: None,
+            diff_pp: Some(-0.021),
+            ..paired.clone()
+        };
+        let md = markdown(&[config], &[paired, unpaired.clone(), unpaired], tmp.path());
+        assert!(
+            md.contains("1 of 3 the same (±0.20 pp), 0 different, 0 inconclusive; 2 kept no predictions, so not paired (accuracies 0.02 pp apart at most)"),
+            "{md}"
         );
     }
 }

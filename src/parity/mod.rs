@@ -599,12 +599,12 @@ pub fn run(configs: &[Config], out: &Path) -> Result<Vec<ParityRow>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A row on 14,000 test images where the harness gets `140 diff` more images right (`diff`
     /// pp), with 20 images going the other way.
-    fn row(sk_conv: bool, h_conv: bool, diff: f64, agree: f64) -> ParityRow {
+    pub(crate) fn row(sk_conv: bool, h_conv: bool, diff: f64, agree: f64) -> ParityRow {
         let extra = (140.0 * diff).round() as u64;
         let test = crate::stats::McNemar::from_table(12_800, 20 + extra, 20, 1_160 - extra);
         let interval = test.difference_95();
