@@ -506,9 +506,6 @@ mod tests {
         assert!(v.ends_with("supports equal"), "{v}");
     }
 
-    /// Three seeds of 100 images each (one class per ten images): 90, 92 and 94 right; the
-    /// published matrix has 93 on its diagonal, inside the range; every cell but the ones the
-    /// seeds never vary is checked.
     /// Each seed's predictions, the same on both sides.
     fn same_on_both_sides(sides: &[Predictions]) -> Vec<Seeded<'_>> {
         sides
@@ -522,6 +519,9 @@ mod tests {
             .collect()
     }
 
+    /// Three seeds of 100 images each (one class per ten images): 90, 92 and 94 right; the
+    /// published matrix has 93 on its diagonal, inside the range; every cell but the ones the
+    /// seeds never vary is checked.
     #[test]
     fn the_seed_spread_places_the_published_run() {
         let predictions = |right: usize| -> Predictions {
