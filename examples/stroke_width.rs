@@ -13,15 +13,18 @@ use mnist_logreg::data;
 use mnist_logreg::digit_image::{
     on_paper, prepare_with, relative_width, Grey, Strokes, CENTRE, MNIST_RELATIVE_WIDTH,
 };
-use mnist_logreg::digits::SIDE;
+use mnist_logreg::digits::{argmax, SIDE};
 use mnist_logreg::model_file::SavedModel;
 use mnist_logreg::stats::McNemar;
 use ndarray::Array2;
 
 const RUN: &str = "results/notebook-a/runs/3031fa70a26e";
 
-/// The three pens, each turning an MNIST digit into the 28 x 28 ink drawn on paper.
-fn pens() -> [(&'static str, fn(&[u8]) -> Vec<u8>); 3] {
+/// A pen: its name, and how it turns an MNIST digit into the 28 x 28 ink drawn on paper.
+type Pen = (&'static str, fn(&[u8]) -> Vec<u8>);
+
+/// The three pens.
+fn pens() -> [Pen; 3] {
     [
         ("as MNIST", |p| p.to_vec()),
         ("thin pen", |p| {
@@ -91,10 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let prepared = prepare_with(&page, CENTRE as f64, strokes)?;
                 let x =
                     Array2::from_shape_fn((1, SIDE * SIDE), |(_, j)| f64::from(prepared.pixels[j]));
-                let p = model.probabilities(x.view());
-                let predicted = (0..10)
-                    .max_by(|&a, &b| p[[0, a]].total_cmp(&p[[0, b]]))
-                    .unwrap_or(0);
+                let predicted = argmax(model.probabilities(x.view()).row(0));
                 got[k] = predicted == usize::from(*label);
                 right[k] += usize::from(got[k]);
             }

@@ -330,12 +330,13 @@ def at_the_optimum(model_path, run, coef, intercept, objective, proba, x_train, 
     # The harness's model on the raw test pixels, its own scaling included (the README's code).
     x = (raw_test.astype(np.float64) - m["scaler_offset"]) * m["scaler_scale"]
     z = x @ h_coef.T + h_intercept
-    if int(np.ravel(m["ovr"])[0]):  # 0-d in model files of version 2, one element in version 1
+    # One-vs-rest: each class's sigmoid, normalised; multinomial: the softmax. ("ovr" is 0-d in
+    # model files of version 2, one element in version 1.)
+    if int(np.ravel(m["ovr"])[0]):
         p = 1 / (1 + np.exp(-z))
-        p /= p.sum(axis=1, keepdims=True)
     else:
         p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+    p /= p.sum(axis=1, keepdims=True)
     s_all = np.concatenate([coef.ravel(), np.ravel(intercept)]).astype(np.float64)
     h_all = np.concatenate([h_coef.ravel(), np.ravel(h_intercept)])
     h_objective, _ = objective_and_gradient(

@@ -328,8 +328,6 @@ pub fn describe(model: &SavedModel) -> String {
     )
 }
 
-/// Draws each image as the model saw it beside its ten probabilities (a PNG, or with `animated`
-/// a GIF of one image per second; written atomically).
 /// The true digit a file's name gives (`--truth-from-names`): the last character of its stem,
 /// `paper-7.png` -> 7; an error naming the file where it is not a digit.
 pub fn truth_from_name(image: &Path) -> Result<u8> {
@@ -346,8 +344,9 @@ pub fn truth_from_name(image: &Path) -> Result<u8> {
     }
 }
 
-/// Draws the chart; `truth` holds each image's true digit where known (the prediction is then
-/// coloured right or wrong).
+/// Draws each image as the model saw it beside its ten probabilities (a PNG, or with `animated`
+/// a GIF of one image per second; written atomically); `truth` holds each image's true digit
+/// where known (the prediction is then coloured right or wrong).
 pub fn chart(
     path: &Path,
     model_path: &Path,

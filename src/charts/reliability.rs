@@ -139,7 +139,7 @@ pub fn reliability_diagram(path: &Path, title: &Title, bins: &[ReliabilityBin]) 
 }
 
 /// Both panels' grid and axes: probabilities 0 to 1 in tenths across, `y_labels` ticks up.
-fn mesh<'a, 'b, 'c, Y: Ranged<ValueType = f64>>(
+fn mesh<'a, 'b, 'c, Y>(
     mesh: &mut MeshStyle<'a, 'b, RangedCoordf64, Y, BitMapBackend<'c>>,
     x_desc: &str,
     y_desc: &str,
@@ -147,7 +147,7 @@ fn mesh<'a, 'b, 'c, Y: Ranged<ValueType = f64>>(
     y_format: &'b dyn Fn(&f64) -> String,
 ) -> std::result::Result<(), DrawingAreaErrorKind<<BitMapBackend<'c> as DrawingBackend>::ErrorType>>
 where
-    Y: ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     mesh.x_desc(x_desc)
         .y_desc(y_desc)

@@ -37,7 +37,7 @@ pub fn is_run_id(text: &str) -> bool {
 }
 pub use params::{
     setting_label, summary_params, varying_params, Param, ParamValue, Run, RunParams, Section,
-    Summary, PARAMS,
+    Summary, PARAMS, REPEATS,
 };
 use raw::{check_grid_key, check_section_key, hint, line_of, RawConfig};
 use sections::{check_name, parse_data, parse_margin, parse_run_charts, parse_selection};
@@ -299,13 +299,11 @@ fn experiment_name(raw: &RawConfig, m: &Messages) -> Result<String> {
     }
 }
 
-/// `[split] repeats = N`: how many splits each setting is fitted on (seeds random_state,
-/// random_state + 1, ...), with its line; none when absent.
-const REPEATS: &str = "repeats";
-
 /// The most splits `repeats` may ask for.
 const MAX_REPEATS: i64 = 1000;
 
+/// `[split] repeats = N`: how many splits each setting is fitted on (seeds random_state,
+/// random_state + 1, ...), with its line; none when absent.
 fn split_repeats(raw: &RawConfig, m: &Messages) -> Result<Option<(u32, usize)>> {
     let Some((_, value)) = raw.split.iter().find(|(k, _)| k.get_ref() == REPEATS) else {
         return Ok(None);
@@ -327,7 +325,7 @@ fn base_axes(raw: &RawConfig, m: &Messages) -> Result<Axes> {
     let mut base = Axes::default();
     for (section, table) in raw.sections() {
         for (key, value) in table {
-            if section == Section::Split && key.get_ref() == REPEATS {
+            if section.settings().contains(&key.get_ref().as_str()) {
                 continue;
             }
             let param = check_section_key(section, key.get_ref())

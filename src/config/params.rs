@@ -29,6 +29,14 @@ pub struct RunParams {
 }
 
 impl RunParams {
+    /// These parameters with the split's seed blanked: the same for every run of one setting
+    /// fitted on several splits (`[split] repeats`, or a list of `random_state` values).
+    pub fn setting_across_splits(&self) -> RunParams {
+        let mut p = self.clone();
+        p.split.random_state = 0;
+        p
+    }
+
     /// The engine that fits a run with these parameters ([`crate::model::engine_for`]): a
     /// record written by another is refitted.
     pub fn engine(&self) -> &'static str {
@@ -65,15 +73,29 @@ impl Section {
         }
     }
 
-    /// The names of the parameters written in this section, in table order.
+    /// The keys of this section that say how the grid is built rather than set a run's
+    /// parameter ([`REPEATS`] in `[split]`).
+    pub fn settings(self) -> &'static [&'static str] {
+        match self {
+            Section::Split => &[REPEATS],
+            Section::Preprocessing | Section::Model => &[],
+        }
+    }
+
+    /// Every key this section takes: its parameters in table order, then its settings.
     pub fn keys(self) -> Vec<&'static str> {
         PARAMS
             .iter()
             .filter(|p| p.section == self)
             .map(|p| p.key())
+            .chain(self.settings().iter().copied())
             .collect()
     }
 }
+
+/// `[split] repeats = N`: every setting is fitted on N splits, seeds random_state,
+/// random_state + 1, ... (`Axes::repeat_splits`).
+pub const REPEATS: &str = "repeats";
 
 /// How a parameter appears in a run's one-line description and in the READMEs' run tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

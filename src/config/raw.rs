@@ -132,17 +132,11 @@ pub(super) fn check_section_key(section: Section, key: &str) -> Result<&'static 
             section.name(),
             p.section.name()
         )),
-        None => {
-            let mut keys = section.keys();
-            if section == Section::Split {
-                keys.push("repeats");
-            }
-            Err(format!(
-                "unknown key `{key}` in [{0}]: [{0}] takes {1}",
-                section.name(),
-                keys.join(", ")
-            ))
-        }
+        None => Err(format!(
+            "unknown key `{key}` in [{0}]: [{0}] takes {1}",
+            section.name(),
+            section.keys().join(", ")
+        )),
     }
 }
 

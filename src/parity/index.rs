@@ -116,18 +116,11 @@ pub fn markdown(configs: &[Config], rows: &[ParityRow], out: &Path) -> String {
 /// The folders under `out` that sweeps of `configs` with overrides wrote (`<name>+<overrides>+<digest>`,
 /// real folders only, not links), each with its config and reference run.
 fn override_folders(configs: &[Config], out: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(out) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names
+    crate::store::ResultsDir::new(out.to_path_buf())
+        .list(out)
         .into_iter()
-        .filter_map(|name| {
+        .filter(|(_, kind)| *kind == crate::folder::Kind::Dir)
+        .filter_map(|(name, _)| {
             let config = configs
                 .iter()
                 .find(|c| name.starts_with(&format!("{}+", c.name)))?;

@@ -501,7 +501,7 @@ fn parity_row(
     };
     let margin = config.output.equivalence_margin;
     let difference = paired.map(|t| t.difference_95());
-    let row = ParityRow {
+    ParityRow {
         config: config.name.clone(),
         run_id: run.id.clone(),
         published: config.published.as_ref().and_then(|p| p.accuracy),
@@ -544,8 +544,7 @@ fn parity_row(
         binary,
         published_section: None,
         seed_spread: None,
-    };
-    row
+    }
 }
 
 /// For each set of runs of a stochastic solver that differ only in its seed, the published

@@ -366,7 +366,7 @@ fn outcomes(matrices: &[Array2<u64>], runs: &[Seeded]) -> String {
             None => distinct.push((right, n, vec![r.seed])),
         }
     }
-    distinct.sort_by(|a, b| b.0.cmp(&a.0));
+    distinct.sort_by_key(|d| std::cmp::Reverse(d.0));
     distinct
         .iter()
         .map(|(right, n, seeds)| {

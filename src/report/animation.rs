@@ -22,36 +22,10 @@ const SECONDS_PER_FRAME: f64 = 1.0;
 const GIF: &str = "examples.gif";
 const SHEET: &str = "examples.png";
 
-/// A row of `predictions.csv` with its probabilities.
-#[derive(Debug, serde::Deserialize)]
-struct Row {
-    index: usize,
-    label: u8,
-    p0: f64,
-    p1: f64,
-    p2: f64,
-    p3: f64,
-    p4: f64,
-    p5: f64,
-    p6: f64,
-    p7: f64,
-    p8: f64,
-    p9: f64,
-}
-
-impl Row {
-    fn probabilities(&self) -> Vec<f64> {
-        vec![
-            self.p0, self.p1, self.p2, self.p3, self.p4, self.p5, self.p6, self.p7, self.p8,
-            self.p9,
-        ]
-    }
-}
-
 /// Draws the animation and the contact sheet of run `r`; returns them in README order.
 pub(super) fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Result<Vec<Figure>> {
     let path = dir.predictions_csv(&r.run.id);
-    let rows: Vec<Row> = crate::tables::read(
+    let rows: Vec<crate::store::ProbabilityRow> = crate::tables::read(
         dir,
         &path,
         "[output] animation draws from it: rerun the sweep with [output] predictions = true",
@@ -66,7 +40,7 @@ pub(super) fn draw(dir: &ResultsDir, r: &RunResult, images: &Array2<u8>) -> Resu
                 pixels: run_charts::pixels(images, row.index, &path)?,
                 label: Some(row.label),
                 name: None,
-                probabilities: row.probabilities(),
+                probabilities: row.probabilities().to_vec(),
             })
         })
         .collect::<Result<Vec<_>>>()?;

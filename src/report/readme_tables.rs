@@ -199,11 +199,7 @@ fn group_rows<'a>(config: &Config, group: &TestGroup<'a>, has_cv: bool) -> Vec<G
 /// mean, range), and each setting against the reference setting split by split (the same test
 /// images within a split), with the interval of the mean paired difference.
 pub(super) fn seeds_table(s: &mut String, config: &Config, ok: &[&RunResult]) {
-    let mut groups = group_in_order(ok.iter().copied(), |r| {
-        let mut p = r.run.params.clone();
-        p.split.random_state = 0;
-        p
-    });
+    let mut groups = group_in_order(ok.iter().copied(), |r| r.run.params.setting_across_splits());
     groups.retain(|g| g.len() >= 2);
     if groups.is_empty() {
         return;

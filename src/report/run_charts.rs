@@ -452,7 +452,7 @@ impl RunCharts<'_> {
 /// A probability as a mistake's caption gives it: two decimals of a percent, and no "100 %"
 /// for a probability short of 1.
 fn confidence_text(p: f64) -> String {
-    if p >= 0.9999 && p < 1.0 {
+    if (0.9999..1.0).contains(&p) {
         "> 99.99 %".into()
     } else {
         format!("{:.2} %", 100.0 * p)
@@ -471,10 +471,7 @@ pub(crate) fn fit_path_chart(
     let lowest = lowest_objective(trace, sklearn_stopped);
     // The distance to the lowest objective either side reached, which keeps falling by orders
     // of magnitude where the objective itself looks flat; the lowest point sits on the floor.
-    let gaps = trace
-        .iter()
-        .map(|t| t.objective)
-        .chain(sklearn_stopped.map(|(_, o)| o))
+    let gaps = objectives(trace, sklearn_stopped)
         .map(|o| o - lowest)
         .filter(|g| *g > 0.0);
     let floor = gaps.fold(f64::INFINITY, f64::min).min(1.0) * SUBOPTIMALITY_FLOOR;
@@ -531,14 +528,21 @@ pub(crate) fn fit_path_chart(
 /// log axis has no 0), so that it shows as lowest without stretching the axis.
 const SUBOPTIMALITY_FLOOR: f64 = 0.1;
 
-/// f*: the lowest objective on the path or where the reference side stopped.
-pub(crate) fn lowest_objective(
+/// Every objective on the path, then the reference side's where it stopped.
+fn objectives(
     trace: &[crate::model::TracePoint],
     sklearn_stopped: Option<(u64, f64)>,
-) -> f64 {
+) -> impl Iterator<Item = f64> + '_ {
     trace
         .iter()
         .map(|t| t.objective)
         .chain(sklearn_stopped.map(|(_, o)| o))
-        .fold(f64::INFINITY, f64::min)
+}
+
+/// f*: the lowest objective on the path or where the reference side stopped.
+fn lowest_objective(
+    trace: &[crate::model::TracePoint],
+    sklearn_stopped: Option<(u64, f64)>,
+) -> f64 {
+    objectives(trace, sklearn_stopped).fold(f64::INFINITY, f64::min)
 }

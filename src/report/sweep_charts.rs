@@ -59,11 +59,9 @@ fn repeated_splits(results: &[RunResult]) -> Option<(u32, usize)> {
     (n >= 3).then_some((first, n))
 }
 
-/// A run's parameters with the split's seed blanked: its setting across splits.
+/// A run's setting across splits.
 fn setting_without_split(r: &&RunResult) -> crate::config::RunParams {
-    let mut p = r.run.params.clone();
-    p.split.random_state = 0;
-    p
+    r.run.params.setting_across_splits()
 }
 
 const ACROSS_SPLITS: &str = "across_splits.png";

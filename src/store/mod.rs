@@ -28,6 +28,34 @@ pub const REFERENCE_JSON: &str = "reference.json";
 /// A run's test predictions, beside its record.
 pub const PREDICTIONS_CSV: &str = "predictions.csv";
 
+/// A row of [`PREDICTIONS_CSV`] with its probabilities (`index,label,predicted,p0..p9`).
+#[derive(Debug, serde::Deserialize)]
+pub struct ProbabilityRow {
+    /// Position of the image in the 70,000-image order.
+    pub index: usize,
+    pub label: u8,
+    p0: f64,
+    p1: f64,
+    p2: f64,
+    p3: f64,
+    p4: f64,
+    p5: f64,
+    p6: f64,
+    p7: f64,
+    p8: f64,
+    p9: f64,
+}
+
+impl ProbabilityRow {
+    /// Every digit's probability, digit 0 first.
+    pub fn probabilities(&self) -> [f64; crate::digits::N_CLASSES] {
+        [
+            self.p0, self.p1, self.p2, self.p3, self.p4, self.p5, self.p6, self.p7, self.p8,
+            self.p9,
+        ]
+    }
+}
+
 /// The results folder of one experiment and the files in it. Every file under it is read,
 /// written and deleted through one capability handle of the folder ([`Folder`]): the paths its
 /// methods name are under `root`, and nothing it does can reach outside it.

@@ -286,27 +286,24 @@ impl ResultsDir {
     }
 }
 
-/// The calibration of a predictions.csv's probabilities (`index,label,predicted,p0..p9`), if
-/// its rows are the test set's images in order.
+/// The calibration of a predictions.csv's probabilities, if its rows are the test set's images
+/// in order.
 fn calibration_from_predictions(
     bytes: &[u8],
     test_set: &super::TestSet,
 ) -> Option<crate::metrics::Calibration> {
-    let mut reader = csv::Reader::from_reader(bytes);
-    let mut labels = Vec::new();
-    let mut probabilities = Vec::new();
-    for row in reader.records() {
-        let row = row.ok()?;
-        let label: u8 = row.get(1)?.parse().ok()?;
-        let p: Vec<f64> = (3..3 + N_CLASSES)
-            .map(|k| row.get(k)?.parse().ok())
-            .collect::<Option<_>>()?;
-        labels.push(label);
-        probabilities.extend(p);
-    }
+    let rows: Vec<super::ProbabilityRow> = csv::Reader::from_reader(bytes)
+        .deserialize()
+        .collect::<std::result::Result<_, _>>()
+        .ok()?;
+    let labels: Vec<u8> = rows.iter().map(|r| r.label).collect();
     if labels != test_set.labels {
         return None;
     }
-    let p = ndarray::Array2::from_shape_vec((labels.len(), N_CLASSES), probabilities).ok()?;
+    let p = ndarray::Array2::from_shape_vec(
+        (rows.len(), N_CLASSES),
+        rows.iter().flat_map(|r| r.probabilities()).collect(),
+    )
+    .ok()?;
     Some(crate::metrics::calibration(&labels, p.rows()))
 }

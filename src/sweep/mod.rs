@@ -358,7 +358,7 @@ fn redraw(config: &Config, options: &SweepOptions, mnist: &Mnist) -> Result<Swee
             ),
         });
     }
-    report::write_report(config, &dir, &results, &mnist)?;
+    report::write_report(config, &dir, &results, mnist)?;
     Ok(SweepOutcome {
         results_dir: dir.root,
         results,
