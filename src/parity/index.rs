@@ -273,16 +273,21 @@ fn summary(config: &Config) -> String {
 mod tests {
     use super::*;
 
+    /// A config named `exp` at `experiments/exp.toml`.
+    fn exp_config() -> Config {
+        Config::parse(
+            Path::new("experiments/exp.toml"),
+            "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
+        )
+        .unwrap()
+    }
+
     /// A config's override folders are listed (real folders named `<name>+...`), links and
     /// other configs' folders are not.
     #[test]
     fn override_folders_of_the_given_configs_are_listed() {
         let tmp = tempfile::tempdir().unwrap();
-        let config = Config::parse(
-            Path::new("experiments/exp.toml"),
-            "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
-        )
-        .unwrap();
+        let config = exp_config();
         for folder in ["exp", "exp+C_0.5+1a2b3c", "expert", "other+C_1+000000"] {
             std::fs::create_dir(tmp.path().join(folder)).unwrap();
         }
@@ -299,11 +304,7 @@ mod tests {
     #[test]
     fn runs_without_predictions_are_not_counted_as_findings() {
         let tmp = tempfile::tempdir().unwrap();
-        let config = Config::parse(
-            Path::new("experiments/exp.toml"),
-            "name = \"exp\"\n[split]\ntrain_size = 0.8\nrandom_state = 0\n",
-        )
-        .unwrap();
+        let config = exp_config();
         let paired = ParityRow {
             config: "exp".into(),
             ..crate::parity::tests::row(false, false, 0.0, 100.0)
